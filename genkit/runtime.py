@@ -1,0 +1,92 @@
+"""Device choice, seeds, and the lazy import of a generator's heavy implementation."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import secrets
+from importlib import import_module
+from importlib.resources import files
+from pathlib import Path
+
+from genkit.errors import GenkitError
+from genkit.spec import GeneratorSpec
+
+DEVICE_ENV = "GENKIT_DEVICE"
+MAX_SEED = 2**63 - 1
+
+
+def requested_device(device: str | None) -> str:
+    """The device string the user asked for: the flag, else $GENKIT_DEVICE, else auto."""
+    return (device or os.environ.get(DEVICE_ENV) or "auto").strip().lower()
+
+
+def guess_device(device: str | None = None) -> str:
+    """The device a run would pick, guessed without importing torch (for `genkit models`)."""
+    wanted = requested_device(device)
+    if wanted != "auto":
+        return wanted
+    if Path("/dev/nvidia0").exists() or Path("/dev/nvidiactl").exists():
+        return "cuda"
+    if platform.system() == "Darwin" and platform.machine() == "arm64":
+        return "mps"
+    return "cpu"
+
+
+def resolve_device(device: str | None = None):
+    """Return a torch.device for a device string; an absent device is a clear error."""
+    import torch
+
+    wanted = requested_device(device)
+    if wanted == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        dev = torch.device(wanted)
+    except (RuntimeError, ValueError):
+        raise GenkitError(f"unknown device {wanted!r}: use auto, cpu, cuda, cuda:N or mps") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise GenkitError(f"device {wanted!r} was asked for but this machine has no usable CUDA GPU")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise GenkitError(f"device {wanted!r} does not exist: {torch.cuda.device_count()} CUDA device(s) found")
+    elif dev.type == "mps":
+        if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise GenkitError("device 'mps' was asked for but Apple's Metal backend is not available here")
+    elif dev.type != "cpu":
+        raise GenkitError(f"unsupported device {wanted!r}: use auto, cpu, cuda, cuda:N or mps")
+    return dev
+
+
+def new_seed() -> int:
+    return secrets.randbelow(2**31)
+
+
+def item_seed(run_seed: int, index: int) -> int:
+    """The seed of item ``index`` of a run: independent of --n and of batch size."""
+    digest = hashlib.sha256(f"genkit:{run_seed}:{index}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & MAX_SEED
+
+
+def default_weights_path(spec: GeneratorSpec) -> Path | None:
+    if not spec.default_weights:
+        return None
+    return Path(str(files(spec.package).joinpath(spec.default_weights)))
+
+
+def import_implementation(spec: GeneratorSpec):
+    """Import the class named by ``spec.implementation`` (this is where torch gets imported)."""
+    module_name, _, attr = spec.implementation.partition(":")
+    try:
+        module = import_module(module_name)
+        return getattr(module, attr)
+    except (ImportError, AttributeError) as exc:
+        from genkit.errors import RunError
+
+        raise RunError(
+            f"plugin {spec.plugin!r} could not load generator {spec.name!r} from {spec.implementation!r}: {exc}"
+        ) from exc

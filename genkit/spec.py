@@ -1,0 +1,126 @@
+"""Light descriptions of generators and their options. Importing this never imports torch.
+
+A plugin hands genkit one ``GeneratorSpec`` per generator. The spec drives everything the
+core does before the model loads: the CLI options and their validation, ``--help``,
+``genkit models``, and provenance.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+OPTION_TYPES = ("int", "float", "str", "bool", "path", "choice")
+_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+# Names the core itself gives every generator command; a spec must not reuse them.
+COMMON_OPTIONS = frozenset(
+    {"n", "seed", "device", "output", "overwrite", "weights", "json", "quiet", "debug"}
+)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One typed option of a generator, e.g. ``Option("truncation", "float", 1.0, min=0, max=1)``.
+
+    ``argument=True`` makes it positional (``genkit text "ROMEO:"``); ``multiple=True`` with
+    ``argument=True`` collects any number of values. ``min_open``/``max_open`` exclude the bound.
+    """
+
+    name: str
+    type: str
+    default: Any = None
+    help: str = ""
+    min: float | None = None
+    max: float | None = None
+    min_open: bool = False
+    max_open: bool = False
+    choices: tuple[str, ...] | None = None
+    argument: bool = False
+    multiple: bool = False
+
+    def __post_init__(self):
+        if not _NAME.match(self.name):
+            raise ValueError(f"option name {self.name!r} must be lower-case letters, digits, - or _")
+        if self.type not in OPTION_TYPES:
+            raise ValueError(f"option {self.name!r}: type must be one of {', '.join(OPTION_TYPES)}")
+        if self.type == "choice" and not self.choices:
+            raise ValueError(f"option {self.name!r}: a choice option needs choices")
+        if self.multiple and not self.argument:
+            raise ValueError(f"option {self.name!r}: only a positional argument may take several values")
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def dest(self) -> str:
+        return self.name.replace("-", "_")
+
+    def check(self, value):
+        """Return ``value`` if it is in range, else raise ValueError with a readable reason."""
+        if value is None or self.type not in ("int", "float"):
+            return value
+        low_bad = self.min is not None and (value <= self.min if self.min_open else value < self.min)
+        high_bad = self.max is not None and (value >= self.max if self.max_open else value > self.max)
+        if low_bad or high_bad:
+            raise ValueError(f"{self.flag} must be in {self.range_text()}, got {value}")
+        return value
+
+    def range_text(self) -> str:
+        low = "-inf" if self.min is None else f"{self.min:g}"
+        high = "inf" if self.max is None else f"{self.max:g}"
+        return f"{'(' if self.min_open or self.min is None else '['}{low}, {high}{')' if self.max_open or self.max is None else ']'}"
+
+
+@dataclass(frozen=True)
+class GeneratorSpec:
+    """A generator as the core sees it before anything heavy is imported.
+
+    implementation: ``"package.module:Class"``, imported only when the generator runs.
+    outputs: file extensions it can write, the default first (``("png", "gif")``).
+    default_weights: a weights file name inside the plugin package (``"weights/x.safetensors"``),
+    or None for a generator that needs no weights.
+    stream: text generators stream to stdout when no ``-o`` is given.
+    max_n: the largest ``--n`` a run may ask for.
+    trainable: the implementation offers training (see genkit.training); enables train/eval.
+    train_options: extra options of `genkit train <name>` and `genkit eval <name>`.
+    companions: path options that receive a PNG per item from the artifact's ``companions``.
+    """
+
+    name: str
+    modality: str
+    summary: str
+    implementation: str
+    outputs: tuple[str, ...]
+    options: tuple[Option, ...] = ()
+    default_weights: str | None = None
+    stream: bool = False
+    max_n: int = 100_000
+    companions: tuple[str, ...] = ()
+    trainable: bool = False
+    train_options: tuple[Option, ...] = ()
+    plugin: str = field(default="", compare=False)
+    package: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        if not _NAME.match(self.name):
+            raise ValueError(f"generator name {self.name!r} must be lower-case letters, digits, - or _")
+        if ":" not in self.implementation:
+            raise ValueError(f"generator {self.name!r}: implementation must look like 'module:Class'")
+        if not self.outputs:
+            raise ValueError(f"generator {self.name!r}: outputs must name at least one file extension")
+        seen = set()
+        for opt in self.options:
+            if opt.dest in COMMON_OPTIONS:
+                raise ValueError(f"generator {self.name!r}: option {opt.flag} is reserved by genkit")
+            if opt.dest in seen:
+                raise ValueError(f"generator {self.name!r}: option {opt.flag} declared twice")
+            seen.add(opt.dest)
+
+    def option(self, name: str) -> Option:
+        for opt in self.options:
+            if opt.dest == name.replace("-", "_"):
+                return opt
+        raise KeyError(name)

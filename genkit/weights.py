@@ -1,0 +1,126 @@
+"""Weights files: safetensors only, checked before anything is loaded, never unpickled."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+from functools import lru_cache
+from pathlib import Path
+
+from genkit.errors import GenkitError
+
+MAX_HEADER_BYTES = 100 * 1024 * 1024
+_PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # pickle protocol 2+, torch.save zip archive
+
+
+def read_header(path: Path) -> dict:
+    """Parse and sanity-check a safetensors header; raise GenkitError naming the problem."""
+    path = Path(path)
+    if not path.exists():
+        raise GenkitError(f"weights file not found: {path}")
+    if not path.is_file():
+        raise GenkitError(f"weights path is not a file: {path}")
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        head = fh.read(8)
+        if head.startswith(_PICKLE_MAGIC):
+            raise GenkitError(
+                f"{path} looks like a pickle or torch.save checkpoint; genkit loads only .safetensors and never unpickles"
+            )
+        if len(head) < 8:
+            raise GenkitError(f"{path} is not a safetensors file (too short)")
+        (header_len,) = struct.unpack("<Q", head)
+        if header_len > MAX_HEADER_BYTES or header_len > size - 8:
+            raise GenkitError(f"{path} is not a valid safetensors file (truncated or bad header)")
+        try:
+            header = json.loads(fh.read(header_len))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise GenkitError(f"{path} is not a valid safetensors file (unreadable header)") from None
+    if not isinstance(header, dict):
+        raise GenkitError(f"{path} is not a valid safetensors file (header is not a table)")
+    data_size = size - 8 - header_len
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            start, end = entry["data_offsets"]
+        except (TypeError, KeyError, ValueError):
+            raise GenkitError(f"{path} is not a valid safetensors file (tensor {name!r} has no offsets)") from None
+        if not (0 <= start <= end <= data_size):
+            raise GenkitError(f"{path} is truncated: tensor {name!r} runs past the end of the file")
+    return header
+
+
+def metadata(path: Path) -> dict:
+    """The JSON values stored in the file's ``__metadata__`` (safetensors keeps strings only)."""
+    raw = read_header(path).get("__metadata__", {}) or {}
+    out = {}
+    for key, value in raw.items():
+        try:
+            out[key] = json.loads(value)
+        except (TypeError, json.JSONDecodeError):
+            out[key] = value
+    return out
+
+
+@lru_cache(maxsize=64)
+def _sha256_cached(path: str, mtime_ns: int, size: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256(path: Path) -> str:
+    stat = Path(path).stat()
+    return _sha256_cached(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def load_tensors(path: Path, device="cpu") -> tuple[dict, dict]:
+    """Return (state_dict, metadata) from a checked safetensors file."""
+    from safetensors.torch import load_file
+
+    meta = metadata(path)
+    try:
+        tensors = load_file(str(path), device=str(device))
+    except Exception as exc:  # noqa: BLE001 - safetensors raises several kinds
+        raise GenkitError(f"cannot read weights {path}: {exc}") from exc
+    return tensors, meta
+
+
+def save_tensors(tensors: dict, meta: dict, path: Path) -> None:
+    """Write tensors + JSON metadata atomically (temporary name, then rename)."""
+    import os
+
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.genkit-{os.getpid()}.tmp")
+    try:
+        contiguous = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+        save_file(contiguous, str(tmp), metadata={k: json.dumps(v) for k, v in meta.items()})
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_into(model, tensors: dict, path: Path) -> None:
+    """Load a state dict, turning shape/key mismatches into one readable error."""
+    own = model.state_dict()
+    missing = sorted(set(own) - set(tensors))
+    unexpected = sorted(set(tensors) - set(own))
+    if missing or unexpected:
+        raise GenkitError(
+            f"weights {path} do not fit this model: missing {missing[:3]}, unexpected {unexpected[:3]}"
+        )
+    for key, value in tensors.items():
+        if own[key].shape != value.shape:
+            raise GenkitError(
+                f"weights {path} do not fit this model: {key} has shape {tuple(value.shape)}, expected {tuple(own[key].shape)}"
+            )
+        if own[key].dtype != value.dtype and not value.dtype.is_floating_point:
+            raise GenkitError(f"weights {path}: {key} has dtype {value.dtype}, expected {own[key].dtype}")
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in tensors.items()})
