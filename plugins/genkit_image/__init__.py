@@ -1,0 +1,1 @@
+"""genkit built-in image generator (entry module: keep it light)."""

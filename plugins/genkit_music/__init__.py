@@ -1,0 +1,1 @@
+"""genkit built-in music generator (entry module: keep it light)."""

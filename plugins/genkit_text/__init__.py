@@ -1,0 +1,1 @@
+"""genkit built-in text generator (entry module: keep it light)."""

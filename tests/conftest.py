@@ -1,0 +1,50 @@
+"""Shared helpers: tests run the real `genkit` command in a subprocess, as a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+# The team's datasets live beside the checkout; a user's clone does not have them.
+DATA = Path(os.environ.get("GENKIT_DATA", REPO.parent / "shared" / "data"))
+
+
+def run_genkit(*args, cwd=None, env=None, input=None, timeout=600, check=None):
+    """Run `python -m genkit ARGS` and return the CompletedProcess (text mode)."""
+    full_env = dict(os.environ)
+    full_env.pop("GENKIT_DEVICE", None)
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-m", "genkit", *map(str, args)],
+        cwd=cwd, env=full_env, input=input, capture_output=True, text=True, timeout=timeout,
+    )
+    if check is not None and proc.returncode != check:
+        raise AssertionError(f"exit {proc.returncode}, expected {check}\nstdout: {proc.stdout}\nstderr: {proc.stderr}")
+    return proc
+
+
+def assert_user_error(proc, *fragments):
+    """A user mistake: exit 2, exactly one line on stderr starting 'genkit: error:', no traceback."""
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("genkit: error: "), proc.stderr
+    assert "Traceback" not in proc.stderr
+    for fragment in fragments:
+        assert fragment.lower() in lines[0].lower(), (fragment, lines[0])
+
+
+def needs_data(*relative):
+    """Skip unless the team's dataset files exist."""
+    missing = [r for r in relative if not (DATA / r).exists()]
+    return pytest.mark.skipif(bool(missing), reason=f"dataset not available here: {', '.join(missing)} under {DATA}")
+
+
+@pytest.fixture
+def genkit():
+    return run_genkit
