@@ -24,17 +24,18 @@ def read_header(path: Path) -> dict:
     size = path.stat().st_size
     with path.open("rb") as fh:
         head = fh.read(8)
-        if head.startswith(_PICKLE_MAGIC):
-            raise GenkitError(
-                f"{path} looks like a pickle or torch.save checkpoint; genkit loads only .safetensors and never unpickles"
-            )
-        if len(head) < 8:
-            raise GenkitError(f"{path} is not a safetensors file (too short)")
-        (header_len,) = struct.unpack("<Q", head)
-        if header_len > MAX_HEADER_BYTES or header_len > size - 8:
-            raise GenkitError(f"{path} is not a valid safetensors file (truncated or bad header)")
+        header_len = struct.unpack("<Q", head)[0] if len(head) == 8 else -1
+        first = fh.read(1)
+        if first != b"{":
+            if head.startswith(_PICKLE_MAGIC):
+                raise GenkitError(
+                    f"{path} looks like a pickle or torch.save checkpoint; genkit loads only .safetensors and never unpickles"
+                )
+            raise GenkitError(f"{path} is not a safetensors file")
+        if not 0 < header_len <= MAX_HEADER_BYTES or header_len > size - 8:
+            raise GenkitError(f"{path} is truncated or has a bad safetensors header")
         try:
-            header = json.loads(fh.read(header_len))
+            header = json.loads(first + fh.read(header_len - 1))
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise GenkitError(f"{path} is not a valid safetensors file (unreadable header)") from None
     if not isinstance(header, dict):
