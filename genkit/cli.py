@@ -38,6 +38,13 @@ def _root(
     """Generate images, text, music and animations with small models; extend genkit with plugins."""
 
 
+def _console():
+    """A rich console; piped output gets a wide fixed width so names are never broken."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
 def _echo_err(message: str) -> None:
     print(message, file=sys.stderr)
 
@@ -57,7 +64,6 @@ def plugins_command(
         rows = [vars(p) for p in registry.plugins]
         print(json.dumps({"plugins": rows, "conflicts": registry.conflicts}, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table("plugin", "version", "kind", "import", "generators", "status")
@@ -65,7 +71,7 @@ def plugins_command(
         status = f"[red]{p.error}[/red]" if p.error else "ok"
         kind = "built-in" if p.builtin else "third-party"
         table.add_row(p.name, p.version or "-", kind, f"{p.import_seconds * 1000:.1f} ms", ", ".join(p.generators) or "-", status)
-    console = Console()
+    console = _console()
     console.print(table)
     for conflict in registry.conflicts:
         console.print(f"[yellow]conflict:[/yellow] {conflict}")
@@ -96,7 +102,6 @@ def models_command(
     if as_json:
         print(json.dumps({"generators": rows}, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table("generator", "modality", "summary", "weights", "size", "sha256", "device")
@@ -105,7 +110,7 @@ def models_command(
         size = f"{w['bytes'] / 1e6:.2f} MB" if w["bytes"] else "-"
         table.add_row(row["name"], row["modality"], row["summary"], w["file"] or "none", size,
                       (w["sha256"] or "-")[:12], row["device"])
-    Console().print(table)
+    _console().print(table)
 
 
 def inspect_command(
@@ -125,7 +130,7 @@ def inspect_command(
             print(f"{key:15} {prov[key]}")
     print(f"{'options':15} {json.dumps(prov.get('options', {}), sort_keys=True)}")
     if "command" in prov:
-        note = f"   # item {prov['index']} of that run" if "index" in prov else ""
+        note = "   # this file is the last item of that run" if "index" in prov else ""
         print(f"{'reproduce':15} {prov['command']}{note}")
 
 

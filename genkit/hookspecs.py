@@ -17,6 +17,6 @@ def genkit_register_generators(register):
     """Declare generators by calling ``register(GeneratorSpec(...))`` once for each.
 
     ``register`` raises ``ValueError`` for a malformed spec. A name already taken by another
-    plugin is not an error for the caller: genkit keeps the first owner (built-ins before
-    third parties, then plugins in alphabetical order) and reports the conflict.
+    plugin is not an error for the caller: genkit keeps the first owner (built-ins, then installed
+    third parties alphabetically, then $GENKIT_PLUGINS modules) and reports the conflict.
     """

@@ -34,7 +34,10 @@ class OutputPlan:
     def __init__(self, output: str | None, generator: str, extensions: tuple[str, ...], n: int, seed: int):
         self.n, self.seed = n, seed
         default_ext = extensions[0]
-        if output is None or output.endswith(("/", os.sep)) or Path(output).is_dir():
+        # A name without an extension is a folder, whether or not it exists yet.
+        if output is None or output.endswith(("/", os.sep)) or Path(output).is_dir() or (
+            "{" not in output and not Path(output).suffix
+        ):
             folder = Path(output) if output else Path(DEFAULT_FOLDER)
             self.pattern = str(folder / f"{generator}-{seed}-{{i:03d}}.{default_ext}")
         elif "{" in output:

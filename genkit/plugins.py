@@ -30,6 +30,7 @@ class PluginInfo:
     distribution: str = ""
     version: str = ""
     builtin: bool = False
+    from_env: bool = False  # loaded through $GENKIT_PLUGINS rather than an installed entry point
     import_seconds: float = 0.0
     generators: list[str] = field(default_factory=list)
     error: str | None = None
@@ -54,14 +55,14 @@ class Registry:
 
 
 def _entry_point_sources():
-    """Yield (name, module, distribution, version, builtin) for every plugin to load."""
+    """Yield (name, module, distribution, version, builtin, from_env) for every plugin to load."""
     for ep in entry_points(group="genkit"):
         dist = getattr(ep, "dist", None)
         dist_name = dist.metadata["Name"] if dist is not None else ""
         version = dist.version if dist is not None else ""
-        yield ep.name, ep.value, dist_name, version, dist_name == "genkit"
+        yield ep.name, ep.value, dist_name, version, dist_name == "genkit", False
     for module in filter(None, (m.strip() for m in os.environ.get(EXTRA_PLUGINS_ENV, "").split(","))):
-        yield module, module, "", "", False
+        yield module, module, "", "", False, True
 
 
 def _error_text(exc: BaseException) -> str:
@@ -74,8 +75,8 @@ def load_registry() -> Registry:
     pm.add_hookspecs(hookspecs)
     plugins: list[PluginInfo] = []
     modules = {}
-    for name, target, dist, version, builtin in _entry_point_sources():
-        info = PluginInfo(name=name, module=target, distribution=dist, version=version, builtin=builtin)
+    for name, target, dist, version, builtin, from_env in _entry_point_sources():
+        info = PluginInfo(name=name, module=target, distribution=dist, version=version, builtin=builtin, from_env=from_env)
         plugins.append(info)
         start = time.perf_counter()
         try:
@@ -92,8 +93,9 @@ def load_registry() -> Registry:
             info.error = _error_text(exc)
         info.import_seconds = time.perf_counter() - start
 
-    # Built-ins first, then third parties alphabetically: the first owner keeps a name.
-    order = sorted((p for p in plugins if p.name in modules), key=lambda p: (not p.builtin, p.name))
+    # The first owner keeps a name: built-ins, then installed third parties alphabetically,
+    # then modules named in $GENKIT_PLUGINS (a local experiment never shadows an installed plugin).
+    order = sorted((p for p in plugins if p.name in modules), key=lambda p: (not p.builtin, p.from_env, p.name))
     generators: dict[str, GeneratorSpec] = {}
     conflicts: list[str] = []
     for info in order:

@@ -65,7 +65,7 @@ def command_line(spec: GeneratorSpec, options: dict, seed: int, n: int, weights_
                 parts.append(opt.flag if value else "--no-" + opt.flag[2:])
         elif value is not None and value != opt.default:
             parts += [opt.flag, str(value)]
-    parts += ["--seed", str(seed), "--n", str(n)]
+    parts += ["--seed", str(seed)] + (["--n", str(n)] if n else [])
     if weights_path is not None and not is_default:
         parts += ["--weights", str(weights_path)]
     return " ".join(shlex.quote(p) for p in parts)
@@ -115,12 +115,14 @@ def execute(req: Request, stdout=None) -> dict:
         "seed": seed,
         "device": device.type,
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in sorted(req.options.items())},
-        "command": command_line(spec, req.options, seed, req.n, weights_path, is_default),
+        # No --n here: each file records the command whose last item it is, so a file's bytes
+        # do not depend on how many items its run made.
+        "command": command_line(spec, req.options, seed, 0, weights_path, is_default),
     }
 
     implementation = runtime.import_implementation(spec)
     generator = implementation(device=device, weights=weights_path)
-    manifest = dict(base, files=[])
+    manifest = dict(base, command=f"{base['command']} --n {req.n}", files=[])
     texts: dict[int, list[str]] = {}
     grid_images = []
     show = progress.wanted(req.quiet) and not streaming
@@ -128,6 +130,7 @@ def execute(req: Request, stdout=None) -> dict:
     with progress.bar(f"genkit {spec.name}", req.n, show) as advance:
         for art in generator.generate(n=req.n, seed=seed, options=dict(req.options)):
             provenance = dict(base, index=art.index, item_seed=art.seed, **art.info)
+            provenance["command"] = f"{base['command']} --n {art.index + 1}"
             if isinstance(art, TextChunk):
                 if streaming:
                     if art.index > 0 and not texts.get(art.index):

@@ -1,0 +1,97 @@
+"""A conformance kit for plugin authors: call these from your own tests.
+
+Each check runs the real ``genkit`` command in a subprocess, as a user would, and raises
+AssertionError with the command's output when the plugin breaks the contract::
+
+    from genkit import testing
+
+    def test_conforms(tmp_path):
+        testing.check_all("hello", tmp_path, bad_options=[["--size", "0"]])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run(*args, cwd=None, env=None, timeout=600) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "genkit", *map(str, args)], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _explain(proc) -> str:
+    return f"exit {proc.returncode}\nstdout: {proc.stdout[-2000:]}\nstderr: {proc.stderr[-2000:]}"
+
+
+def check_registration(generator: str) -> dict:
+    """The generator is listed by `genkit models` and its plugin loads without error."""
+    proc = run("plugins", "--json")
+    assert proc.returncode == 0, _explain(proc)
+    plugins = json.loads(proc.stdout)["plugins"]
+    owner = [p for p in plugins if generator in p["generators"]]
+    assert owner, f"no plugin registers {generator!r}: {plugins}"
+    assert owner[0]["error"] is None, owner[0]["error"]
+    models = json.loads(run("models", "--json").stdout)["generators"]
+    assert any(m["name"] == generator for m in models), f"{generator!r} missing from genkit models"
+    return owner[0]
+
+
+def check_help_is_light(generator: str) -> None:
+    """`genkit GENERATOR --help` works and never imports torch."""
+    code = ("import sys; from genkit.cli import main\n"
+            "try:\n    main([%r, '--help'])\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+            "assert 'torch' not in sys.modules, 'torch was imported by --help'\n" % generator)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, _explain(proc)
+    assert "Usage" in proc.stdout, proc.stdout
+
+
+def check_seed_reproduces(generator: str, folder: Path, args=()) -> list[Path]:
+    """The same seed gives byte-identical files; item i does not depend on --n."""
+    folder = Path(folder)
+    first = run(generator, *args, "--seed", "7", "--n", "2", "-o", folder / "a", "--json")
+    assert first.returncode == 0, _explain(first)
+    second = run(generator, *args, "--seed", "7", "--n", "3", "-o", folder / "b", "--json")
+    assert second.returncode == 0, _explain(second)
+    files_a = [Path(f["path"]) for f in json.loads(first.stdout)["files"]]
+    files_b = [Path(f["path"]) for f in json.loads(second.stdout)["files"]]
+    for a, b in zip(files_a, files_b):
+        assert a.read_bytes() == b.read_bytes(), f"{a} and {b} differ although seed and index match"
+    return files_a
+
+
+def check_provenance(path: Path, generator: str) -> dict:
+    """`genkit inspect` reads the provenance back and names a reproducing command."""
+    proc = run("inspect", path, "--json")
+    assert proc.returncode == 0, _explain(proc)
+    prov = json.loads(proc.stdout)
+    assert prov["generator"] == generator, prov
+    for key in ("genkit", "seed", "index", "item_seed", "options", "command"):
+        assert key in prov, f"provenance lacks {key!r}: {prov}"
+    return prov
+
+
+def check_bad_option(generator: str, args, folder: Path | None = None) -> None:
+    """A bad option gives exit 2, one line 'genkit: error: ...', no traceback, no file."""
+    before = set(Path(folder).rglob("*")) if folder else set()
+    proc = run(generator, *args, cwd=folder)
+    assert proc.returncode == 2, _explain(proc)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("genkit: error: "), _explain(proc)
+    if folder:
+        assert set(Path(folder).rglob("*")) == before, "a refused run left files behind"
+
+
+def check_all(generator: str, folder: Path, args=(), bad_options=()) -> None:
+    """Every check above, in order."""
+    check_registration(generator)
+    check_help_is_light(generator)
+    files = check_seed_reproduces(generator, folder, args)
+    check_provenance(files[0], generator)
+    for bad in [["--n", "0"], *bad_options]:
+        check_bad_option(generator, bad, folder)

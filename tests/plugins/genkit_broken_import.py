@@ -1,0 +1,3 @@
+"""A plugin that raises while being imported (test fixture)."""
+
+raise RuntimeError("this plugin is broken on purpose")

@@ -1,0 +1,8 @@
+"""A plugin whose hook name is misspelled (test fixture): check_pending must catch it."""
+
+from genkit.hookspecs import hookimpl
+
+
+@hookimpl
+def genkit_register_generator(register):  # missing the final "s"
+    pass

@@ -1,0 +1,97 @@
+"""Plugin discovery: built-ins and third parties alike, failures isolated and reported."""
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import REPO, assert_user_error, run_genkit
+
+FIXTURES = str(REPO / "tests" / "plugins")
+
+
+def with_plugins(*modules):
+    return {"PYTHONPATH": FIXTURES + os.pathsep + os.environ.get("PYTHONPATH", ""), "GENKIT_PLUGINS": ",".join(modules)}
+
+
+def plugin_table(env=None):
+    proc = run_genkit("plugins", "--json", env=env, check=0)
+    data = json.loads(proc.stdout)
+    return {p["name"]: p for p in data["plugins"]}, data["conflicts"]
+
+
+def test_builtins_and_the_example_plugin_are_listed_with_versions_and_import_times():
+    plugins, _ = plugin_table()
+    assert plugins["hello"]["builtin"] is False and plugins["hello"]["generators"] == ["hello"]
+    assert plugins["hello"]["version"] == "0.1.0"
+    for name in ("image", "text", "music"):
+        assert plugins[name]["builtin"] is True
+    assert all(p["import_seconds"] >= 0 for p in plugins.values())
+
+
+def test_a_plugin_that_raises_at_import_is_reported_and_others_keep_working(tmp_path):
+    env = with_plugins("genkit_broken_import")
+    plugins, _ = plugin_table(env)
+    assert "broken on purpose" in plugins["genkit_broken_import"]["error"]
+    run_genkit("hello", "-o", tmp_path / "x.png", env=env, check=0)
+    assert (tmp_path / "x.png").exists()
+    human = run_genkit("plugins", env=env, check=0)
+    assert "genkit_broken_import" in human.stdout
+
+
+def test_a_misspelled_hook_is_caught_by_check_pending():
+    plugins, _ = plugin_table(with_plugins("genkit_misspelled"))
+    assert "genkit_register_generator" in plugins["genkit_misspelled"]["error"]
+
+
+def test_a_plugin_that_raises_while_registering_is_reported():
+    plugins, _ = plugin_table(with_plugins("genkit_raises_on_register"))
+    assert "registration exploded" in plugins["genkit_raises_on_register"]["error"]
+    assert plugins["hello"]["error"] is None
+
+
+def test_a_duplicate_generator_name_keeps_the_first_owner_and_reports_the_conflict(tmp_path):
+    plugins, conflicts = plugin_table(with_plugins("genkit_duplicate"))
+    assert plugins["hello"]["generators"] == ["hello"]
+    assert plugins["genkit_duplicate"]["generators"] == ["crashy"]
+    assert any("'hello'" in c and "genkit_duplicate" in c for c in conflicts)
+    models = json.loads(run_genkit("models", "--json", env=with_plugins("genkit_duplicate")).stdout)
+    hello = [m for m in models["generators"] if m["name"] == "hello"]
+    assert hello[0]["plugin"] == "hello"
+
+
+def test_a_generator_that_crashes_mid_run_fails_with_exit_1_and_names_itself(tmp_path):
+    proc = run_genkit("crashy", "--n", "3", "-o", tmp_path, env=with_plugins("genkit_duplicate"))
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith("genkit: error: RuntimeError: the model fell over")
+    assert "Traceback" not in proc.stderr
+    debug = run_genkit("crashy", "--n", "3", "-o", tmp_path / "d", "--debug", env=with_plugins("genkit_duplicate"))
+    assert "Traceback" in debug.stderr
+
+
+def test_models_lists_generators_with_weights_and_device():
+    models = json.loads(run_genkit("models", "--json", check=0).stdout)["generators"]
+    hello = [m for m in models if m["name"] == "hello"][0]
+    assert hello["modality"] == "image" and hello["device"] in ("cpu", "cuda", "mps")
+    env_device = json.loads(run_genkit("models", "--json", env={"GENKIT_DEVICE": "cpu"}).stdout)
+    assert {m["device"] for m in env_device["generators"]} == {"cpu"}
+
+
+LIGHT_COMMANDS = [["--help"], ["plugins"], ["models"], ["hello", "--help"], ["train", "--help"]]
+
+
+def test_help_plugins_and_models_never_import_torch():
+    for args in LIGHT_COMMANDS:
+        code = (
+            "import sys\nfrom genkit.cli import main\n"
+            f"try:\n    main({args!r})\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+            "assert 'torch' not in sys.modules, 'torch imported'\n"
+            "assert 'numpy' not in sys.modules, 'numpy imported'\n"
+        )
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert proc.returncode == 0, (args, proc.stderr[-500:])
+
+
+def test_an_unknown_generator_suggests_the_close_ones():
+    proc = run_genkit("helo")
+    assert_user_error(proc, "helo", "hello")
