@@ -135,7 +135,10 @@ def train(spec: GeneratorSpec, *, data: Path, out: Path, extra: dict | None = No
         raise GenkitError(f"{weights_path} already exists; pass --overwrite to replace it or --resume to continue")
 
     impl = runtime.import_implementation(spec)
-    task = impl.training_task(Path(data), extra, saved["config"] if saved else None)
+    task = impl.training_task(Path(data), extra, None)
+    if saved and saved["config"] != task.config:
+        changed = sorted(k for k in set(task.config) | set(saved["config"]) if task.config.get(k) != saved["config"].get(k))
+        raise GenkitError(f"--resume: {ckpt_path} was written for a different architecture or data ({', '.join(changed)} differ)")
     defaults = dict(getattr(task, "defaults", {}))
     epochs = epochs if epochs is not None else defaults.get("epochs", 1)
     batch_size = batch_size or defaults.get("batch_size", 32)
@@ -425,7 +428,7 @@ def train_from_cli(spec, *, extra, data, device, batch_size, quiet, debug, seed,
                     max_minutes=max_minutes, batch_size=batch_size, lr=lr, seed=seed, resume=resume,
                     overwrite=overwrite, checkpoint_every=checkpoint_every, evaluate=not no_eval, quiet=quiet,
                     command=command)
-    if "weights" in summary and not quiet:
+    if "weights" in summary:
         print(json.dumps(summary, indent=2))
 
 
