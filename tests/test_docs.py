@@ -1,0 +1,21 @@
+"""The README's install and test commands are the ones CI runs, so they cannot drift apart."""
+
+import re
+
+from conftest import REPO
+
+
+def test_ci_runs_the_readme_install_and_test_commands():
+    readme = (REPO / "README.md").read_text()
+    ci = (REPO / ".ci" / "run").read_text()
+    install = re.search(r"## Install\s+```console\n(.+?)\n```", readme, re.S).group(1).strip()
+    test = re.search(r"## Test\s+```console\n(.+?)\n```", readme, re.S).group(1).strip()
+    assert install.replace("pip install", "python -m pip install") in ci
+    assert test in ci
+
+
+def test_no_absolute_machine_paths_in_the_repository():
+    for path in REPO.rglob("*"):
+        if path.suffix in {".py", ".md", ".toml"} and ".git" not in path.parts and "egg-info" not in str(path):
+            text = path.read_text(errors="ignore")
+            assert "/work/" not in text and "/root/" not in text, path
