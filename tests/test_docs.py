@@ -15,7 +15,8 @@ def test_ci_runs_the_readme_install_and_test_commands():
 
 
 def test_no_absolute_machine_paths_in_the_repository():
+    banned = ["/" + "work/", "/" + "root/", "/" + "home/"]  # spelled apart so this file passes
     for path in REPO.rglob("*"):
         if path.suffix in {".py", ".md", ".toml"} and ".git" not in path.parts and "egg-info" not in str(path):
             text = path.read_text(errors="ignore")
-            assert "/work/" not in text and "/root/" not in text, path
+            assert not any(b in text for b in banned), path
