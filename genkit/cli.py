@@ -335,6 +335,8 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         code = build_app()(args=argv, prog_name="genkit", standalone_mode=False)
+        if code == 130:  # typer turns Ctrl-C into a quiet Exit(130)
+            raise KeyboardInterrupt
     except click_errors.UsageError as exc:
         message = exc.format_message()
         if not message.strip():  # a bare group name printed its help

@@ -62,6 +62,14 @@ class OutputPlan:
                 raise GenkitError(
                     f"output pattern may use {{i}}, {{seed}} and {{n}} only, not {', '.join(sorted(fields - _PATTERN_FIELDS))}"
                 )
+            for _, field, spec, conversion in string.Formatter().parse(self.pattern):
+                if field is None:
+                    continue
+                if conversion:
+                    raise GenkitError(f"output pattern {self.pattern!r}: conversions such as !{conversion} are not allowed")
+                text = format(0, spec or "")
+                if "/" in text or os.sep in text:
+                    raise GenkitError(f"output pattern {self.pattern!r} would put path separators into file names")
             names = {self.path(0), self.path(self.n - 1)}
         except (ValueError, IndexError, KeyError) as exc:
             raise GenkitError(f"bad output pattern {self.pattern!r}: {exc}") from None
