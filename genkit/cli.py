@@ -186,12 +186,14 @@ def _common_parameters(spec: GeneratorSpec) -> list[inspect.Parameter]:
     ]
     if spec.modality in ("image", "video"):
         params.append(p("scale", Annotated[int, typer.Option("--scale", help="Nearest-neighbour upscaling factor for viewing. [range 1-64]")], 1))
+    if spec.modality == "video":
+        params.append(p("frames_dir", Annotated[Optional[str], typer.Option("--frames-dir", help="Also write every frame as a PNG into this folder.")], None))
     if spec.modality == "image":
         params.append(p("grid", Annotated[Optional[str], typer.Option("--grid", help="Also write all items as one contact sheet PNG.")], None))
     return params
 
 
-_COMMON = ("n", "seed", "device", "output", "overwrite", "weights", "json", "quiet", "debug", "scale", "grid")
+_COMMON = ("n", "seed", "device", "output", "overwrite", "weights", "json", "quiet", "debug", "scale", "grid", "frames_dir")
 
 
 def _make_command(params: list[inspect.Parameter], body, name: str, doc: str):
@@ -227,6 +229,7 @@ def generator_command(spec: GeneratorSpec):
             output=kwargs["output"], overwrite=kwargs["overwrite"],
             weights=str(kwargs["weights"]) if kwargs["weights"] else None, json=kwargs["json"],
             quiet=kwargs["quiet"], grid=kwargs.get("grid"), scale=kwargs.get("scale", 1),
+            frames_dir=kwargs.get("frames_dir"),
         )
         manifest = execute(req)
         if req.json:

@@ -81,13 +81,29 @@ class OutputPlan:
 
     def check_free(self, overwrite: bool) -> None:
         """Fail before any work if a target exists (unless --overwrite) or cannot be made."""
+        checked = set()
         for index in range(self.n):
             path = self.path(index)
-            prepare_folder(path.parent)
+            if path.parent not in checked:
+                check_folder(path.parent)
+                checked.add(path.parent)
             if path.is_dir():
                 raise GenkitError(f"output {path} is a folder")
             if path.exists() and not overwrite:
                 raise GenkitError(f"{path} already exists; pass --overwrite to replace it")
+
+
+def check_folder(folder: Path) -> None:
+    """Fail if ``folder`` could not be created or written, without creating anything."""
+    folder = Path(folder)
+    for parent in [folder, *folder.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise GenkitError(f"cannot create folder {folder}: {parent} is a file")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise GenkitError(f"cannot create folder {folder}: permission denied" if parent != folder
+                                  else f"cannot write into {folder}: permission denied")
+            return
 
 
 def prepare_folder(folder: Path) -> None:
@@ -198,6 +214,46 @@ def gif_bytes(frames, fps: float, provenance: dict | None = None, scale: int = 1
     return buf.getvalue()
 
 
+def webp_bytes(frames, fps: float, provenance: dict | None = None, scale: int = 1) -> bytes:
+    """Lossless animated WebP (Pillow's encoder); provenance in the XMP field."""
+    images = [_to_pil(f, scale) for f in frames]
+    buf = io.BytesIO()
+    extra = {"xmp": provenance_text(provenance).encode()} if provenance is not None else {}
+    images[0].save(buf, format="WEBP", save_all=True, append_images=images[1:], duration=round(1000 / fps),
+                   loop=0, lossless=True, **extra)
+    return buf.getvalue()
+
+
+def mp4_bytes(frames, fps: float, provenance: dict | None = None, scale: int = 1) -> bytes:
+    """H.264 MP4 through PyAV (the optional 'video' extra), provenance in the comment tag."""
+    try:
+        import av
+    except ImportError:
+        raise GenkitError("writing .mp4 needs PyAV: pip install 'genkit[video]' (or use .gif / .webp)") from None
+    import numpy as np
+    from fractions import Fraction
+
+    images = [np.asarray(_to_pil(f, scale).convert("RGB")) for f in frames]
+    h, w = images[0].shape[:2]
+    # yuv420p needs even sides; pad by one pixel rather than rescale.
+    ph, pw = h + h % 2, w + w % 2
+    buf = io.BytesIO()
+    container = av.open(buf, mode="w", format="mp4")
+    if provenance is not None:
+        container.metadata["comment"] = provenance_text(provenance)
+    stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000))
+    stream.width, stream.height, stream.pix_fmt = pw, ph, "yuv420p"
+    stream.options = {"crf": "18", "threads": "1"}  # one thread: same input, same bytes
+    for image in images:
+        padded = np.pad(image, ((0, ph - h), (0, pw - w), (0, 0)), mode="edge")
+        for packet in stream.encode(av.VideoFrame.from_ndarray(padded, format="rgb24")):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+    container.close()
+    return buf.getvalue()
+
+
 def grid(images, columns: int | None = None, pad: int = 2):
     """Tile equally sized uint8 images into one contact sheet (numpy array)."""
     import math
@@ -270,13 +326,20 @@ def read_provenance(path: Path) -> dict:
         return json.loads(sidecar.read_text())
     suffix = path.suffix.lower()
     try:
-        if suffix in (".png", ".gif"):
+        if suffix in (".png", ".gif", ".webp"):
             from PIL import Image
 
             with Image.open(path) as im:
-                raw = im.info.get(PROVENANCE_KEY) or im.info.get("comment")
+                raw = im.info.get(PROVENANCE_KEY) or im.info.get("comment") or im.info.get("xmp")
             if isinstance(raw, bytes):
                 raw = raw.decode()
+            if raw:
+                return json.loads(raw)
+        elif suffix == ".mp4":
+            import av
+
+            with av.open(str(path)) as container:
+                raw = container.metadata.get("comment")
             if raw:
                 return json.loads(raw)
         elif suffix in (".mid", ".midi"):

@@ -18,7 +18,7 @@ from genkit.errors import GenkitError, RunError
 from genkit.spec import GeneratorSpec
 
 # Outputs writable from each artifact kind.
-_WRITABLE = {Image: {"png"}, Frames: {"gif", "png"}, Midi: {"mid", "midi", "wav"}, Audio: {"wav"}, TextChunk: {"txt"}}
+_WRITABLE = {Image: {"png"}, Frames: {"gif", "webp", "mp4"}, Midi: {"mid", "midi", "wav"}, Audio: {"wav"}, TextChunk: {"txt"}}
 
 
 @dataclass
@@ -35,6 +35,7 @@ class Request:
     quiet: bool = False
     grid: str | None = None
     scale: int = 1
+    frames_dir: str | None = None
 
 
 def resolve_weights(spec: GeneratorSpec, user_path: str | None) -> tuple[Path | None, bool]:
@@ -102,6 +103,10 @@ def execute(req: Request, stdout=None) -> dict:
     if req.grid:
         grid_plan = outputs.OutputPlan(req.grid, spec.name, ("png",), 1, seed)
         grid_plan.check_free(req.overwrite)
+    if req.frames_dir:
+        outputs.prepare_folder(Path(req.frames_dir))
+        if any(Path(req.frames_dir).glob("**/frame_*.png")) and not req.overwrite:
+            raise GenkitError(f"{req.frames_dir} already holds frames; pass --overwrite to replace them")
 
     weights_path, is_default = resolve_weights(spec, req.weights)
     device = runtime.resolve_device(req.device)
@@ -186,7 +191,12 @@ def _write_artifact(art, path: Path, ext: str, provenance: dict, req: Request) -
     if kind is Image:
         data = outputs.png_bytes(art.pixels, provenance, req.scale)
     elif kind is Frames:
-        data = outputs.gif_bytes(art.frames, art.fps, provenance, req.scale)
+        encode = {"gif": outputs.gif_bytes, "webp": outputs.webp_bytes, "mp4": outputs.mp4_bytes}[ext]
+        data = encode(art.frames, art.fps, provenance, req.scale)
+        if req.frames_dir:
+            folder = Path(req.frames_dir) / (f"{art.index:03d}" if req.n > 1 else "")
+            for k, frame in enumerate(art.frames):
+                outputs.write_atomic(folder / f"frame_{k:04d}.png", outputs.png_bytes(frame, provenance, req.scale), req.overwrite)
     elif kind is Midi and ext in ("mid", "midi"):
         data = outputs.midi_bytes(art.midi, provenance)
     else:

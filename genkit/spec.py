@@ -16,7 +16,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
 # Names the core itself gives every generator command; a spec must not reuse them.
 COMMON_OPTIONS = frozenset(
-    {"n", "seed", "device", "output", "overwrite", "weights", "json", "quiet", "debug"}
+    {"n", "seed", "device", "output", "overwrite", "weights", "json", "quiet", "debug", "scale", "grid", "frames_dir"}
 )
 
 

@@ -1,0 +1,72 @@
+"""`genkit video`: looping latent walks through any generator with a latent space."""
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import REPO, assert_user_error, run_genkit
+
+FIXTURES = {"PYTHONPATH": str(REPO / "tests" / "plugins") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            "GENKIT_PLUGINS": "genkit_duplicate"}
+
+
+def gif_frames(path):
+    with Image.open(path) as im:
+        frames = []
+        for k in range(im.n_frames):
+            im.seek(k)
+            frames.append(np.asarray(im.convert("RGB"), dtype=np.float64))
+        return frames, im.info.get("duration"), im.info.get("loop")
+
+
+def test_a_walk_has_the_asked_frames_size_rate_and_loops_smoothly(tmp_path):
+    out = tmp_path / "walk.gif"
+    run_genkit("video", "--source", "hello", "--frames", "36", "--fps", "12", "--keyframes", "3", "--scale", "2",
+               "--seed", "5", "-o", out, check=0)
+    frames, duration, loop = gif_frames(out)
+    assert len(frames) == 36 and frames[0].shape == (64, 64, 3)
+    assert duration == 80 and loop == 0  # GIF keeps delays in 10 ms steps: 1000/12 ms -> 80 ms
+    steps = [np.abs(frames[k + 1] - frames[k]).mean() for k in range(35)]
+    wrap = np.abs(frames[0] - frames[-1]).mean()
+    assert wrap <= 2.5 * np.median(steps), (wrap, np.median(steps))  # no jump at the seam
+    assert np.median(steps) > 0.5  # and it does move
+
+
+def test_the_same_seed_gives_the_same_file_and_frames_dir_holds_every_frame(tmp_path):
+    for name in ("a", "b"):
+        run_genkit("video", "--source", "hello", "--frames", "8", "--seed", "2", "-o", tmp_path / f"{name}.gif",
+                   "--frames-dir", tmp_path / f"frames_{name}", check=0)
+    assert (tmp_path / "a.gif").read_bytes() == (tmp_path / "b.gif").read_bytes()
+    assert sorted(p.name for p in (tmp_path / "frames_a").iterdir()) == [f"frame_{k:04d}.png" for k in range(8)]
+
+
+def test_webp_output_and_mp4_when_pyav_is_installed(tmp_path):
+    run_genkit("video", "--source", "hello", "--frames", "6", "-o", tmp_path / "w.webp", check=0)
+    with Image.open(tmp_path / "w.webp") as im:
+        assert im.n_frames == 6
+    av = pytest.importorskip("av")
+    run_genkit("video", "--source", "hello", "--frames", "6", "--scale", "3", "-o", tmp_path / "w.mp4", check=0)
+    with av.open(str(tmp_path / "w.mp4")) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 6
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--frames", "1"], "--frames"),
+    (["--frames", "100000"], "--frames"),
+    (["--fps", "0"], "--fps"),
+    (["--fps", "-2"], "--fps"),
+    (["--classes", "sneaker"], "classes"),
+    (["-o", "walk.avi"], ".avi"),
+    (["--source", "nosuch"], "unknown generator"),
+])
+def test_bad_video_input_is_a_user_error(tmp_path, args, fragment):
+    proc = run_genkit("video", "--source", "hello", *args, cwd=tmp_path)
+    assert_user_error(proc, fragment)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_source_without_a_latent_space_is_named(tmp_path):
+    proc = run_genkit("video", "--source", "crashy", cwd=tmp_path, env=FIXTURES)
+    assert_user_error(proc, "crashy", "latent space")
