@@ -224,15 +224,18 @@ def train(spec: GeneratorSpec, *, data: Path, out: Path, extra: dict | None = No
     stop_reason = "finished"
     samples_seen = 0
     model.train()
+    order_epoch, order = -1, None
     with progress.bar(f"train {spec.name}", total_steps, show) as advance:
         advance(step)
         while step < total_steps:
             epoch, position = divmod(step, steps_per_epoch)
             if epoch >= epochs and not max_steps:
                 break
-            order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+            if order_epoch != epoch:  # one permutation per epoch, a pure function of (seed, epoch)
+                order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+                order_epoch = epoch
             indices = order[position * batch_size + dist.rank * per_rank : position * batch_size + (dist.rank + 1) * per_rank]
-            batch = _collate([dataset[int(i)] for i in indices], dev)
+            batch = _fetch(dataset, indices, dev)
             for i, opt in enumerate(optimizers):
                 for g, base in zip(opt.param_groups, base_lrs[i]):
                     g["lr"] = _learning_rate(base, step, total_steps, schedule, warmup)
@@ -293,6 +296,17 @@ def train(spec: GeneratorSpec, *, data: Path, out: Path, extra: dict | None = No
     dist.barrier()
     dist.close()
     return summary
+
+
+def _fetch(dataset, indices, device):
+    """One batch: whole-tensor indexing when the dataset allows it (much cheaper per step)."""
+    import torch
+
+    if isinstance(dataset, torch.utils.data.TensorDataset):
+        return tuple(t[indices].to(device) for t in dataset.tensors)
+    getitems = getattr(dataset, "__getitems__", None)
+    items = getitems(indices.tolist()) if getitems else [dataset[int(i)] for i in indices]
+    return _collate(items, device)
 
 
 def _collate(items, device):
