@@ -172,3 +172,10 @@ def test_python_api_loads_once_and_generates_in_memory():
             "print('ok')\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_shell_completion_offers_generators_and_their_options():
+    words = run_genkit(env={"_GENKIT_COMPLETE": "complete_bash", "COMP_WORDS": "genkit hel", "COMP_CWORD": "1"})
+    assert words.stdout.split() == ["hello"]
+    opts = run_genkit(env={"_GENKIT_COMPLETE": "complete_bash", "COMP_WORDS": "genkit hello --pal", "COMP_CWORD": "2"})
+    assert opts.stdout.split() == ["--palette"]

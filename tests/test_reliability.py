@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from conftest import assert_user_error, run_genkit
+from conftest import REPO, assert_user_error, run_genkit
 
 
 def complete_pngs(folder):
@@ -139,3 +139,55 @@ def test_fuzzed_options_either_succeed_or_fail_cleanly(tmp_path, n, size, palett
         assert proc.returncode == 2, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
         assert not out.exists() or not list(out.iterdir())
+
+
+def child_peak_rss_mb(args, env=None):
+    """Run genkit in a child and return (CompletedProcess, its peak resident memory in MB)."""
+    code = ("import resource, subprocess, sys\n"
+            "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+            "sys.stdout.write(p.stderr)\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
+            "sys.exit(p.returncode)\n")
+    full_env = dict(os.environ, **(env or {}))
+    proc = subprocess.run([sys.executable, "-c", code, sys.executable, "-m", "genkit", *map(str, args)],
+                          capture_output=True, text=True, env=full_env)
+    *stderr, rss = proc.stdout.strip().splitlines()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, "", "\n".join(stderr) + "\n"), float(rss)
+
+
+def lying_safetensors(path, declared_elements):
+    """A safetensors header that declares a huge tensor backed by 16 bytes of data."""
+    header = json.dumps({"w": {"dtype": "F32", "shape": [declared_elements],
+                               "data_offsets": [0, declared_elements * 4]}}).encode()
+    path.write_bytes(len(header).to_bytes(8, "little") + header + b"\0" * 16)
+
+
+def test_a_lying_weights_header_is_refused_with_bounded_memory(tmp_path):
+    bad = tmp_path / "liar.safetensors"
+    lying_safetensors(bad, 10**12)  # claims 4 TB
+    proc, rss = child_peak_rss_mb(["hello", "--weights", bad, "-o", tmp_path / "x.png"])
+    assert_user_error(proc, "truncated")
+    assert rss < 400, f"peak RSS {rss:.0f} MB"
+    huge_header = tmp_path / "bigheader.safetensors"
+    huge_header.write_bytes((2**62).to_bytes(8, "little") + b"{" + b" " * 64)
+    assert_user_error(run_genkit("hello", "--weights", huge_header), "truncated")
+
+
+def test_weights_with_wrong_shapes_or_dtypes_are_refused_clearly(tmp_path):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import save_file
+
+    env = {"PYTHONPATH": str(REPO / "tests" / "plugins") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           "GENKIT_PLUGINS": "genkit_tiny"}
+    numbers = tmp_path / "n.txt"
+    numbers.write_text(" ".join(map(str, range(10))))
+    meta = {"config": json.dumps({"hidden": 8})}
+    wrong_shape = {"body.0.weight": torch.zeros(8, 5), "body.0.bias": torch.zeros(8),
+                   "body.2.weight": torch.zeros(1, 8), "body.2.bias": torch.zeros(1)}
+    save_file(wrong_shape, str(tmp_path / "shape.safetensors"), metadata=meta)
+    proc = run_genkit("eval", "tiny", "--data", numbers, "--weights", tmp_path / "shape.safetensors", env=env)
+    assert_user_error(proc, "body.0.weight", "shape")
+    wrong_dtype = dict(wrong_shape, **{"body.0.weight": torch.zeros(8, 4, dtype=torch.int64)})
+    save_file(wrong_dtype, str(tmp_path / "dtype.safetensors"), metadata=meta)
+    proc = run_genkit("eval", "tiny", "--data", numbers, "--weights", tmp_path / "dtype.safetensors", env=env)
+    assert_user_error(proc, "dtype")
