@@ -179,3 +179,26 @@ def test_shell_completion_offers_generators_and_their_options():
     assert words.stdout.split() == ["hello"]
     opts = run_genkit(env={"_GENKIT_COMPLETE": "complete_bash", "COMP_WORDS": "genkit hello --pal", "COMP_CWORD": "2"})
     assert opts.stdout.split() == ["--palette"]
+
+
+def test_a_terminal_gets_a_progress_bar_on_stderr_and_stdout_stays_clean(tmp_path):
+    import pty
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "genkit", "hello", "--n", "400", "--size", "128", "-o", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=follower, text=True)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    proc.wait(timeout=120)
+    os.close(leader)
+    assert proc.returncode == 0
+    assert b"genkit hello" in seen and b"/400" in seen  # the bar's label and its count
+    assert proc.stdout.read() == ""
