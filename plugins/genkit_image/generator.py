@@ -1,0 +1,120 @@
+"""`genkit image`: sample a trained GAN's generator, in batches, one seed per image.
+
+Item i's latent (and its class, when none is asked for) comes from a torch.Generator seeded with
+``item_seed(run_seed, i)``, so image i is the same whatever ``--n`` is, while the network runs on
+batches of ``BATCH`` latents so that ``--n 20000`` needs no more memory than ``--n 256``.
+
+The latent space is open to other generators (``genkit video``): ``sample_latents(seeds)`` and
+``decode(latents, classes)``; see docs/image.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from genkit import weights as gk_weights
+from genkit.artifacts import Image
+from genkit.errors import GenkitError
+from genkit.runtime import item_seed
+from genkit_image.model import build_generator
+
+BATCH = 256
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """(B, 1, 28, 28) in [-1, 1] -> uint8 (B, 28, 28)."""
+    return ((images[:, 0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
+
+
+def find_class(text: str, names: list[str]) -> int:
+    """A class by name (case-insensitive; 'ankle boot' == 'ankle-boot') or by index."""
+    def norm(s):
+        return s.strip().lower().replace(" ", "-").replace("_", "-")
+
+    lowered = [norm(n) for n in names]
+    if norm(text) in lowered:
+        return lowered.index(norm(text))
+    if text.strip().isdigit() and int(text) < len(names):
+        return int(text)
+    raise GenkitError(f"unknown class {text!r}; valid classes: {', '.join(names)} (or an index 0-{len(names) - 1})")
+
+
+class ImageGenerator:
+    def __init__(self, device, weights):
+        self.device = device
+        tensors, meta = gk_weights.load_tensors(weights, device)
+        config = meta.get("config") or {}
+        if config.get("arch") == "classifier":
+            raise GenkitError(f"{weights} holds the evaluation classifier, not an image generator")
+        if config.get("arch") not in ("dcgan", "mlp"):
+            raise GenkitError(f"{weights} was not written by 'genkit train image' (no GAN config in its metadata)")
+        self.config = config
+        self.latent_dim = config["z_dim"]
+        # Only class-conditional weights list classes; genkit video reads this attribute.
+        self.class_names = list(config["class_names"]) if config["num_classes"] else None
+        self.G = build_generator(config).to(device)
+        gk_weights.load_into(self.G, tensors, weights)
+        self.G.eval()
+
+    # ------------------------------------------------------------ latent space (docs/image.md)
+
+    def _draw(self, seed: int, fixed_class: int | None) -> tuple[torch.Tensor, int | None]:
+        """An item's latent and class from its own random stream: the latent first, then the class."""
+        g = torch.Generator().manual_seed(seed)
+        z = torch.randn(self.latent_dim, generator=g)
+        if not self.class_names:
+            return z, None
+        if fixed_class is not None:
+            return z, fixed_class
+        return z, int(torch.randint(len(self.class_names), (1,), generator=g))
+
+    def sample_latents(self, seeds) -> torch.Tensor:
+        """One standard-normal latent per seed: (k, latent_dim) on the model's device."""
+        return torch.stack([self._draw(int(s), 0)[0] for s in seeds]).to(self.device)
+
+    @torch.no_grad()
+    def decode(self, latents, classes=None) -> np.ndarray:
+        """uint8 images (k, 28, 28) for latents (k, latent_dim).
+
+        classes: for class-conditional weights, class indices (k,) or class weights (k, C) (one-hot
+        rows, or blends); None means an even blend of every class. Ignored by unconditional weights.
+        """
+        z = torch.as_tensor(latents, dtype=torch.float32, device=self.device).reshape(-1, self.latent_dim)
+        c = None
+        if self.class_names:
+            C = len(self.class_names)
+            if classes is None:
+                c = torch.full((len(z), C), 1.0 / C, device=self.device)
+            else:
+                c = torch.as_tensor(np.asarray(classes), device=self.device)
+                c = c.long() if c.dim() == 1 else c.float()
+        return to_uint8(self.G(z, c))
+
+    # ------------------------------------------------------------ genkit image
+
+    def generate(self, n, seed, options):
+        wanted = options.get("class_")
+        fixed = None
+        if wanted is not None:
+            if not self.class_names:
+                raise GenkitError(f"--class: these weights ({self.config['arch']}) are not class-conditional")
+            fixed = find_class(str(wanted), self.class_names)
+        truncation = options.get("truncation") or 1.0
+        for start in range(0, n, BATCH):
+            seeds = [item_seed(seed, i) for i in range(start, min(n, start + BATCH))]
+            drawn = [self._draw(s, fixed) for s in seeds]
+            z = torch.stack([d[0] for d in drawn]) * truncation  # shrink toward the prior's mean, 0
+            classes = [d[1] for d in drawn] if self.class_names else None
+            pixels = self.decode(z, None if classes is None else np.array(classes))
+            for k, s in enumerate(seeds):
+                info = {"class": self.class_names[classes[k]]} if classes else {}
+                yield Image(pixels=pixels[k], index=start + k, seed=s, info=info)
+
+    # ------------------------------------------------------------ genkit train / eval image
+
+    @classmethod
+    def training_task(cls, data, options, config):
+        from genkit_image.task import make_task
+
+        return make_task(data, options, config)
