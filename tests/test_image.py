@@ -70,6 +70,13 @@ def write_idx_set(root, n=30, labels_n=None, gz=True, **corrupt):
     return root
 
 
+def cut_gzip(root):
+    """Chop the compressed train images file in half, as an interrupted download would."""
+    path = root / "train-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    return root
+
+
 def train(data, out, *extra, check=None):
     return run_genkit("train", "image", "--data", data, "--out", out, "--quiet", *extra, check=check)
 
@@ -183,6 +190,7 @@ def test_a_classifier_file_is_refused_as_a_generator(tmp_path):
     (lambda p: (p / "empty" / "sneaker").mkdir(parents=True) or p / "empty", ["no images"]),
     (lambda p: write_idx_set(p / "magic", magic=b"\x08\x03\x00\x00"), ["not an IDX file", "magic"]),
     (lambda p: write_idx_set(p / "cut", cut=100), ["truncated"]),
+    (lambda p: cut_gzip(write_idx_set(p / "gzcut")), ["truncated", "gzip"]),
     (lambda p: write_idx_set(p / "count", labels_n=25), ["30 images", "25 labels"]),
     (lambda p: write_folder(p / "mixed", odd_one=(32, 32)), ["mixed sizes", "odd.png"]),
 ])

@@ -52,7 +52,9 @@ def _read_bytes(path: Path) -> bytes:
             with gzip.open(path, "rb") as fh:
                 return fh.read()
         return path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except EOFError:
+        raise GenkitError(f"{path} is truncated (its gzip stream ends early)") from None
+    except (OSError, gzip.BadGzipFile) as exc:
         raise GenkitError(f"cannot read {path}: {exc}") from None
 
 
