@@ -7,6 +7,7 @@ core does before the model loads: the CLI options and their validation, ``--help
 
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,7 +57,9 @@ class Option:
 
     @property
     def dest(self) -> str:
-        return self.name.replace("-", "_")
+        """The Python name of the value; a keyword such as ``class`` becomes ``class_``."""
+        name = self.name.replace("-", "_")
+        return name + "_" if keyword.iskeyword(name) else name
 
     def check(self, value):
         """Return ``value`` if it is in range, else raise ValueError with a readable reason."""
