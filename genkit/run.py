@@ -76,6 +76,8 @@ def execute(req: Request, stdout=None) -> dict:
     """Run a generator end to end and return the manifest of what was written."""
     stdout = stdout or sys.stdout
     spec = req.spec
+    if spec.items_from and req.options.get(spec.items_from):
+        req.n = len(req.options[spec.items_from])
     if not 1 <= req.n <= spec.max_n:
         raise GenkitError(f"--n must be between 1 and {spec.max_n}, got {req.n}")
     if req.scale < 1 or req.scale > 64:
@@ -133,7 +135,9 @@ def execute(req: Request, stdout=None) -> dict:
     show = progress.wanted(req.quiet) and not streaming
     produced = 0
     with progress.bar(f"genkit {spec.name}", req.n, show) as advance:
-        for art in generator.generate(n=req.n, seed=seed, options=dict(req.options)):
+        # "_format" tells a generator which file type it is feeding (e.g. animation or still).
+        run_options = dict(req.options, _format=plan.ext if plan else "txt")
+        for art in generator.generate(n=req.n, seed=seed, options=run_options):
             provenance = dict(base, index=art.index, item_seed=art.seed, **art.info)
             provenance["command"] = f"{base['command']} --n {art.index + 1}"
             if isinstance(art, TextChunk):

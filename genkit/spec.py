@@ -87,6 +87,8 @@ class GeneratorSpec:
     or None for a generator that needs no weights.
     stream: text generators stream to stdout when no ``-o`` is given.
     max_n: the largest ``--n`` a run may ask for.
+    items_from: a multiple positional argument whose values, when given, set the item count
+        (e.g. one reconstruction per input file).
     trainable: the implementation offers training (see genkit.training); enables train/eval.
     train_options: extra options of `genkit train <name>` and `genkit eval <name>`.
     companions: path options that receive a PNG per item from the artifact's ``companions``.
@@ -102,6 +104,7 @@ class GeneratorSpec:
     stream: bool = False
     max_n: int = 100_000
     companions: tuple[str, ...] = ()
+    items_from: str | None = None
     trainable: bool = False
     train_options: tuple[Option, ...] = ()
     plugin: str = field(default="", compare=False)

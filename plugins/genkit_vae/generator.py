@@ -1,0 +1,124 @@
+"""`genkit vae`: samples, reconstructions of the user's images, and latent interpolations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from genkit import weights as weights_io
+from genkit.artifacts import Frames, Image
+from genkit.errors import GenkitError
+from genkit.runtime import item_seed
+from genkit_vae.model import VAE, VAEConfig
+
+MAX_INPUT_PIXELS = 4096 * 4096  # refuse bigger inputs before decoding them (decompression bombs)
+
+
+def read_input(path: Path) -> np.ndarray:
+    """Any image file -> 28x28 float in [0, 1], white strokes on black as in MNIST.
+
+    Colour is converted to grey-scale, any size is resized (Lanczos) to 28x28, and an image
+    with a light background (mean above 0.5) is inverted so dark-on-light drawings work too.
+    """
+    from PIL import Image as PILImage
+    from PIL import UnidentifiedImageError
+
+    path = Path(path)
+    if not path.is_file():
+        raise GenkitError(f"input image not found: {path}")
+    try:
+        with PILImage.open(path) as im:
+            if im.width * im.height > MAX_INPUT_PIXELS:
+                raise GenkitError(f"{path} is {im.width}x{im.height} pixels, more than the {MAX_INPUT_PIXELS:,} genkit reads")
+            im.load()
+            grey = im.convert("L").resize((28, 28), PILImage.LANCZOS)
+    except UnidentifiedImageError:
+        raise GenkitError(f"{path} is not an image genkit can read") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise GenkitError(f"{path} could not be decoded (truncated or corrupt): {exc}") from None
+    except PILImage.DecompressionBombError as exc:
+        raise GenkitError(f"{path} refused as a possible decompression bomb: {exc}") from None
+    x = np.asarray(grey, dtype=np.float32) / 255
+    return 1 - x if x.mean() > 0.5 else x
+
+
+def to_uint8(probabilities: torch.Tensor) -> np.ndarray:
+    return (probabilities.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
+
+
+class VAEGenerator:
+    class_names = None
+
+    def __init__(self, device, weights):
+        tensors, meta = weights_io.load_tensors(weights, device)
+        self.model = VAE(VAEConfig(**meta["config"])).to(device).eval()
+        weights_io.load_into(self.model, tensors, weights)
+        self.device = device
+        self.latent_dim = self.model.cfg.latent
+
+    # -- the latent-space contract used by `genkit video`
+    def sample_latents(self, seeds) -> torch.Tensor:
+        return torch.stack([torch.randn(self.latent_dim, generator=torch.Generator().manual_seed(s)) for s in seeds]).to(self.device)
+
+    @torch.no_grad()
+    def decode(self, latents, classes=None) -> np.ndarray:
+        logits = self.model.decoder(torch.as_tensor(latents, dtype=torch.float32, device=self.device))
+        return to_uint8(torch.sigmoid(logits).view(-1, 28, 28))
+
+    @torch.no_grad()
+    def encode(self, images: np.ndarray) -> torch.Tensor:
+        x = torch.from_numpy(np.stack(images)).float().unsqueeze(1).to(self.device)
+        mu, _ = self.model.encoder(x)
+        return mu
+
+    def generate(self, n, seed, options):
+        inputs = options.get("inputs") or []
+        if options.get("from_") and not options.get("to") or options.get("to") and not options.get("from_"):
+            raise GenkitError("--from and --to go together: give both images, or neither for two random points")
+        if options["reconstruct"] and options["interpolate"]:
+            raise GenkitError("--reconstruct and --interpolate are separate modes; pick one")
+        if inputs and not options["reconstruct"]:
+            raise GenkitError("input images are only read with --reconstruct")
+        if options["reconstruct"]:
+            if not inputs:
+                raise GenkitError("--reconstruct needs at least one input image")
+            yield from self._reconstruct(inputs, seed)
+        elif options["interpolate"] or options.get("from_"):
+            if options.get("_format") != "gif":
+                raise GenkitError("--interpolate writes an animation: give an output such as -o walk.gif")
+            yield from self._interpolate(n, seed, options)
+        else:
+            yield from self._samples(n, seed)
+
+    def _samples(self, n, seed, batch=256):
+        for start in range(0, n, batch):
+            seeds = [item_seed(seed, i) for i in range(start, min(n, start + batch))]
+            for k, pixels in enumerate(self.decode(self.sample_latents(seeds))):
+                yield Image(pixels=pixels, index=start + k, seed=seeds[k])
+
+    def _reconstruct(self, inputs, seed):
+        images = [read_input(p) for p in inputs]  # read all first: a bad file fails before any write
+        recon = self.decode(self.encode(images))
+        for i, (x, r) in enumerate(zip(images, recon)):
+            side = np.concatenate([(x * 255).round().astype(np.uint8), r], axis=1)  # input | reconstruction
+            yield Image(pixels=side, index=i, seed=item_seed(seed, i), info={"input": str(inputs[i])})
+
+    def _interpolate(self, n, seed, options):
+        frames = options["frames"]
+        for i in range(n):
+            s = item_seed(seed, i)
+            if options.get("from_"):
+                ends = self.encode([read_input(options["from_"]), read_input(options["to"])])
+            else:
+                ends = self.sample_latents([item_seed(s, 0), item_seed(s, 1)])
+            t = torch.linspace(0, 1, frames, device=self.device).unsqueeze(1)
+            path = (1 - t) * ends[0] + t * ends[1]  # straight line between the two codes
+            yield Frames(frames=list(self.decode(path)), fps=8, index=i, seed=s)
+
+    @classmethod
+    def training_task(cls, data, options, config):
+        from genkit_vae.task import make_task
+
+        return make_task(data, options, config)
