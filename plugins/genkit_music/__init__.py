@@ -1,1 +1,50 @@
-"""genkit built-in music generator (entry module: keep it light)."""
+"""genkit built-in music generator: a melody LSTM writing folk tunes as MIDI or WAV.
+
+Entry module: declares the generator and imports nothing heavy (no torch, no numpy).
+The model lives in model.py, the event encoding and data split in data.py, sampling in
+generator.py, audio in synth.py, metrics in metrics.py, training in task.py. See docs/music.md.
+"""
+
+from genkit.hookspecs import hookimpl
+from genkit.spec import GeneratorSpec, Option
+
+__version__ = "0.1.0"
+
+MAX_BARS = 256
+# Meters the model was trained with (data.METERS); checked again against the weights at run time.
+TIME_SIGNATURES = ("4/4", "3/4", "6/8", "2/4", "9/8", "2/2", "3/2", "6/4", "12/8")
+
+
+@hookimpl
+def genkit_register_generators(register):
+    register(
+        GeneratorSpec(
+            name="music",
+            modality="music",
+            summary="Monophonic folk melodies from an LSTM (Nottingham tunes), as MIDI or WAV.",
+            implementation="genkit_music.generator:MusicGenerator",
+            outputs=("mid", "wav"),
+            default_weights="weights/music-nottingham.safetensors",
+            max_n=10_000,
+            companions=("piano_roll",),
+            options=(
+                Option("bars", "int", 8, "Length of each tune in bars; it ends on a bar line.", min=1, max=MAX_BARS),
+                Option("time-signature", "choice", None,
+                       "Meter (default: the primer MIDI's, else 4/4).", choices=TIME_SIGNATURES),
+                Option("tempo", "float", 120.0, "Quarter notes per minute.", min=0, min_open=True, max=400),
+                Option("key", "str", None,
+                       "Key, e.g. G, D, Bb, F#m, Am (default: the primer's, else drawn from the training tunes' keys)."),
+                Option("temperature", "float", 1.0, "Sampling temperature: lower is safer, higher is wilder.",
+                       min=0, min_open=True, max=5),
+                Option("program", "int", 0, "General MIDI instrument 0-127 (also picks the WAV timbre).", min=0, max=127),
+                Option("primer", "str", None, 'Pitches to start from, e.g. "62 64 66" (MIDI numbers, one eighth note each).'),
+                Option("primer-midi", "path", None, "A monophonic MIDI file whose melody the tune continues."),
+                Option("piano-roll", "path", None, "Also write each tune as a piano-roll PNG (file, folder or pattern)."),
+            ),
+            trainable=True,
+            train_options=(
+                Option("hidden", "int", 256, "LSTM width of a new model.", min=8, max=2048),
+                Option("layers", "int", 2, "LSTM layers of a new model.", min=1, max=4),
+            ),
+        )
+    )

@@ -1,0 +1,329 @@
+"""Melodies <-> event sequences at sixteenth-note steps, and the Nottingham train/valid/test split.
+
+The encoding follows Magenta's monophonic melody RNNs (Waite et al. 2016, "Generating long-term
+structure in songs and stories"): one event per sixteenth note, each one of
+
+    NO_EVENT          nothing new happens (a note keeps sounding, or a rest continues)
+    NOTE_OFF          the sounding note stops
+    NOTE_ON(p)        pitch p starts (and ends any note still sounding)
+
+Every step also carries its meter (an index into METERS) and its position in the bar, so the model
+knows where bar lines fall in 4/4, 3/4 or 6/8. Pitches are stored in a *key-normalised* space:
+each tune is transposed so that its key's tonic is C (by -6..+5 semitones, whichever is nearest),
+which gives the small model 12 times more examples per key than augmentation would, and makes
+``--key`` a plain transposition at generation time. Double-stops are reduced to their highest pitch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from genkit.errors import GenkitError
+
+# Token ids. Targets use 0..VOCAB-1; inputs add START for "nothing before this step".
+NO_EVENT, NOTE_OFF, FIRST_PITCH_TOKEN = 0, 1, 2
+LOW, HIGH = 48, 95  # pitch range of the normalised space (the data spans 55-88 before transposition)
+VOCAB = FIRST_PITCH_TOKEN + HIGH - LOW + 1
+START = VOCAB
+STEPS_PER_QUARTER = 4
+
+# Meters the model knows, and sixteenth steps per bar for each.
+METERS = ("4/4", "3/4", "6/8", "2/4", "9/8", "2/2", "3/2", "6/4", "5/4", "12/8")
+MAX_BAR_STEPS = 24
+
+
+def bar_steps(meter: str) -> int:
+    num, den = (int(x) for x in meter.split("/"))
+    return num * 16 // den
+
+
+# Keys: tonic pitch class per name; "m" suffix = minor.
+_TONICS = {"C": 0, "C#": 1, "DB": 1, "D": 2, "D#": 3, "EB": 3, "E": 4, "F": 5, "F#": 6, "GB": 6,
+           "G": 7, "G#": 8, "AB": 8, "A": 9, "A#": 10, "BB": 10, "B": 11, "CB": 11}
+MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
+
+
+@dataclass(frozen=True)
+class Key:
+    tonic: int  # pitch class 0-11
+    minor: bool = False
+
+    @property
+    def shift(self) -> int:
+        """Semitones from the normalised tonic C to this key's tonic, nearest way: -6..+5."""
+        return self.tonic if self.tonic <= 5 else self.tonic - 12
+
+    @property
+    def name(self) -> str:
+        names = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+        return names[self.tonic] + ("m" if self.minor else "")
+
+
+def parse_key(text: str) -> Key:
+    """'G', 'D', 'Bb', 'F#m', 'Am', 'A minor', 'c major' -> Key; anything else is a user error."""
+    raw = text.strip()
+    words = raw.replace("-", " ").split()
+    minor = False
+    if len(words) == 2 and words[1].lower() in ("major", "maj", "minor", "min"):
+        minor = words[1].lower().startswith("min")
+        raw = words[0]
+    elif raw.lower().endswith("min"):
+        minor, raw = True, raw[:-3]
+    elif raw.endswith("m") and len(raw) > 1:
+        minor, raw = True, raw[:-1]
+    tonic = _TONICS.get(raw.upper().replace("♭", "B").replace("♯", "#"))
+    if tonic is None or not raw:
+        raise GenkitError(f"unknown key {text!r}: use a tonic A-G with optional # or b, and m for minor (e.g. G, D, Bb, F#m, Am)")
+    return Key(tonic, minor)
+
+
+# Parallel-minor mapping: the model writes major tunes (the data is all major). A minor key swaps
+# scale degrees 3, 6 and 7 with their lowered neighbours (E<->Eb, A<->Ab, B<->Bb over tonic C). A
+# swap is its own inverse, so a minor primer goes into the model's space and back unchanged.
+_MINOR_SWAP = {4: 3, 3: 4, 9: 8, 8: 9, 11: 10, 10: 11}
+
+
+def _swap(p: int) -> int:
+    return p - p % 12 + _MINOR_SWAP.get(p % 12, p % 12)
+
+
+def to_key(normalised_pitch: int, key: Key) -> int:
+    return (_swap(normalised_pitch) if key.minor else normalised_pitch) + key.shift
+
+
+def from_key(pitch: int, key: Key) -> int:
+    p = pitch - key.shift
+    return _swap(p) if key.minor else p
+
+
+# Krumhansl-Kessler key profiles, for tunes or primers without a key signature.
+_MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+def estimate_key(pitches, durations=None, allow_minor: bool = True) -> Key:
+    """The key whose Krumhansl-Kessler profile best correlates with the duration-weighted pitch classes."""
+    hist = np.zeros(12)
+    for p, d in zip(pitches, durations if durations is not None else [1] * len(pitches)):
+        hist[int(p) % 12] += d
+    best, best_r = Key(0), -2.0
+    for minor, profile in ((False, _MAJOR_PROFILE), (True, _MINOR_PROFILE)):
+        if minor and not allow_minor:
+            continue
+        for tonic in range(12):
+            r = np.corrcoef(hist, np.roll(profile, tonic))[0, 1] if hist.std() > 0 else 0.0
+            if r > best_r + 1e-9:
+                best, best_r = Key(tonic, minor), r
+    return best
+
+
+# ---------------------------------------------------------------- one tune
+
+
+@dataclass
+class Tune:
+    """A melody as events: ``events[t]`` (token), ``meters[t]`` (index into METERS), ``positions[t]``
+    (step within its bar). ``len(events)`` is a whole number of bars."""
+
+    name: str
+    events: np.ndarray
+    meters: np.ndarray
+    positions: np.ndarray
+    key: Key = field(default_factory=lambda: Key(0))
+
+    @property
+    def bars(self) -> int:
+        return int((self.positions == 0).sum())
+
+
+def lookbacks(tune: "Tune") -> tuple[np.ndarray, np.ndarray]:
+    """Per step t, the event one bar and two bars before t (START where that is before the tune).
+
+    Magenta's lookback RNN feeds these so that repeating a bar is easy to learn. A bar's length is
+    the meter's at step t (and at the step one bar back, for the second lookback).
+    """
+    steps = np.array([bar_steps(m) for m in METERS])
+    t = np.arange(len(tune.events))
+    one = t - steps[tune.meters]
+    two = one - steps[tune.meters[np.clip(one, 0, None)]]
+    padded = np.append(tune.events, START)  # index -1 -> START
+    return padded[np.where(one >= 0, one, -1)], padded[np.where(two >= 0, two, -1)]
+
+
+def encode_midi(midi, name: str = "", key: Key | None = None, strict_range: bool = True) -> Tune:
+    """Turn a pretty_midi melody into a Tune in the normalised key; raise ValueError if it cannot be.
+
+    The bar grid starts at time 0 (Nottingham's converter pads the first bar with rests, so a
+    pickup sits at the end of bar 1) and restarts at each time-signature change.
+    """
+    notes = [n for inst in midi.instruments if not inst.is_drum for n in inst.notes]
+    if not notes:
+        raise ValueError("no notes outside drum tracks")
+    res = midi.resolution
+    # Time-signature changes, in steps.
+    ts_events = []
+    for ts in midi.time_signature_changes:
+        meter = f"{ts.numerator}/{ts.denominator}"
+        if meter not in METERS:
+            raise ValueError(f"time signature {meter} is not one of {', '.join(METERS)}")
+        ts_events.append((round(midi.time_to_tick(ts.time) * STEPS_PER_QUARTER / res), METERS.index(meter)))
+    if not ts_events or ts_events[0][0] > 0:
+        ts_events.insert(0, (0, 0))  # MIDI's default meter is 4/4
+
+    def step(t):
+        return round(midi.time_to_tick(t) * STEPS_PER_QUARTER / res)
+
+    # Highest pitch wins at each onset step (double-stops, and triplets landing on one step).
+    onsets: dict[int, tuple[int, int]] = {}
+    for n in notes:
+        s, e = step(n.start), step(n.end)
+        e = max(e, s + 1)
+        if s not in onsets or n.pitch > onsets[s][0]:
+            onsets[s] = (n.pitch, e)
+    if key is None:
+        if midi.key_signature_changes:
+            k = midi.key_signature_changes[0].key_number
+            key = Key(k % 12, k >= 12)
+        else:
+            key = estimate_key([n.pitch for n in notes], [n.end - n.start for n in notes])
+    end = max(e for _, e in onsets.values())
+
+    # Meter and position per step, up to a whole bar past the last note. Bars restart at a change.
+    meters, positions = [], []
+    t, seg = 0, 0
+    while True:
+        while seg + 1 < len(ts_events) and ts_events[seg + 1][0] <= t:
+            seg += 1
+        seg_start, m = ts_events[seg]
+        pos = (t - seg_start) % bar_steps(METERS[m])
+        if t >= end and pos == 0:
+            break
+        meters.append(m)
+        positions.append(pos)
+        t += 1
+    length = len(meters)
+
+    events = np.full(length, NO_EVENT, dtype=np.int64)
+    starts = sorted(onsets)
+    for i, s in enumerate(starts):
+        pitch, e = onsets[s]
+        p = from_key(pitch, key)
+        if not LOW <= p <= HIGH:
+            if strict_range:
+                raise ValueError(f"pitch {pitch} falls outside the model's range after transposing to C")
+            p = LOW + (p - LOW) % 12 if p < LOW else HIGH - (HIGH - p) % 12
+        events[s] = FIRST_PITCH_TOKEN + p - LOW
+        following = starts[i + 1] if i + 1 < len(starts) else length
+        if e < following and e < length:
+            events[e] = NOTE_OFF
+    return Tune(name, events, np.array(meters, dtype=np.int64), np.array(positions, dtype=np.int64), key)
+
+
+def decode(events, key: Key, tempo: float, program: int, meter: str, bars: int):
+    """Events (normalised key) -> pretty_midi.PrettyMIDI of exactly ``bars`` bars in ``key``.
+
+    Every note ends at or before the final bar line; an end-of-tune marker sits on that line so the
+    file lasts exactly ``bars`` bars even when the tune ends with a rest.
+    """
+    import pretty_midi
+
+    midi = pretty_midi.PrettyMIDI(initial_tempo=float(tempo))
+    num, den = (int(x) for x in meter.split("/"))
+    midi.time_signature_changes.append(pretty_midi.TimeSignature(num, den, 0.0))
+    midi.key_signature_changes.append(pretty_midi.KeySignature(key.tonic + (12 if key.minor else 0), 0.0))
+    inst = pretty_midi.Instrument(program=int(program), name="melody")
+    step_seconds = 60.0 / tempo / STEPS_PER_QUARTER
+    total = bars * bar_steps(meter)
+    events = list(events)[:total]
+    current = None  # (pitch, start step)
+    for t, ev in enumerate(events + [NOTE_OFF]):
+        if ev == NO_EVENT:
+            continue
+        if current is not None:
+            inst.notes.append(pretty_midi.Note(90, current[0], current[1] * step_seconds, t * step_seconds))
+            current = None
+        if ev >= FIRST_PITCH_TOKEN and t < total:
+            current = (to_key(LOW + ev - FIRST_PITCH_TOKEN, key), t)
+    midi.instruments.append(inst)
+    midi.text_events.append(pretty_midi.Text("end", total * step_seconds))
+    return midi
+
+
+def notes_of(events):
+    """(start step, length in steps, normalised pitch) for each note of an event sequence."""
+    out, current = [], None
+    for t, ev in enumerate(list(events) + [NOTE_OFF]):
+        if ev == NO_EVENT:
+            continue
+        if current is not None:
+            out.append((current[1], t - current[1], current[0]))
+            current = None
+        if ev >= FIRST_PITCH_TOKEN:
+            current = (LOW + int(ev) - FIRST_PITCH_TOKEN, t)
+    return out
+
+
+# ---------------------------------------------------------------- a folder of MIDI files
+
+
+def split_of(name: str) -> str:
+    """The data README's rule: bucket = first 8 hex digits of sha256(file name) mod 10."""
+    bucket = int(hashlib.sha256(name.encode("utf-8")).hexdigest()[:8], 16) % 10
+    return "train" if bucket <= 7 else ("valid" if bucket == 8 else "test")
+
+
+def midi_files(folder: Path) -> list[Path]:
+    folder = Path(folder)
+    if folder.is_file():
+        raise GenkitError(f"--data {folder} is a file; give a folder of .mid files")
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".mid", ".midi") and p.is_file())
+
+
+def read_midi(path_or_bytes):
+    """pretty_midi.PrettyMIDI from a path or bytes; ValueError for a file that is not valid MIDI."""
+    import pretty_midi
+
+    try:
+        if isinstance(path_or_bytes, (bytes, bytearray)):
+            return pretty_midi.PrettyMIDI(io.BytesIO(path_or_bytes))
+        return pretty_midi.PrettyMIDI(str(path_or_bytes))
+    except Exception as exc:  # noqa: BLE001 - mido and pretty_midi raise many kinds for bad files
+        raise ValueError(f"not a readable MIDI file ({type(exc).__name__}: {exc})") from None
+
+
+def load_split(folder: Path, split: str) -> tuple[list[Tune], list[str]]:
+    """Encoded tunes of one split, and a note per file that was skipped (and why)."""
+    tunes, skipped = [], []
+    for path in midi_files(folder):
+        if split_of(path.name) != split:
+            continue
+        try:
+            tunes.append(encode_midi(read_midi(path), path.name))
+        except ValueError as exc:
+            skipped.append(f"{path.name}: {exc}")
+    return tunes, skipped
+
+
+def load_splits(folder: Path) -> dict[str, list[Tune]]:
+    """train/valid/test tunes; a folder with no usable MIDI is a user error.
+
+    A small folder may leave valid or test empty; they then fall back to the training tunes
+    (and the metrics say so through their ``*_is_train`` flags in evaluate).
+    """
+    files = midi_files(folder)
+    if not files:
+        raise GenkitError(f"--data {folder} holds no .mid or .midi files")
+    out = {}
+    reasons = []
+    for split in ("train", "valid", "test"):
+        out[split], skipped = load_split(folder, split)
+        reasons += skipped
+    if not out["train"]:
+        why = f" (e.g. {reasons[0]})" if reasons else ""
+        raise GenkitError(f"--data {folder}: no usable melody in the training split of {len(files)} MIDI file(s){why}")
+    return out

@@ -1,0 +1,213 @@
+"""`genkit music`: sample the melody LSTM, batched, one seed per tune.
+
+Everything the user can get wrong (key, meter, primer, primer MIDI, bars shorter than the primer)
+is checked before the first tune is yielded, so a refused run writes nothing. Tune i's random
+numbers (its key when none is asked for, and one uniform number per step) come from
+``item_seed(run_seed, i)``, so tune i is the same whatever ``--n`` is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from genkit import weights as gk_weights
+from genkit.artifacts import Midi
+from genkit.errors import GenkitError
+from genkit.runtime import item_seed
+from genkit_music import data
+from genkit_music.model import MelodyLSTM
+
+BATCH = 64
+PRIMER_STEPS_PER_PITCH = 2  # each --primer pitch is an eighth note, the commonest length in the data
+
+
+class MusicGenerator:
+    def __init__(self, device, weights):
+        self.device = device
+        tensors, meta = gk_weights.load_tensors(weights, device)
+        config = meta.get("config") or {}
+        if "hidden" not in config or list(config.get("meters", [])) != list(data.METERS):
+            raise GenkitError(f"{weights} was not written by 'genkit train music' (no melody config in its metadata)")
+        self.model = MelodyLSTM(config).to(device)
+        gk_weights.load_into(self.model, tensors, weights)
+        self.model.eval()
+        counts = meta.get("key_counts") or {"C": 1}
+        self.keys = [data.parse_key(k) for k in counts]
+        self.key_weights = torch.tensor([float(v) for v in counts.values()])
+
+    @classmethod
+    def training_task(cls, data_dir, options, config):
+        from genkit_music.task import make_task
+
+        return make_task(data_dir, options, config)
+
+    # ------------------------------------------------------------ checking the request
+
+    def _primer(self, options) -> tuple[list[int], data.Key | None, str | None]:
+        """The primer as real MIDI pitches per step (None = no new event, -1 = note-off), its key, its meter."""
+        text, path = options.get("primer"), options.get("primer_midi")
+        if text and path:
+            raise GenkitError("give --primer or --primer-midi, not both")
+        if text:
+            try:
+                pitches = [int(p) for p in text.replace(",", " ").split()]
+            except ValueError:
+                raise GenkitError(f"--primer {text!r}: give MIDI pitch numbers separated by spaces, e.g. \"62 64 66\"") from None
+            if not pitches:
+                raise GenkitError("--primer is empty; give MIDI pitch numbers such as \"62 64 66\"")
+            bad = [p for p in pitches if not 0 <= p <= 127]
+            if bad:
+                raise GenkitError(f"--primer pitch {bad[0]} is not a MIDI pitch (0-127)")
+            steps = []
+            for p in pitches:
+                steps += [p] + [None] * (PRIMER_STEPS_PER_PITCH - 1)
+            return steps, None, None
+        if path:
+            return self._primer_midi(path)
+        return [], None, None
+
+    def _primer_midi(self, path):
+        from pathlib import Path
+
+        path = Path(path)
+        if not path.is_file():
+            raise GenkitError(f"--primer-midi {path}: no such file")
+        try:
+            midi = data.read_midi(path)
+        except ValueError as exc:
+            raise GenkitError(f"--primer-midi {path}: {exc}") from None
+        all_notes = [n for inst in midi.instruments for n in inst.notes]
+        melodic = [n for inst in midi.instruments if not inst.is_drum for n in inst.notes]
+        if not all_notes:
+            raise GenkitError(f"--primer-midi {path} holds no notes")
+        if not melodic:
+            raise GenkitError(f"--primer-midi {path} holds only drums; give a melody")
+        # Monophonic means no two notes sound together for more than half a sixteenth.
+        tol = midi.resolution / 8
+        spans = sorted((midi.time_to_tick(n.start), midi.time_to_tick(n.end)) for n in melodic)
+        end = spans[0][1]
+        for start, stop in spans[1:]:
+            if start < end - tol:
+                raise GenkitError(f"--primer-midi {path} is polyphonic (notes overlap at tick {start}); give a single melody line")
+            end = max(end, stop)
+        meter = None
+        if midi.time_signature_changes:
+            ts = midi.time_signature_changes[0]
+            meter = f"{ts.numerator}/{ts.denominator}"
+            if meter not in data.METERS:
+                raise GenkitError(f"--primer-midi {path} is in {meter}; the model knows {', '.join(data.METERS)}")
+        key = None
+        if midi.key_signature_changes:
+            k = midi.key_signature_changes[0].key_number
+            key = data.Key(k % 12, k >= 12)
+        return self._steps_from_midi(midi), key, meter
+
+    @staticmethod
+    def _steps_from_midi(midi) -> list:
+        """Quantise a melody to sixteenths: a pitch where a note starts, -1 where it stops, else None."""
+        res = midi.resolution
+        onsets = {}
+        for inst in midi.instruments:
+            if inst.is_drum:
+                continue
+            for n in inst.notes:
+                s = round(midi.time_to_tick(n.start) * data.STEPS_PER_QUARTER / res)
+                e = max(s + 1, round(midi.time_to_tick(n.end) * data.STEPS_PER_QUARTER / res))
+                if s not in onsets or n.pitch > onsets[s][0]:
+                    onsets[s] = (n.pitch, e)
+        length = max(e for _, e in onsets.values())
+        steps: list = [None] * length
+        starts = sorted(onsets)
+        for i, s in enumerate(starts):
+            pitch, e = onsets[s]
+            steps[s] = pitch
+            following = starts[i + 1] if i + 1 < len(starts) else length + 1
+            if e < following and e < length:
+                steps[e] = -1
+        return steps
+
+    def _primer_events(self, steps, key: data.Key) -> list[int]:
+        low, high = data.LOW + key.shift, data.HIGH + key.shift
+        events = []
+        for p in steps:
+            if p is None:
+                events.append(data.NO_EVENT)
+            elif p == -1:
+                events.append(data.NOTE_OFF)
+            else:
+                q = data.from_key(p, key)
+                if not data.LOW <= q <= data.HIGH:
+                    raise GenkitError(f"primer pitch {p} is outside the model's range: in {key.name} it plays {low}-{high}")
+                events.append(data.FIRST_PITCH_TOKEN + q - data.LOW)
+        return events
+
+    # ------------------------------------------------------------ generating
+
+    def generate(self, n, seed, options):
+        bars, tempo = int(options.get("bars", 8)), float(options.get("tempo", 120.0))
+        temperature, program = float(options.get("temperature", 1.0)), int(options.get("program", 0))
+        primer_steps, primer_key, primer_meter = self._primer(options)
+        meter = options.get("time_signature") or primer_meter or "4/4"
+        if meter not in data.METERS:
+            raise GenkitError(f"unknown time signature {meter!r}: use one of {', '.join(data.METERS)}")
+        key = data.parse_key(options["key"]) if options.get("key") else primer_key
+        if key is None and primer_steps:
+            pitches = [p for p in primer_steps if p not in (None, -1)]
+            key = data.estimate_key(pitches)
+        total = bars * data.bar_steps(meter)
+        primer = self._primer_events(primer_steps, key or data.Key(0)) if primer_steps else []
+        if len(primer) > total:
+            need = -(-len(primer) // data.bar_steps(meter))
+            raise GenkitError(f"the primer lasts {need} bars of {meter}; ask for at least --bars {need}")
+
+        for first in range(0, n, BATCH):
+            items = range(first, min(n, first + BATCH))
+            gens = [torch.Generator().manual_seed(item_seed(seed, i)) for i in items]
+            keys = [key or self.keys[int(torch.multinomial(self.key_weights, 1, generator=g))] for g in gens]
+            uniforms = torch.stack([torch.rand(total, generator=g) for g in gens])
+            events = self.model.generate([data.METERS.index(meter)] * len(gens), total, uniforms,
+                                         primer=primer, temperature=temperature).cpu().numpy()
+            for row, i in enumerate(items):
+                midi = data.decode(events[row], keys[row], tempo, program, meter, bars)
+                info = {"key": keys[row].name, "time_signature": meter, "bars": bars, "tempo": tempo}
+                yield Midi(midi=midi, index=i, seed=item_seed(seed, i), info=info,
+                           render_audio=_audio_renderer(midi, program, bars * data.bar_steps(meter) * 15.0 / tempo),
+                           companions={"piano_roll": _roll_renderer(midi, meter, tempo, bars)})
+
+
+def _audio_renderer(midi, program, seconds):
+    def render():
+        from genkit_music.synth import render_midi
+
+        return render_midi(midi, program=program, seconds=seconds)
+
+    return render
+
+
+def _roll_renderer(midi, meter, tempo, bars):
+    return lambda: piano_roll(midi, meter, tempo, bars)
+
+
+def piano_roll(midi, meter: str, tempo: float, bars: int, cell_w: int = 4, cell_h: int = 5) -> np.ndarray:
+    """The tune as an RGB picture: time left to right (bar lines dark, beats light), pitch upwards."""
+    notes = [n for inst in midi.instruments for n in inst.notes]
+    step_s = 60.0 / tempo / data.STEPS_PER_QUARTER
+    total = bars * data.bar_steps(meter)
+    pitches = [n.pitch for n in notes] or [60]
+    low, high = min(pitches) - 2, max(pitches) + 2
+    rows = high - low + 1
+    image = np.full((rows * cell_h, total * cell_w, 3), 250, dtype=np.uint8)
+    for p in range(low, high + 1):  # shade the black keys' rows, as on a keyboard
+        if p % 12 in (1, 3, 6, 8, 10):
+            y = (high - p) * cell_h
+            image[y:y + cell_h] = 236
+    beat = data.bar_steps(meter) // (3 if meter.endswith("/8") and int(meter[0]) % 3 == 0 else int(meter.split("/")[0]))
+    for t in range(0, total + 1, max(beat, 1)):
+        x = min(t * cell_w, image.shape[1] - 1)
+        image[:, x] = 80 if t % data.bar_steps(meter) == 0 else 200
+    for n in notes:
+        x0, x1 = round(n.start / step_s) * cell_w, round(n.end / step_s) * cell_w
+        y = (high - n.pitch) * cell_h
+        image[y + 1:y + cell_h - 1, x0 + 1:max(x0 + 2, x1 - 1)] = (30, 70, 160)
+    return image

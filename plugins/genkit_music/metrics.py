@@ -1,0 +1,163 @@
+"""How good are the tunes? An order-3 Markov baseline, and Yang & Lerch style statistics.
+
+References:
+- L.-C. Yang and A. Lerch, "On the evaluation of generative models in music", Neural Computing
+  and Applications 32 (2020; preprint 2018): per-piece features; for each feature the
+  distribution of distances *within* the real set against the distances *between* real and
+  generated pieces, both smoothed by a Gaussian KDE and compared by KL divergence and by their
+  overlapping area (OA). KL near 0 and OA near 1 mean the generated set is as close to the real
+  tunes as they are to each other.
+- Witten-Bell smoothing (Witten and Bell 1991) for the Markov chain, interpolated down to a
+  uniform distribution so that no test event gets probability zero.
+
+Every feature works on event sequences in the normalised key (tonic C), see data.py.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+
+import numpy as np
+
+from genkit_music import data
+
+# ---------------------------------------------------------------- the Markov baseline
+
+
+class MarkovChain:
+    """Order-k chain over the same event tokens as the LSTM (no meter input), Witten-Bell smoothed."""
+
+    def __init__(self, sequences, order: int = 3):
+        self.order = order
+        self.counts = [defaultdict(Counter) for _ in range(order + 1)]  # counts[n][context of n events]
+        for seq in sequences:
+            padded = [data.START] * order + [int(e) for e in seq]
+            for t in range(order, len(padded)):
+                for n in range(order + 1):
+                    self.counts[n][tuple(padded[t - n:t])][padded[t]] += 1
+        self._cache: dict = {}
+
+    def distribution(self, context) -> np.ndarray:
+        """P(next event | the last ``order`` events), a (V,) array summing to 1."""
+        context = tuple(context[-self.order:]) if self.order else ()
+        if context in self._cache:
+            return self._cache[context]
+        p = np.full(data.VOCAB, 1.0 / data.VOCAB)
+        for n in range(self.order + 1):  # from the empty context up to the full one
+            seen = self.counts[n].get(context[len(context) - n:] if n else ())
+            if not seen:
+                continue
+            total, types = sum(seen.values()), len(seen)
+            lam = total / (total + types)
+            mle = np.zeros(data.VOCAB)
+            for ev, c in seen.items():
+                mle[ev] = c / total
+            p = lam * mle + (1 - lam) * p
+        self._cache[context] = p
+        return p
+
+    def nll(self, seq) -> np.ndarray:
+        """Per-step negative log-likelihood (nats) of one event sequence."""
+        padded = [data.START] * self.order + [int(e) for e in seq]
+        return np.array([-math.log(self.distribution(padded[t - self.order:t])[padded[t]])
+                         for t in range(self.order, len(padded))])
+
+    def sample(self, steps: int, rng: np.random.Generator, temperature: float = 1.0) -> np.ndarray:
+        out = [data.START] * self.order
+        sounding = False
+        for _ in range(steps):
+            p = self.distribution(out[-self.order:]).copy()
+            if not sounding:
+                p[data.NOTE_OFF] = 0.0  # nothing to stop, as in the LSTM's sampler
+            if temperature != 1.0:
+                p = p ** (1.0 / temperature)
+            ev = int(rng.choice(data.VOCAB, p=p / p.sum()))
+            sounding = ev >= data.FIRST_PITCH_TOKEN or (sounding and ev == data.NO_EVENT)
+            out.append(ev)
+        return np.array(out[self.order:], dtype=np.int64)
+
+
+# ---------------------------------------------------------------- per-tune features
+
+LENGTH_BINS = (1, 2, 3, 4, 6, 8, 12, 16)  # sixteenths; the last bin also takes anything longer
+
+
+def _hist(values, bins: int) -> np.ndarray:
+    h = np.bincount(np.asarray(values, dtype=np.int64), minlength=bins)[:bins].astype(float)
+    return h / h.sum() if h.sum() else h
+
+
+def features(events, meter: str) -> dict:
+    """The six features of one tune: three histograms (vectors) and three numbers."""
+    notes = data.notes_of(events)
+    pitches = np.array([p for _, _, p in notes]) if notes else np.zeros(0, int)
+    lengths = [min(int(np.searchsorted(LENGTH_BINS, d)), len(LENGTH_BINS) - 1) for _, d, _ in notes]
+    intervals = np.clip(np.diff(pitches), -12, 12) + 12 if len(pitches) > 1 else []
+    scale = np.isin(pitches % 12, data.MAJOR_SCALE) if len(pitches) else np.zeros(0, bool)
+    width = data.bar_steps(meter)
+    bars = [tuple(events[k:k + width]) for k in range(0, len(events), width)]
+    sounding = [b for b in bars if any(e >= data.FIRST_PITCH_TOKEN for e in b)]
+    repeats = sum(1 for i, b in enumerate(sounding) if b in sounding[:i])
+    return {
+        "pitch_class": _hist(pitches % 12, 12),
+        "interval": _hist(intervals, 25),
+        "note_length": _hist(lengths, len(LENGTH_BINS)),
+        "pitch_range": np.array([float(pitches.max() - pitches.min()) if len(pitches) else 0.0]),
+        "in_scale": np.array([float(scale.mean()) if len(scale) else 0.0]),
+        "bar_repetition": np.array([repeats / len(sounding) if sounding else 0.0]),
+    }
+
+
+FEATURES = ("pitch_class", "interval", "note_length", "pitch_range", "in_scale", "bar_repetition")
+
+
+# ---------------------------------------------------------------- Yang & Lerch comparison
+
+
+def _kde(samples: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Gaussian KDE with Scott's bandwidth, normalised to a density on ``grid``."""
+    samples = np.asarray(samples, dtype=float)
+    bw = max(samples.std() * len(samples) ** (-1 / 5), 1e-3 * (grid[-1] - grid[0]) + 1e-9)
+    dens = np.exp(-0.5 * ((grid[:, None] - samples[None, :]) / bw) ** 2).sum(1)
+    step = grid[1] - grid[0]
+    return dens / max(dens.sum() * step, 1e-300)
+
+
+def _distances(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    """Euclidean distances: all pairs within ``a`` (i < j) or all pairs across ``a`` x ``b``."""
+    if b is None:
+        d = np.linalg.norm(a[:, None] - a[None, :], axis=-1)
+        return d[np.triu_indices(len(a), 1)]
+    return np.linalg.norm(a[:, None] - b[None, :], axis=-1).ravel()
+
+
+def compare(real: np.ndarray, generated: np.ndarray, points: int = 512) -> tuple[float, float]:
+    """(overlapping area, KL(intra-real || inter)) of the two distance distributions of one feature."""
+    intra, inter = _distances(real), _distances(real, generated)
+    hi = max(intra.max(), inter.max())
+    grid = np.linspace(0.0, hi * 1.1 + 1e-6, points)
+    p, q = _kde(intra, grid), _kde(inter, grid)
+    step = grid[1] - grid[0]
+    oa = float(np.minimum(p, q).sum() * step)
+    eps = 1e-10
+    kl = float((p * np.log((p + eps) / (q + eps))).sum() * step)
+    return oa, max(kl, 0.0)
+
+
+def feature_table(tunes: list[tuple[np.ndarray, str]]) -> dict[str, np.ndarray]:
+    """(events, meter) pairs -> {feature: (N, d) array}."""
+    rows = [features(ev, meter) for ev, meter in tunes]
+    return {f: np.stack([r[f] for r in rows]) for f in FEATURES}
+
+
+def statistics(real: dict, generated: dict, prefix: str) -> dict:
+    """``{prefix}_{feature}_oa`` and ``..._kl`` for each feature, plus the generated means."""
+    out = {}
+    for f in FEATURES:
+        oa, kl = compare(real[f], generated[f])
+        out[f"{prefix}_{f}_oa"] = oa
+        out[f"{prefix}_{f}_kl"] = kl
+    for f in ("pitch_range", "in_scale", "bar_repetition"):
+        out[f"{prefix}_{f}_mean"] = float(generated[f].mean())
+    return out

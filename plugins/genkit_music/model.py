@@ -1,0 +1,86 @@
+"""A melody LSTM with meter and lookback inputs.
+
+References:
+- E. Waite et al., "Generating Long-Term Structure in Songs and Stories" (Magenta blog, 2016):
+  the melody event encoding and the *lookback* inputs (the event one and two bars back), which make
+  repeating a bar, the backbone of folk tunes, a cheap thing to learn.
+- S. Hochreiter and J. Schmidhuber, "Long Short-Term Memory" (1997); torch.nn.LSTM.
+
+Shapes: B batch, T sixteenth-note steps, E embedding width, H hidden width, V = data.VOCAB.
+At step t the model sees the previous event (or START), the events one and two bars before step t,
+and step t's meter and position in its bar; it predicts the event at step t.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from genkit_music import data
+
+
+class MelodyLSTM(nn.Module):
+    def __init__(self, config: dict):
+        super().__init__()
+        E, H = config["embed"], config["hidden"]
+        tokens = data.VOCAB + 1  # + START
+        self.event = nn.Embedding(tokens, E)
+        # Lookbacks get their own tables: "what was here a bar ago" is a different question.
+        self.back1 = nn.Embedding(tokens, E)
+        self.back2 = nn.Embedding(tokens, E)
+        self.meter = nn.Embedding(len(data.METERS), 8)
+        self.position = nn.Embedding(data.MAX_BAR_STEPS, 16)
+        self.lstm = nn.LSTM(3 * E + 8 + 16, H, num_layers=config["layers"], batch_first=True,
+                            dropout=config["dropout"] if config["layers"] > 1 else 0.0)
+        self.drop = nn.Dropout(config["dropout"])
+        self.head = nn.Linear(H, data.VOCAB)
+
+    def forward(self, prev, back1, back2, meter, position, state=None):
+        """All inputs (B, T) int64 -> logits (B, T, V) and the LSTM state to continue from."""
+        x = torch.cat([self.event(prev), self.back1(back1), self.back2(back2),
+                       self.meter(meter), self.position(position)], dim=-1)  # (B, T, 3E + 24)
+        h, state = self.lstm(x, state)  # (B, T, H)
+        return self.head(self.drop(h)), state
+
+    @torch.no_grad()
+    def generate(self, meters, steps: int, uniforms, primer=(), temperature: float = 1.0):
+        """Sample B melodies of ``steps`` steps at once: (B,) meter indices -> (B, steps) events.
+
+        uniforms: (B, steps) numbers in [0, 1), drawn by the caller from each item's own seed, so
+        that item i's tune does not depend on which batch it shares. Sampling inverts the CDF.
+        primer: events forced at the first steps (the model still reads them, to set its state).
+        """
+        dev = self.head.weight.device
+        meters = torch.as_tensor(meters, dtype=torch.long, device=dev)
+        B = meters.shape[0]
+        rows = torch.arange(B, device=dev)
+        bar = torch.tensor([data.bar_steps(data.METERS[int(m)]) for m in meters], device=dev)  # (B,)
+        uniforms = torch.as_tensor(uniforms, dtype=torch.float32, device=dev)
+        events = torch.full((B, steps), data.NO_EVENT, dtype=torch.long, device=dev)
+        prev = torch.full((B,), data.START, dtype=torch.long, device=dev)
+        sounding = torch.zeros(B, dtype=torch.bool, device=dev)
+        start = torch.full((B,), data.START, dtype=torch.long, device=dev)
+        state = None
+        for t in range(steps):
+            back1 = torch.where(t - bar >= 0, events[rows, (t - bar).clamp(min=0)], start)
+            back2 = torch.where(t - 2 * bar >= 0, events[rows, (t - 2 * bar).clamp(min=0)], start)
+            logits, state = self(prev[:, None], back1[:, None], back2[:, None], meters[:, None],
+                                 (t % bar)[:, None], state)
+            if t < len(primer):
+                ev = torch.full((B,), int(primer[t]), dtype=torch.long, device=dev)
+            else:
+                logits = logits[:, 0].float() / temperature  # (B, V)
+                logits[:, data.NOTE_OFF] = logits[:, data.NOTE_OFF].masked_fill(~sounding, float("-inf"))
+                cdf = torch.softmax(logits, dim=-1).cumsum(-1)
+                ev = torch.searchsorted(cdf, (uniforms[:, t] * cdf[:, -1])[:, None]).squeeze(1)
+                ev = ev.clamp(max=data.VOCAB - 1)
+            events[:, t] = ev
+            sounding = (ev >= data.FIRST_PITCH_TOKEN) | (sounding & (ev == data.NO_EVENT))
+            prev = ev
+        return events
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+DEFAULT_CONFIG = {"embed": 32, "hidden": 256, "layers": 2, "dropout": 0.3, "window": 256}

@@ -1,0 +1,198 @@
+"""`genkit train music` / `genkit eval music`: the task the shared loop drives (docs/plugins.md, 4).
+
+Train on the train split, select on valid, report on test (the split rule of the data README).
+Selection: at the end of every epoch the loop calls ``sample``; here that also measures the
+validation NLL and keeps a copy of the best epoch's weights, which are the ones evaluated and
+exported. (A run resumed with --resume starts its search for the best epoch afresh.)
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from genkit_music import data, metrics
+from genkit_music.model import DEFAULT_CONFIG, MelodyLSTM
+
+IGNORE = -100
+EVAL_TUNES = 100
+EVAL_MAX_BARS = 64
+
+
+def tensors_of(tunes: list[data.Tune], window: int) -> list[torch.Tensor]:
+    """Cut tunes into windows of ``window`` steps: prev, back1, back2, meter, position, target.
+
+    The last window of a tune is padded; padded targets are IGNORE. A window that starts inside a
+    tune gets the real previous event as its first input, not START.
+    """
+    cols = [[] for _ in range(6)]
+    for tune in tunes:
+        back1, back2 = data.lookbacks(tune)
+        prev = np.concatenate([[data.START], tune.events[:-1]])
+        parts = (prev, back1, back2, tune.meters, tune.positions, tune.events)
+        for s in range(0, len(tune.events), window):
+            for k, arr in enumerate(parts):
+                chunk = arr[s:s + window]
+                pad = IGNORE if k == 5 else 0
+                cols[k].append(np.pad(chunk, (0, window - len(chunk)), constant_values=pad))
+    return [torch.from_numpy(np.stack(c)).long() for c in cols]
+
+
+def step_nll(model, tunes, device, window: int = 1024) -> list[np.ndarray]:
+    """Per-step NLL (nats) of each tune under the LSTM, carrying the state across windows."""
+    out = []
+    model.eval()
+    for tune in tunes:
+        back1, back2 = data.lookbacks(tune)
+        prev = np.concatenate([[data.START], tune.events[:-1]])
+        cols = [torch.from_numpy(np.asarray(a)).long()[None].to(device)
+                for a in (prev, back1, back2, tune.meters, tune.positions, tune.events)]
+        state, nll = None, []
+        for s in range(0, len(tune.events), window):
+            logits, state = model(*(c[:, s:s + window] for c in cols[:5]), state)
+            nll.append(F.cross_entropy(logits[0].float(), cols[5][0, s:s + window], reduction="none"))
+        out.append(torch.cat(nll).cpu().numpy())
+    return out
+
+
+def nll_summary(nlls: list[np.ndarray], tunes: list[data.Tune]) -> tuple[float, float]:
+    """(mean NLL per step, mean NLL over the steps whose event is a note-on), in nats."""
+    allnll = np.concatenate(nlls)
+    events = np.concatenate([t.events for t in tunes])
+    return float(allnll.mean()), float(allnll[events >= data.FIRST_PITCH_TOKEN].mean())
+
+
+class MusicTask:
+    def __init__(self, data_dir: Path, options: dict, config: dict | None):
+        self.data_dir = Path(data_dir)
+        self.splits = data.load_splits(self.data_dir)
+        self.fallbacks = [s for s in ("valid", "test") if not self.splits[s]]
+        for s in self.fallbacks:  # a tiny folder: measure on the training tunes, and say so
+            self.splits[s] = self.splits["train"]
+        if config:
+            self.config = dict(config)
+        else:
+            self.config = dict(DEFAULT_CONFIG, meters=list(data.METERS), low=data.LOW, high=data.HIGH)
+            for name in ("hidden", "layers"):
+                if options.get(name) is not None:
+                    self.config[name] = int(options[name])
+        if list(self.config.get("meters", [])) != list(data.METERS) or self.config.get("low") != data.LOW:
+            from genkit.errors import GenkitError
+
+            raise GenkitError("these weights use a different event encoding than this version of genkit music")
+        self.defaults = {"epochs": 30, "batch_size": 32, "lr": 2e-3, "schedule": "cosine", "warmup": 50,
+                         "grad_clip": 1.0}
+        self.best = None  # (valid NLL per step, epoch, state dict)
+        self.valid_history: list[float] = []
+
+    # ------------------------------------------------------------ training
+
+    def build_model(self):
+        return MelodyLSTM(self.config)
+
+    def train_data(self):
+        return torch.utils.data.TensorDataset(*tensors_of(self.splits["train"], self.config["window"]))
+
+    def loss(self, model, batch):
+        prev, back1, back2, meter, pos, target = batch
+        logits, _ = model(prev, back1, back2, meter, pos)  # (B, T, V)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), target.reshape(-1), ignore_index=IGNORE)
+        return loss, {}
+
+    def sample(self, model, seed: int) -> str:
+        """Per-epoch hook: valid NLL, keep the best epoch, and an 8-bar sample as event text."""
+        device = model.head.weight.device
+        nll, _ = nll_summary(step_nll(model, self.splits["valid"], device), self.splits["valid"])
+        self.valid_history.append(nll)
+        epoch = len(self.valid_history)
+        if self.best is None or nll < self.best[0]:
+            self.best = (nll, epoch, copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()}))
+        g = torch.Generator().manual_seed(seed)
+        events = model.generate([0], 128, torch.rand(1, 128, generator=g))[0].tolist()
+        names = {data.NO_EVENT: "-", data.NOTE_OFF: "off"}
+        text = " ".join(names.get(e, str(data.LOW + e - data.FIRST_PITCH_TOKEN)) for e in events)
+        return f"epoch {epoch}: valid NLL {nll:.4f} nats/step (best {self.best[0]:.4f}, epoch {self.best[1]})\n{text}\n"
+
+    def _use_best(self, model):
+        if self.best is not None:
+            model.load_state_dict({k: v.to(model.head.weight.device) for k, v in self.best[2].items()})
+
+    def export(self, model):
+        self._use_best(model)
+        return model.state_dict()
+
+    def metadata(self) -> dict:
+        keys = [t.key.name for t in self.splits["train"]]
+        return {"key_counts": {k: keys.count(k) for k in sorted(set(keys))},
+                "selected_epoch": self.best[1] if self.best else None,
+                "valid_history": [round(v, 5) for v in self.valid_history]}
+
+    # ------------------------------------------------------------ evaluation
+
+    def evaluate(self, model, device) -> dict:
+        """Test NLL against an order-3 Markov chain, then Yang & Lerch statistics of 100 tunes each."""
+        self._use_best(model)
+        test, valid = self.splits["test"], self.splits["valid"]
+        out = {}
+        out["valid_nll_per_step"], _ = nll_summary(step_nll(model, valid, device), valid)
+        lstm_step, lstm_note = nll_summary(step_nll(model, test, device), test)
+        chain = metrics.MarkovChain([t.events for t in self.splits["train"]], order=3)
+        markov_step, markov_note = nll_summary([chain.nll(t.events) for t in test], test)
+        out.update({
+            "test_nll_per_step": lstm_step, "markov_nll_per_step": markov_step,
+            "nll_per_step_reduction": 1 - lstm_step / markov_step,
+            "test_nll_per_note_on": lstm_note, "markov_nll_per_note_on": markov_note,
+            "nll_per_note_on_reduction": 1 - lstm_note / markov_note,
+        })
+        # 100 tunes from each model, tune i taking the meter and length of test tune i (cycled).
+        shapes = []
+        for i in range(EVAL_TUNES):
+            tune = test[i % len(test)]
+            meter = data.METERS[int(tune.meters[0])]
+            shapes.append((meter, min(tune.bars, EVAL_MAX_BARS)))
+        real = metrics.feature_table([(t.events[: EVAL_MAX_BARS * data.bar_steps(data.METERS[int(t.meters[0])])],
+                                       data.METERS[int(t.meters[0])]) for t in test])
+        g = torch.Generator().manual_seed(0)
+        longest = max(b * data.bar_steps(m) for m, b in shapes)
+        uniforms = torch.rand(EVAL_TUNES, longest, generator=g)
+        events = model.generate([data.METERS.index(m) for m, _ in shapes], longest, uniforms).cpu().numpy()
+        lstm_tunes = [(events[i, : b * data.bar_steps(m)], m) for i, (m, b) in enumerate(shapes)]
+        rng = np.random.default_rng(0)
+        markov_tunes = [(chain.sample(b * data.bar_steps(m), rng), m) for m, b in shapes]
+        out.update(metrics.statistics(real, metrics.feature_table(lstm_tunes), "lstm"))
+        out.update(metrics.statistics(real, metrics.feature_table(markov_tunes), "markov"))
+        for f in ("pitch_range", "in_scale", "bar_repetition"):
+            out[f"test_{f}_mean"] = float(real[f].mean())
+        if self.fallbacks:
+            out["measured_on_train_instead_of"] = ",".join(self.fallbacks)
+        self.last_metrics = out
+        return out
+
+    def card_notes(self) -> str:
+        m = getattr(self, "last_metrics", None)
+        lines = ["## Data, split and selection", "",
+                 f"Train/valid/test: {len(self.splits['train'])}/{len(self.splits['valid'])}/{len(self.splits['test'])} tunes "
+                 "(split by the data README's sha256 bucket rule). Every tune is transposed so its key's tonic is C.",
+                 f"Selected epoch by validation NLL: {self.best[1] if self.best else 'n/a'}; "
+                 f"validation NLL per epoch: {', '.join(f'{v:.4f}' for v in self.valid_history)}.", ""]
+        if m:
+            lines += ["## Test NLL (nats) against the order-3 Markov chain", "",
+                      "| | LSTM | Markov-3 | reduction |", "| --- | ---: | ---: | ---: |",
+                      f"| per step | {m['test_nll_per_step']:.4f} | {m['markov_nll_per_step']:.4f} | {m['nll_per_step_reduction']:.1%} |",
+                      f"| per note-on step | {m['test_nll_per_note_on']:.4f} | {m['markov_nll_per_note_on']:.4f} | {m['nll_per_note_on_reduction']:.1%} |",
+                      "", "## 100 generated tunes against the test tunes (Yang & Lerch: OA higher, KL lower is better)", "",
+                      "| feature | LSTM OA | LSTM KL | Markov OA | Markov KL |", "| --- | ---: | ---: | ---: | ---: |"]
+            for f in metrics.FEATURES:
+                lines.append(f"| {f} | {m[f'lstm_{f}_oa']:.3f} | {m[f'lstm_{f}_kl']:.3f} | {m[f'markov_{f}_oa']:.3f} | {m[f'markov_{f}_kl']:.3f} |")
+            lines += ["", "| mean per tune | test | LSTM | Markov |", "| --- | ---: | ---: | ---: |"]
+            for f in ("pitch_range", "in_scale", "bar_repetition"):
+                lines.append(f"| {f} | {m[f'test_{f}_mean']:.3f} | {m[f'lstm_{f}_mean']:.3f} | {m[f'markov_{f}_mean']:.3f} |")
+        return "\n".join(lines)
+
+
+def make_task(data_dir: Path, options: dict, config: dict | None) -> MusicTask:
+    return MusicTask(data_dir, options, config)
