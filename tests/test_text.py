@@ -132,7 +132,7 @@ def test_cached_and_uncached_sampling_give_the_same_tokens():
 def test_cache_step_matches_a_full_forward():
     import torch
 
-    from genkit_text.model import GPT, GPTConfig, KVCache
+    from genkit_text.model import GPT, Decoder, GPTConfig, KVCache
 
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=7, block_size=12, n_layer=2, n_head=2, n_embd=8)).eval()
@@ -140,7 +140,10 @@ def test_cache_step_matches_a_full_forward():
     with torch.no_grad():
         full = model(ids)
         cache = KVCache(model.config, 1, "cpu")
-        parts = [model(ids[:, :5], cache), model(ids[:, 5:6], cache), model(ids[:, 6:12], cache)]
+        parts = [model(ids[:, :5], cache), model(ids[:, 5:6], cache), model(ids[:, 6:9], cache)]
+        decoder = Decoder(model)  # the sampler's one-position steps
+        parts += [decoder.step(int(t), cache)[None, None] for t in ids[0, 9:]]
+    assert cache.length == 12
     assert torch.allclose(torch.cat(parts, dim=1), full, atol=1e-5)
 
 
