@@ -77,6 +77,23 @@ def test_stop_string_ends_the_sample_before_it(tiny, reference):
     assert cut == reference[: reference.index(stop)]
 
 
+def test_stop_filter_holds_back_a_partial_stop_and_reads_escapes():
+    from genkit_text.generator import StopFilter, unescape
+
+    def stream(text, stop):
+        f = StopFilter(unescape(stop))
+        shown = []
+        for ch in text:
+            shown.append(f.feed(ch))
+            if f.stopped:
+                break
+        return shown + [f.flush()]
+
+    shown = stream("ab\ncd\n\nef", r"\n\n")  # typed as backslash-n on a command line
+    assert "".join(shown) == "ab\ncd" and "\n" not in shown[2]  # the lone newline waited to be cleared
+    assert "".join(stream("ab\ncd", r"\n\n")) == "ab\ncd"  # held back, then released at the end
+
+
 def test_prompt_from_stdin_and_echo_and_sliding_context(tiny):
     _, weights = tiny
     # Longer than the model's 16-character context, and so is the output: both slide.

@@ -11,6 +11,7 @@ loop with ``TextTask`` (docs/plugins.md, section 4).
 from __future__ import annotations
 
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -33,6 +34,13 @@ def read_stdin() -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise GenkitError(f"the prompt on stdin is not UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+def unescape(text: str | None) -> str | None:
+    r"""``\n``, ``\t`` and ``\\`` typed on a command line become a newline, a tab and a backslash."""
+    if not text:
+        return text
+    return re.sub(r"\\([nt\\])", lambda m: {"n": "\n", "t": "\t", "\\": "\\"}[m.group(1)], text)
 
 
 def build_model(config: dict) -> GPT:
@@ -103,7 +111,7 @@ class TextGenerator:
         for i in range(n):
             s = item_seed(seed, i)
             rng = torch.Generator().manual_seed(s)
-            stop = StopFilter(options.get("stop"))
+            stop = StopFilter(unescape(options.get("stop")))
             if options.get("echo") and prompt:
                 yield TextChunk(prompt, index=i, seed=s)
             tokens = self.model.sample(context, options.get("max_tokens") or 500, rng,
