@@ -154,8 +154,8 @@ class GPT(nn.Module):
                top_k=None, top_p=None, use_cache=True):
         """Yield ``max_new`` sampled token ids after ``context`` (a non-empty list of ids).
 
-        With the cache, a step costs one position (``Decoder.step``). When the cache is full (block_size
-        positions), it is re-primed from the newest ``block_size // 2`` tokens, so the cost of
+        With the cache, a step costs one position (``Decoder.step``). When the cache is full
+        (block_size positions), it is re-primed from the newest ``block_size // 2`` tokens, so the cost of
         sliding is one half-window forward every ``block_size // 2`` steps. Without the cache
         (``use_cache=False``, nanoGPT's way) every step recomputes the last block_size tokens.
         The two give identical tokens while the context fits in block_size.
@@ -168,14 +168,14 @@ class GPT(nn.Module):
         for _ in range(max_new):
             if not use_cache:
                 window = torch.tensor([tokens[-block:]], device=device)
-                logits = self(window)[:, -1]
+                logits = self(window)[0, -1]  # (V,)
             elif cache is None or cache.length == block:
                 keep = tokens[-block:] if cache is None else tokens[-(block // 2):]
                 cache = KVCache(self.config, 1, device, self.tok_emb.weight.dtype)
-                logits = self(torch.tensor([keep], device=device), cache)[:, -1]
+                logits = self(torch.tensor([keep], device=device), cache)[0, -1]
             else:
-                logits = decoder.step(tokens[-1], cache)[None]
-            token = pick(logits[0], generator, temperature, top_k, top_p)
+                logits = decoder.step(tokens[-1], cache)
+            token = pick(logits, generator, temperature, top_k, top_p)
             tokens.append(token)
             yield token
 
