@@ -39,9 +39,9 @@ def genkit_register_generators(register):
             trainable=True,
             train_options=(
                 Option("layers", "int", 4, "Transformer blocks (new models only).", min=1, max=48),
-                Option("width", "int", 192, "Embedding width; a multiple of --heads (new models only).", min=8, max=4096),
+                Option("width", "int", 128, "Embedding width; a multiple of --heads (new models only).", min=8, max=4096),
                 Option("heads", "int", 4, "Attention heads (new models only).", min=1, max=64),
-                Option("block-size", "int", 256, "Context length in characters (new models only).", min=8, max=4096),
+                Option("block-size", "int", 128, "Context length in characters (new models only).", min=8, max=4096),
                 Option("dropout", "float", 0.0, "Dropout while training (new models only).", min=0, max=0.9),
             ),
         )

@@ -28,10 +28,10 @@ import torch.nn.functional as F
 @dataclass
 class GPTConfig:
     vocab_size: int
-    block_size: int = 256
+    block_size: int = 128
     n_layer: int = 4
     n_head: int = 4
-    n_embd: int = 192
+    n_embd: int = 128
     dropout: float = 0.0
 
     def to_dict(self) -> dict:
