@@ -141,18 +141,24 @@ class Tune:
         return int((self.positions == 0).sum())
 
 
-def lookbacks(tune: "Tune") -> tuple[np.ndarray, np.ndarray]:
-    """Per step t, the event one bar and two bars before t (START where that is before the tune).
+def lookbacks(tune: "Tune", bars=(1, 2)) -> np.ndarray:
+    """(T, len(bars)): per step t, the event ``k`` bars before t for each k (START before the tune).
 
-    Magenta's lookback RNN feeds these so that repeating a bar is easy to learn. A bar's length is
-    the meter's at step t (and at the step one bar back, for the second lookback).
+    Magenta's lookback RNN feeds the events 1 and 2 bars back so that repeating a bar is easy to
+    learn; folk tunes also repeat whole 4- and 8-bar phrases, hence the longer ones. A bar's length
+    is the meter's at the step being stepped back from.
     """
     steps = np.array([bar_steps(m) for m in METERS])
-    t = np.arange(len(tune.events))
-    one = t - steps[tune.meters]
-    two = one - steps[tune.meters[np.clip(one, 0, None)]]
     padded = np.append(tune.events, START)  # index -1 -> START
-    return padded[np.where(one >= 0, one, -1)], padded[np.where(two >= 0, two, -1)]
+    back = np.arange(len(tune.events))
+    columns, done = [], 0
+    for k in sorted(bars):
+        while done < k:
+            back = np.where(back >= 0, back - steps[tune.meters[np.clip(back, 0, None)]], -1)
+            done += 1
+        columns.append(padded[np.where(back >= 0, back, -1)])
+    order = np.argsort(np.argsort(bars))  # back to the caller's order
+    return np.stack(columns, axis=1)[:, order]
 
 
 def encode_midi(midi, name: str = "", key: Key | None = None, strict_range: bool = True) -> Tune:

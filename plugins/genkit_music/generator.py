@@ -202,8 +202,9 @@ def piano_roll(midi, meter: str, tempo: float, bars: int, cell_w: int = 4, cell_
         if p % 12 in (1, 3, 6, 8, 10):
             y = (high - p) * cell_h
             image[y:y + cell_h] = 236
-    beat = data.bar_steps(meter) // (3 if meter.endswith("/8") and int(meter[0]) % 3 == 0 else int(meter.split("/")[0]))
-    for t in range(0, total + 1, max(beat, 1)):
+    num, den = (int(x) for x in meter.split("/"))
+    beats = num // 3 if den == 8 and num % 3 == 0 else num  # 6/8 has two dotted-quarter beats
+    for t in range(0, total + 1, data.bar_steps(meter) // beats):
         x = min(t * cell_w, image.shape[1] - 1)
         image[:, x] = 80 if t % data.bar_steps(meter) == 0 else 200
     for n in notes:

@@ -24,21 +24,25 @@ class MelodyLSTM(nn.Module):
         super().__init__()
         E, H = config["embed"], config["hidden"]
         tokens = data.VOCAB + 1  # + START
+        self.lookbacks = tuple(config.get("lookbacks", (1, 2)))
         self.event = nn.Embedding(tokens, E)
         # Lookbacks get their own tables: "what was here a bar ago" is a different question.
-        self.back1 = nn.Embedding(tokens, E)
-        self.back2 = nn.Embedding(tokens, E)
+        for k in self.lookbacks:
+            setattr(self, f"back{k}", nn.Embedding(tokens, E))
         self.meter = nn.Embedding(len(data.METERS), 8)
         self.position = nn.Embedding(data.MAX_BAR_STEPS, 16)
-        self.lstm = nn.LSTM(3 * E + 8 + 16, H, num_layers=config["layers"], batch_first=True,
+        self.lstm = nn.LSTM((1 + len(self.lookbacks)) * E + 8 + 16, H, num_layers=config["layers"], batch_first=True,
                             dropout=config["dropout"] if config["layers"] > 1 else 0.0)
         self.drop = nn.Dropout(config["dropout"])
         self.head = nn.Linear(H, data.VOCAB)
 
-    def forward(self, prev, back1, back2, meter, position, state=None):
-        """All inputs (B, T) int64 -> logits (B, T, V) and the LSTM state to continue from."""
-        x = torch.cat([self.event(prev), self.back1(back1), self.back2(back2),
-                       self.meter(meter), self.position(position)], dim=-1)  # (B, T, 3E + 24)
+    def forward(self, prev, backs, meter, position, state=None):
+        """prev, meter, position (B, T) and backs (B, T, K) int64 -> logits (B, T, V), LSTM state.
+
+        backs[..., j] is the event ``self.lookbacks[j]`` bars before each step (K lookbacks).
+        """
+        looked = [getattr(self, f"back{k}")(backs[..., j]) for j, k in enumerate(self.lookbacks)]
+        x = torch.cat([self.event(prev), *looked, self.meter(meter), self.position(position)], dim=-1)  # (B, T, (1+K)E + 24)
         h, state = self.lstm(x, state)  # (B, T, H)
         return self.head(self.drop(h)), state
 
@@ -62,10 +66,9 @@ class MelodyLSTM(nn.Module):
         start = torch.full((B,), data.START, dtype=torch.long, device=dev)
         state = None
         for t in range(steps):
-            back1 = torch.where(t - bar >= 0, events[rows, (t - bar).clamp(min=0)], start)
-            back2 = torch.where(t - 2 * bar >= 0, events[rows, (t - 2 * bar).clamp(min=0)], start)
-            logits, state = self(prev[:, None], back1[:, None], back2[:, None], meters[:, None],
-                                 (t % bar)[:, None], state)
+            backs = torch.stack([torch.where(t - k * bar >= 0, events[rows, (t - k * bar).clamp(min=0)], start)
+                                 for k in self.lookbacks], dim=-1)  # (B, K)
+            logits, state = self(prev[:, None], backs[:, None], meters[:, None], (t % bar)[:, None], state)
             if t < len(primer):
                 ev = torch.full((B,), int(primer[t]), dtype=torch.long, device=dev)
             else:
@@ -83,4 +86,4 @@ class MelodyLSTM(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
-DEFAULT_CONFIG = {"embed": 32, "hidden": 256, "layers": 2, "dropout": 0.3, "window": 256}
+DEFAULT_CONFIG = {"embed": 32, "hidden": 256, "layers": 2, "dropout": 0.3, "window": 256, "lookbacks": [1, 2, 4, 8]}

@@ -23,22 +23,21 @@ EVAL_TUNES = 100
 EVAL_MAX_BARS = 64
 
 
-def tensors_of(tunes: list[data.Tune], window: int) -> list[torch.Tensor]:
-    """Cut tunes into windows of ``window`` steps: prev, back1, back2, meter, position, target.
+def tensors_of(tunes: list[data.Tune], window: int, lookbacks) -> list[torch.Tensor]:
+    """Cut tunes into windows of ``window`` steps: prev, backs (lookbacks), meter, position, target.
 
     The last window of a tune is padded; padded targets are IGNORE. A window that starts inside a
     tune gets the real previous event as its first input, not START.
     """
-    cols = [[] for _ in range(6)]
+    cols = [[] for _ in range(5)]
     for tune in tunes:
-        back1, back2 = data.lookbacks(tune)
         prev = np.concatenate([[data.START], tune.events[:-1]])
-        parts = (prev, back1, back2, tune.meters, tune.positions, tune.events)
+        parts = (prev, data.lookbacks(tune, lookbacks), tune.meters, tune.positions, tune.events)
         for s in range(0, len(tune.events), window):
             for k, arr in enumerate(parts):
                 chunk = arr[s:s + window]
-                pad = IGNORE if k == 5 else 0
-                cols[k].append(np.pad(chunk, (0, window - len(chunk)), constant_values=pad))
+                pad = [(0, window - len(chunk))] + [(0, 0)] * (chunk.ndim - 1)
+                cols[k].append(np.pad(chunk, pad, constant_values=IGNORE if k == 4 else 0))
     return [torch.from_numpy(np.stack(c)).long() for c in cols]
 
 
@@ -47,14 +46,13 @@ def step_nll(model, tunes, device, window: int = 1024) -> list[np.ndarray]:
     out = []
     model.eval()
     for tune in tunes:
-        back1, back2 = data.lookbacks(tune)
         prev = np.concatenate([[data.START], tune.events[:-1]])
         cols = [torch.from_numpy(np.asarray(a)).long()[None].to(device)
-                for a in (prev, back1, back2, tune.meters, tune.positions, tune.events)]
+                for a in (prev, data.lookbacks(tune, model.lookbacks), tune.meters, tune.positions, tune.events)]
         state, nll = None, []
         for s in range(0, len(tune.events), window):
-            logits, state = model(*(c[:, s:s + window] for c in cols[:5]), state)
-            nll.append(F.cross_entropy(logits[0].float(), cols[5][0, s:s + window], reduction="none"))
+            logits, state = model(*(c[:, s:s + window] for c in cols[:4]), state)
+            nll.append(F.cross_entropy(logits[0].float(), cols[4][0, s:s + window], reduction="none"))
         out.append(torch.cat(nll).cpu().numpy())
     return out
 
@@ -84,7 +82,7 @@ class MusicTask:
             from genkit.errors import GenkitError
 
             raise GenkitError("these weights use a different event encoding than this version of genkit music")
-        self.defaults = {"epochs": 30, "batch_size": 32, "lr": 2e-3, "schedule": "cosine", "warmup": 50,
+        self.defaults = {"epochs": 16, "batch_size": 32, "lr": 2e-3, "schedule": "cosine", "warmup": 50,
                          "grad_clip": 1.0}
         self.best = None  # (valid NLL per step, epoch, state dict)
         self.valid_history: list[float] = []
@@ -95,11 +93,12 @@ class MusicTask:
         return MelodyLSTM(self.config)
 
     def train_data(self):
-        return torch.utils.data.TensorDataset(*tensors_of(self.splits["train"], self.config["window"]))
+        lookbacks = self.config.get("lookbacks", [1, 2])
+        return torch.utils.data.TensorDataset(*tensors_of(self.splits["train"], self.config["window"], lookbacks))
 
     def loss(self, model, batch):
-        prev, back1, back2, meter, pos, target = batch
-        logits, _ = model(prev, back1, back2, meter, pos)  # (B, T, V)
+        prev, backs, meter, pos, target = batch
+        logits, _ = model(prev, backs, meter, pos)  # (B, T, V)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), target.reshape(-1), ignore_index=IGNORE)
         return loss, {}
 
