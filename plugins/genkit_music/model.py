@@ -41,10 +41,32 @@ class MelodyLSTM(nn.Module):
 
         backs[..., j] is the event ``self.lookbacks[j]`` bars before each step (K lookbacks).
         """
-        looked = [getattr(self, f"back{k}")(backs[..., j]) for j, k in enumerate(self.lookbacks)]
-        x = torch.cat([self.event(prev), *looked, self.meter(meter), self.position(position)], dim=-1)  # (B, T, (1+K)E + 24)
-        h, state = self.lstm(x, state)  # (B, T, H)
+        h, state = self.lstm(self._inputs(prev, backs, meter, position), state)  # (B, T, H)
         return self.head(self.drop(h)), state
+
+    def _inputs(self, prev, backs, meter, position):
+        looked = [getattr(self, f"back{k}")(backs[..., j]) for j, k in enumerate(self.lookbacks)]
+        return torch.cat([self.event(prev), *looked, self.meter(meter), self.position(position)], dim=-1)  # (B, T, (1+K)E + 24)
+
+    def _step(self, x, state):
+        """One time step of self.lstm from its own weights: x (B, In) -> h (B, H), new state.
+
+        The same equations as nn.LSTM (gates i, f, g, o; no dropout in eval), written out because
+        a call of nn.LSTM on CPU costs about 0.8 ms per layer for a single step, several times
+        the arithmetic; sampling makes one call per sixteenth.
+        """
+        hs, cs = state
+        new_h, new_c = [], []
+        for layer in range(self.lstm.num_layers):
+            w_ih, w_hh = getattr(self.lstm, f"weight_ih_l{layer}"), getattr(self.lstm, f"weight_hh_l{layer}")
+            bias = getattr(self.lstm, f"bias_ih_l{layer}") + getattr(self.lstm, f"bias_hh_l{layer}")
+            gates = torch.addmm(bias, x, w_ih.t()) + hs[layer] @ w_hh.t()  # (B, 4H)
+            i, f, g, o = gates.chunk(4, dim=1)
+            c = torch.sigmoid(f) * cs[layer] + torch.sigmoid(i) * torch.tanh(g)
+            x = torch.sigmoid(o) * torch.tanh(c)
+            new_h.append(x)
+            new_c.append(c)
+        return x, (new_h, new_c)
 
     @torch.no_grad()
     def generate(self, meters, steps: int, uniforms, primer=(), temperature: float = 1.0):
@@ -64,15 +86,17 @@ class MelodyLSTM(nn.Module):
         prev = torch.full((B,), data.START, dtype=torch.long, device=dev)
         sounding = torch.zeros(B, dtype=torch.bool, device=dev)
         start = torch.full((B,), data.START, dtype=torch.long, device=dev)
-        state = None
+        H, L = self.lstm.hidden_size, self.lstm.num_layers
+        state = ([torch.zeros(B, H, device=dev)] * L, [torch.zeros(B, H, device=dev)] * L)
         for t in range(steps):
             backs = torch.stack([torch.where(t - k * bar >= 0, events[rows, (t - k * bar).clamp(min=0)], start)
                                  for k in self.lookbacks], dim=-1)  # (B, K)
-            logits, state = self(prev[:, None], backs[:, None], meters[:, None], (t % bar)[:, None], state)
+            h, state = self._step(self._inputs(prev, backs, meters, t % bar), state)
+            logits = self.head(h)  # (B, V)
             if t < len(primer):
                 ev = torch.full((B,), int(primer[t]), dtype=torch.long, device=dev)
             else:
-                logits = logits[:, 0].float() / temperature  # (B, V)
+                logits = logits.float() / temperature
                 logits[:, data.NOTE_OFF] = logits[:, data.NOTE_OFF].masked_fill(~sounding, float("-inf"))
                 cdf = torch.softmax(logits, dim=-1).cumsum(-1)
                 ev = torch.searchsorted(cdf, (uniforms[:, t] * cdf[:, -1])[:, None]).squeeze(1)
