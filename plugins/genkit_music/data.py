@@ -9,9 +9,9 @@ structure in songs and stories"): one event per sixteenth note, each one of
 
 Every step also carries its meter (an index into METERS) and its position in the bar, so the model
 knows where bar lines fall in 4/4, 3/4 or 6/8. Pitches are stored in a *key-normalised* space:
-each tune is transposed so that its key's tonic is C (by -6..+5 semitones, whichever is nearest),
-which gives the small model 12 times more examples per key than augmentation would, and makes
-``--key`` a plain transposition at generation time. Double-stops are reduced to their highest pitch.
+each tune is transposed so that its key's tonic is C (by -6..+5 semitones, whichever is nearest).
+That pools every key's tunes into one (augmenting with 12 transpositions instead would cost 12 times
+the training time on a CPU budget), and makes ``--key`` a plain transposition at generation time. Double-stops are reduced to their highest pitch.
 """
 
 from __future__ import annotations
