@@ -70,3 +70,34 @@ def test_bad_video_input_is_a_user_error(tmp_path, args, fragment):
 def test_a_source_without_a_latent_space_is_named(tmp_path):
     proc = run_genkit("video", "--source", "crashy", cwd=tmp_path, env=FIXTURES)
     assert_user_error(proc, "crashy", "latent space")
+
+
+def test_a_class_morph_passes_through_the_named_classes_by_the_eval_classifier(tmp_path):
+    torch = pytest.importorskip("torch")
+    from genkit_image.task import EvalClassifier
+
+    wanted = ["sneaker", "trouser", "bag"]
+    run_genkit("video", "--source", "image", "--classes", "sneaker,trouser,bag", "--frames", "12", "--seed", "1",
+               "-o", tmp_path / "morph.gif", "--frames-dir", tmp_path / "frames", check=0)
+    frames = np.stack([np.asarray(Image.open(tmp_path / "frames" / f"frame_{k:04d}.png").convert("L"))
+                       for k in (0, 4, 8)])  # the three keyframes: 12 frames / 3 classes
+    names = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot"]
+    ruler = EvalClassifier(None, names, torch.device("cpu"))
+    _, predicted = ruler.run(torch.tensor(frames, dtype=torch.float32)[:, None] / 127.5 - 1)
+    assert [names[p] for p in predicted] == wanted  # starts on the first class, ends the loop on the last
+
+
+def test_video_classes_accept_one_word_of_a_name_and_list_the_valid_ones_for_an_unknown_one(tmp_path):
+    run_genkit("video", "--source", "image", "--classes", "boot,bag", "--frames", "4", "-o", tmp_path / "a.gif", check=0)
+    proc = run_genkit("video", "--source", "image", "--classes", "shirt-ish", "-o", tmp_path / "b.gif")
+    assert_user_error(proc, "unknown class", "ankle-boot")
+
+
+def test_a_word_shared_by_two_class_names_is_ambiguous():
+    from genkit.classnames import find_class
+    from genkit.errors import GenkitError
+
+    names = ["t-shirt", "polo-shirt", "ankle-boot"]
+    assert find_class("Ankle Boot", names) == 2 and find_class("boot", names) == 2 and find_class("1", names) == 1
+    with pytest.raises(GenkitError, match="ambiguous: t-shirt, polo-shirt"):
+        find_class("shirt", names)

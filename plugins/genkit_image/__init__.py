@@ -10,18 +10,6 @@ from genkit.spec import GeneratorSpec, Option
 __version__ = "0.1.0"
 
 
-class _KeywordOption(Option):
-    """An option whose flag is a Python keyword: name ``class_`` gives ``--class``.
-
-    The core uses an option's name as a Python parameter name, and ``class`` cannot be one;
-    the trailing underscore keeps the parameter legal while the user still types ``--class``.
-    """
-
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.rstrip("_").replace("_", "-")
-
-
 @hookimpl
 def genkit_register_generators(register):
     register(
@@ -33,7 +21,7 @@ def genkit_register_generators(register):
             outputs=("png",),
             default_weights="weights/image-fashion.safetensors",
             options=(
-                _KeywordOption("class_", "str", None,
+                Option("class", "str", None,
                        "Class to draw: a name the weights know (e.g. 'sneaker') or its index. Default: a random class per image."),
                 Option("truncation", "float", 1.0,
                        "Shrink the latent toward its mean: lower is more typical, less varied.",

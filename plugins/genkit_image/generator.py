@@ -15,6 +15,7 @@ import torch
 
 from genkit import weights as gk_weights
 from genkit.artifacts import Image
+from genkit.classnames import find_class
 from genkit.errors import GenkitError
 from genkit.runtime import item_seed
 from genkit_image.model import build_generator
@@ -25,19 +26,6 @@ BATCH = 256
 def to_uint8(images: torch.Tensor) -> np.ndarray:
     """(B, 1, 28, 28) in [-1, 1] -> uint8 (B, 28, 28)."""
     return ((images[:, 0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
-
-
-def find_class(text: str, names: list[str]) -> int:
-    """A class by name (case-insensitive; 'ankle boot' == 'ankle-boot') or by index."""
-    def norm(s):
-        return s.strip().lower().replace(" ", "-").replace("_", "-")
-
-    lowered = [norm(n) for n in names]
-    if norm(text) in lowered:
-        return lowered.index(norm(text))
-    if text.strip().isdigit() and int(text) < len(names):
-        return int(text)
-    raise GenkitError(f"unknown class {text!r}; valid classes: {', '.join(names)} (or an index 0-{len(names) - 1})")
 
 
 class ImageGenerator:

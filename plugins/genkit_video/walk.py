@@ -18,6 +18,7 @@ import numpy as np
 
 from genkit.api import LoadedGenerator
 from genkit.artifacts import Frames
+from genkit.classnames import find_class
 from genkit.errors import GenkitError
 from genkit.plugins import load_registry
 from genkit.runtime import item_seed
@@ -49,15 +50,7 @@ def parse_classes(text: str | None, names: list[str] | None) -> list[int] | None
     wanted = [c.strip() for c in text.split(",") if c.strip()]
     if len(wanted) < 1:
         raise GenkitError("--classes is empty")
-    lowered = [n.lower() for n in names]
-    indices = []
-    for c in wanted:
-        if c.lower() in lowered:
-            indices.append(lowered.index(c.lower()))
-        elif c.isdigit() and int(c) < len(names):
-            indices.append(int(c))
-        else:
-            raise GenkitError(f"unknown class {c!r}; valid classes: {', '.join(names)}")
+    indices = [find_class(c, names) for c in wanted]
     return indices
 
 
