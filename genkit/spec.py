@@ -8,6 +8,7 @@ core does before the model loads: the CLI options and their validation, ``--help
 from __future__ import annotations
 
 import keyword
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +66,8 @@ class Option:
         """Return ``value`` if it is in range, else raise ValueError with a readable reason."""
         if value is None or self.type not in ("int", "float"):
             return value
+        if not math.isfinite(value):  # NaN slips through every comparison below
+            raise ValueError(f"{self.flag} must be a finite number, got {value}")
         low_bad = self.min is not None and (value <= self.min if self.min_open else value < self.min)
         high_bad = self.max is not None and (value >= self.max if self.max_open else value > self.max)
         if low_bad or high_bad:

@@ -34,6 +34,13 @@ def test_an_option_out_of_range_is_a_user_error_naming_the_range(tmp_path):
     assert_user_error(run_genkit("hello", "--size", "9999", cwd=tmp_path), "--size", "512")
 
 
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf"])
+def test_a_non_finite_number_is_a_user_error(tmp_path, value):
+    # NaN compares false with every bound, so a range check alone would let it through
+    assert_user_error(run_genkit("image", "--truncation", value, cwd=tmp_path), "--truncation")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_output_under_a_file_is_refused(tmp_path):
     (tmp_path / "afile").write_text("x")
     assert_user_error(run_genkit("hello", "-o", tmp_path / "afile" / "x.png"), "is a file")

@@ -1,0 +1,127 @@
+"""Property-based fuzzing of every registered generator's options through genkit's CLI entry point.
+
+Values are drawn from each generator's own spec (so a new plugin is fuzzed without new code): its
+bounds and the numbers just outside them, non-numbers, NaN and infinities, random text, valid
+choices and garbage ones. Every run must either succeed and leave only complete files, or be a
+user error: exit code 2, one line `genkit: error: ...`, and nothing written.
+
+The runs are in-process (`genkit.cli.main`, the function the console script calls) so torch and
+the weights load once per session; the subprocess tests elsewhere cover the script itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import json
+import os
+import wave
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from genkit.cli import main
+from genkit.plugins import load_registry
+
+REGISTRY = load_registry()
+GENERATORS = sorted(REGISTRY.generators)
+EXAMPLES = int(os.environ.get("GENKIT_FUZZ_EXAMPLES", "20"))
+_counter = itertools.count()
+
+
+def junk():
+    return st.one_of(st.text(max_size=6), st.sampled_from(["nan", "inf", "-inf", "1e309", "0x10", " 3", "-"]))
+
+
+def number_values(opt):
+    """Bounds, the values just outside them, small ordinary values and non-numbers."""
+    integer = opt.type == "int"
+    edges = [0, -1, 1, 2]
+    for bound in (opt.min, opt.max):
+        if bound is not None and (bound <= 256 or bound == opt.min):  # the top of a huge range is slow
+            edges += [bound, bound - 1, bound + 1] if integer else [bound, bound - 0.5, bound + 0.5]
+    if opt.max is not None:
+        edges.append(opt.max + 1)
+    ordinary = st.integers(1, 6) if integer else st.floats(0.05, 2.0)
+    return st.one_of(st.sampled_from(sorted(set(edges))), ordinary, junk())
+
+
+def option_values(opt):
+    """A strategy of command-line words for one option: [] leaves it out."""
+    if opt.type in ("int", "float"):
+        values = number_values(opt)
+    elif opt.type == "choice":
+        values = st.one_of(st.sampled_from(opt.choices), junk())
+    elif opt.type == "bool":
+        return st.sampled_from([[], [opt.flag]])
+    elif opt.type == "path":
+        values = st.sampled_from(["missing.png", "garbage.bin"])
+    else:
+        values = st.one_of(st.just(str(opt.default)) if opt.default else junk(), junk())
+    if opt.argument:
+        return st.one_of(st.just([]), values.map(lambda v: [str(v)]))
+    return st.one_of(st.just([]), values.map(lambda v: [opt.flag, str(v)]))
+
+
+def complete(path):
+    """Open a written file fully, the way a user's program would."""
+    suffix = path.suffix
+    if suffix in (".png", ".gif", ".webp"):
+        with Image.open(path) as im:
+            for k in range(getattr(im, "n_frames", 1)):
+                im.seek(k)
+                im.load()
+    elif suffix == ".mid":
+        import pretty_midi
+
+        pretty_midi.PrettyMIDI(str(path))
+    elif suffix == ".wav":
+        with wave.open(str(path)) as w:
+            assert w.getnframes() > 0
+    elif suffix == ".json":
+        json.loads(path.read_text())
+    else:
+        path.read_text(encoding="utf-8")
+
+
+def run_main(argv):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main([str(a) for a in argv])
+            code = 0
+        except SystemExit as exc:
+            code = exc.code or 0
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzzed_options_succeed_completely_or_fail_cleanly(tmp_path, monkeypatch, name, data):
+    spec = REGISTRY.get(name)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "garbage.bin").write_bytes(os.urandom(64))
+    out = tmp_path / f"out{next(_counter)}"
+    argv = [name, "-o", out, "--quiet"]
+    argv += data.draw(st.one_of(st.just([]), st.one_of(st.integers(-2, 3), junk()).map(lambda v: ["--n", v])))
+    argv += data.draw(st.one_of(st.just([]), st.one_of(st.integers(-3, 2**64), junk()).map(lambda v: ["--seed", v])))
+    for opt in spec.options:
+        argv += data.draw(option_values(opt), label=opt.flag)
+    code, _, err = run_main(argv)
+    assert "Traceback" not in err, err
+    if code == 0:
+        written = [p for p in out.rglob("*") if p.is_file()] if out.is_dir() else []
+        assert written, err
+        for path in written:
+            assert not path.name.startswith("."), f"temporary left behind: {path}"
+            complete(path)
+    else:
+        assert code == 2, (argv, err)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("genkit: error: "), err
+        assert not out.exists() or not any(out.iterdir()), argv
