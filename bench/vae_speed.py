@@ -13,13 +13,18 @@ import tempfile
 import time
 
 
-def median_seconds(cmd, runs):
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def seconds(cmd) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def interleaved_medians(a, b, runs) -> tuple[float, float]:
+    """Median wall times of commands a and b, run alternately so that drift in the machine's load
+    falls on both (the team's machines are shared), after one warm-up run of each."""
+    seconds(a), seconds(b)
+    pairs = [(seconds(a), seconds(b)) for _ in range(runs)]
+    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
 
 
 def main():
@@ -28,8 +33,9 @@ def main():
     parser.add_argument("--nll-images", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        torch_s = median_seconds([sys.executable, "-c", "import torch"], args.runs)
-        vae_s = median_seconds([sys.executable, "-m", "genkit", "vae", "--n", "16", "-o", tmp, "--overwrite", "--seed", "1"], args.runs)
+        torch_s, vae_s = interleaved_medians(
+            [sys.executable, "-c", "import torch"],
+            [sys.executable, "-m", "genkit", "vae", "--n", "16", "-o", tmp, "--overwrite", "--seed", "1"], args.runs)
     print(f"python -c 'import torch'  {torch_s:.3f} s")
     print(f"genkit vae --n 16         {vae_s:.3f} s   ratio {vae_s / torch_s:.2f} (target <= 1.4)")
 
@@ -48,9 +54,9 @@ def main():
     start = time.perf_counter()
     for i in range(0, len(x), 20):
         model.nll(x[i : i + 20], k=5000)
-    seconds = time.perf_counter() - start
-    print(f"k=5000 NLL on {args.nll_images} images: {seconds:.1f} s -> full 10,000-image test set about "
-          f"{seconds * 10000 / args.nll_images / 60:.1f} min (target < 10 min) with {torch.get_num_threads()} threads")
+    nll_s = time.perf_counter() - start
+    print(f"k=5000 NLL on {args.nll_images} images: {nll_s:.1f} s -> full 10,000-image test set about "
+          f"{nll_s * 10000 / args.nll_images / 60:.1f} min (target < 10 min) with {torch.get_num_threads()} threads")
 
 
 if __name__ == "__main__":
