@@ -16,7 +16,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from genkit import __version__
+from genkit import __version__, interrupts
 from genkit.errors import GenkitError
 from genkit.spec import GeneratorSpec, Option
 
@@ -336,6 +336,7 @@ def main(argv: list[str] | None = None) -> None:
         import click.exceptions as click_errors
     from typer import Abort, Exit
 
+    previous_sigint = interrupts.install()
     try:
         code = build_app()(args=argv, prog_name="genkit", standalone_mode=False)
         if code == 130:  # typer turns Ctrl-C into a quiet Exit(130)
@@ -370,5 +371,7 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         _echo_err(f"genkit: error: {type(exc).__name__}: {_one_line(exc)} (run with --debug for the traceback)")
         code = 1
+    finally:
+        interrupts.restore(previous_sigint)
     sys.stdout.flush()
     sys.exit(code if isinstance(code, int) else 0)

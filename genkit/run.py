@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from genkit import __version__, outputs, progress, runtime, weights
+from genkit import __version__, interrupts, outputs, progress, runtime, weights
 from genkit.artifacts import Audio, Frames, Image, Midi, TextChunk
 from genkit.errors import GenkitError, RunError
 from genkit.spec import GeneratorSpec
@@ -164,6 +164,7 @@ def execute(req: Request, stdout=None) -> dict:
                 _write_companions(art, req, provenance, companions)
             produced += 1
             advance()
+            interrupts.check()
     if streaming:
         stdout.write("\n")
     if produced < req.n:

@@ -279,10 +279,13 @@ def train(spec: GeneratorSpec, *, data: Path, out: Path, extra: dict | None = No
     if is_main:
         core = _unwrap(model)
         core.eval()
-        metrics = {}
+        metrics, eval_error = {}, None
         if evaluate:
-            with torch.no_grad():
-                metrics = task.evaluate(core, dev)
+            try:
+                with torch.no_grad():
+                    metrics = task.evaluate(core, dev)
+            except Exception as error:  # an hour of training is not lost to a failed evaluation
+                eval_error = error
         export = getattr(task, "export", None)
         tensors = export(core) if export else core.state_dict()
         meta = {"generator": spec.name, "config": task.config, "genkit": __version__, "metrics": metrics,
@@ -293,6 +296,8 @@ def train(spec: GeneratorSpec, *, data: Path, out: Path, extra: dict | None = No
         params = sum(p.numel() for p in core.parameters())
         _write_card(spec, task, out / "MODEL_CARD.md", weights_path, summary, metrics, params, dev, command, data)
         summary.update(weights=str(weights_path), metrics=metrics, parameters=params)
+        if eval_error is not None:
+            raise eval_error
     dist.barrier()
     dist.close()
     return summary

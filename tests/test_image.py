@@ -161,6 +161,9 @@ def test_train_generate_and_eval_on_a_folder_of_classes_resized_from_56px(tmp_pa
     assert_user_error(run_genkit("image", "--weights", weights, "--class", "sneaker", "-o", tmp_path / "y"), "bar, ring, square")
     classifier = tmp_path / "cls" / "image.safetensors"
     assert_user_error(run_genkit("image", "--weights", classifier, "-o", tmp_path / "x"), "classifier")
+    # No shipped classifier knows bar/ring/square: eval says so instead of measuring with the wrong ruler.
+    assert_user_error(run_genkit("eval", "image", "--data", data, "--weights", weights),
+                      "classifier-fashion.safetensors", "classifier-mnist.safetensors", "--classifier")
     proc = run_genkit("eval", "image", "--data", data, "--weights", weights, "--classifier", classifier, "--json", check=0)
     metrics = json.loads(proc.stdout)
     for key in ("fd_generated", "fd_real_train", "fd_ratio", "precision_k3", "recall_k3", "class_kl_from_uniform",
@@ -202,3 +205,11 @@ def test_the_fashion_mnist_reader_gives_the_documented_split():
     assert test.images.shape == (10_000, 28, 28) and test.images.dtype == np.uint8
     assert np.bincount(test.labels).tolist() == [1000] * 10
     assert test.class_names[7] == "sneaker"
+
+
+def test_eval_picks_the_shipped_classifier_trained_on_the_datas_classes():
+    from genkit_image.data import FASHION_CLASSES
+    from genkit_image.task import _shipped_classifier
+
+    assert _shipped_classifier([str(d) for d in range(10)]).name == "classifier-mnist.safetensors"
+    assert _shipped_classifier(list(FASHION_CLASSES)).name == "classifier-fashion.safetensors"

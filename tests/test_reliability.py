@@ -191,3 +191,23 @@ def test_weights_with_wrong_shapes_or_dtypes_are_refused_clearly(tmp_path):
     save_file(wrong_dtype, str(tmp_path / "dtype.safetensors"), metadata=meta)
     proc = run_genkit("eval", "tiny", "--data", numbers, "--weights", tmp_path / "dtype.safetensors", env=env)
     assert_user_error(proc, "dtype")
+
+
+def test_a_ctrl_c_swallowed_by_a_destructor_still_stops_the_run():
+    """A KeyboardInterrupt raised inside __del__ is printed as 'ignored' by Python; the handler
+    remembers the request so the output loop's check between files still stops."""
+    from genkit import interrupts
+
+    previous = interrupts.install()
+    try:
+        interrupts.check()  # nothing requested yet
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler runs here
+        except KeyboardInterrupt:
+            pass  # swallowed, as a destructor would
+        with pytest.raises(KeyboardInterrupt):
+            interrupts.check()
+    finally:
+        interrupts.restore(interrupts.install())  # install() clears the request for later tests
+        interrupts.restore(previous)

@@ -2,8 +2,9 @@
 
 Inception weights (for FID, Heusel et al. 2017) cannot be downloaded here, so genkit's metrics use
 the 128-d penultimate features of this network, trained on the same dataset's train split. It is
-the evaluation's ruler, not a generator: `genkit eval image` loads it from
-weights/classifier-fashion.safetensors unless `--classifier` names another.
+the evaluation's ruler, not a generator: `genkit eval image` loads the shipped one whose classes
+are the data's (weights/classifier-fashion.safetensors, classifier-mnist.safetensors) unless
+`--classifier` names another.
 
 Shapes: B batch; input (B, 1, 28, 28) in [-1, 1]; features (B, 128); logits (B, C).
 """

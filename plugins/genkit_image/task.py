@@ -21,7 +21,9 @@ from genkit_image import metrics
 from genkit_image.classifier import Classifier
 from genkit_image.model import GAN
 
-SHIPPED_CLASSIFIER = "weights/classifier-fashion.safetensors"
+# Shipped evaluation classifiers, one per dataset (classifier-fashion, classifier-mnist): eval picks
+# the one whose class names are the data's.
+SHIPPED_CLASSIFIERS = "weights"
 EVAL_SAMPLES = 10_000
 
 
@@ -191,17 +193,29 @@ class GANTask:
 
     def card_notes(self):
         return ("Metrics use the 128-d features of genkit's evaluation classifier "
-                "(weights/classifier-fashion.safetensors), not Inception; see docs/image.md.")
+                "(weights/classifier-*.safetensors, the one trained on this dataset), not Inception; "
+                "see docs/image.md.")
 
 
 # ---------------------------------------------------------------- the evaluation classifier
+
+
+def _shipped_classifier(class_names: list[str]) -> Path:
+    folder = Path(str(files("genkit_image").joinpath(SHIPPED_CLASSIFIERS)))
+    shipped = sorted(folder.glob("classifier-*.safetensors"))
+    for path in shipped:
+        if (gk_weights.metadata(path).get("config") or {}).get("class_names") == list(class_names):
+            return path
+    raise GenkitError(f"no shipped evaluation classifier ({', '.join(p.name for p in shipped) or 'none'}) knows the "
+                      f"classes {class_names}; train one with 'genkit train image --arch classifier --data DIR' "
+                      "and pass --classifier")
 
 
 class EvalClassifier:
     """Loads the classifier weights and turns images into (features, predicted classes)."""
 
     def __init__(self, path, class_names: list[str], device):
-        path = Path(path) if path else Path(str(files("genkit_image").joinpath(SHIPPED_CLASSIFIER)))
+        path = Path(path) if path else _shipped_classifier(class_names)
         if not path.exists():
             raise GenkitError(f"evaluation classifier {path} not found; train one with "
                               "'genkit train image --arch classifier --data DIR' and pass --classifier")

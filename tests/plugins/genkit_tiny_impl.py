@@ -1,5 +1,7 @@
 """The heavy half of the tiny test generator."""
 
+import os
+
 import torch
 
 from genkit.artifacts import TextChunk
@@ -43,6 +45,8 @@ class Task:
         return torch.nn.functional.mse_loss(model(x), y), {}
 
     def evaluate(self, model, device):
+        if os.environ.get("GENKIT_TINY_EVAL_FAILS"):  # lets a test see what a failed evaluation leaves
+            raise GenkitError("tiny: the evaluation data is unreadable")
         return {"mse": float(torch.nn.functional.mse_loss(model(self.x[48:].to(device)), self.y[48:].to(device)))}
 
     def sample(self, model, seed):
