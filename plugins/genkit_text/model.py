@@ -43,10 +43,11 @@ class KVCache:
 
     def __init__(self, config: GPTConfig, batch: int, device, dtype=torch.float32):
         D = config.n_embd // config.n_head
-        shape = (batch, config.n_head, config.block_size, D)
-        # One tensor per layer (not one stacked tensor): a step then indexes one level less.
-        self.keys = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
-        self.values = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
+        shape = (2, batch, config.n_head, config.block_size, D)
+        # Per layer, keys and values share one tensor, so a sampling step stores both with one copy.
+        self.kv = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
+        self.keys = [kv[0] for kv in self.kv]  # (B, H, block, D) views
+        self.values = [kv[1] for kv in self.kv]
         self.length = 0  # positions filled
 
 
@@ -204,14 +205,13 @@ class Decoder:
         x = m.tok_emb.weight[token : token + 1] + m.pos_emb.weight[pos]  # (1, C)
         for i, (ln1, qkv, proj, ln2, up, down) in enumerate(self.layers):
             h = F.layer_norm(x, (C,), ln1.weight, ln1.bias)
-            q, k, v = (h @ qkv).view(3, H, 1, C // H).unbind(0)  # each (H, 1, D)
-            keys, values = cache.keys[i][0], cache.values[i][0]  # (H, block, D)
-            keys[:, pos] = k[:, 0]
-            values[:, pos] = v[:, 0]
-            y = F.scaled_dot_product_attention(q, keys[:, : pos + 1], values[:, : pos + 1])  # (H, 1, D)
-            x = x + y.reshape(1, C) @ proj
+            qkv_h = (h @ qkv).view(3, H, 1, C // H)  # query, key, value of each head: (3, H, 1, D)
+            kv = cache.kv[i][:, 0]  # (2, H, block, D)
+            kv[:, :, pos : pos + 1] = qkv_h[1:]
+            y = F.scaled_dot_product_attention(qkv_h[0], kv[0, :, : pos + 1], kv[1, :, : pos + 1])  # (H, 1, D)
+            x = torch.addmm(x, y.view(1, C), proj)  # x + y @ proj in one call
             h = F.layer_norm(x, (C,), ln2.weight, ln2.bias)
-            x = x + F.gelu(h @ up) @ down
+            x = torch.addmm(x, F.gelu(h @ up), down)
         cache.length += 1
         return (F.layer_norm(x, (C,), m.ln_f.weight, m.ln_f.bias) @ self.head)[0]
 
