@@ -95,6 +95,7 @@ def models_command(
             info = {"file": path.name, "bytes": path.stat().st_size, "sha256": weights.sha256(path)}
         elif path is not None:
             info["file"] = f"{path.name} (missing)"
+        info["also_shipped"] = [name for name, p in runtime.shipped_weights(spec).items() if p != path]
         rows.append(
             {"name": spec.name, "modality": spec.modality, "summary": spec.summary, "plugin": spec.plugin,
              "weights": info, "device": runtime.guess_device(device)}
@@ -108,7 +109,8 @@ def models_command(
     for row in rows:
         w = row["weights"]
         size = f"{w['bytes'] / 1e6:.2f} MB" if w["bytes"] else "-"
-        table.add_row(row["name"], row["modality"], row["summary"], w["file"] or "none", size,
+        also = f" (also --weights {', '.join(w['also_shipped'])})" if w["also_shipped"] else ""
+        table.add_row(row["name"], row["modality"], row["summary"], (w["file"] or "none") + also, size,
                       (w["sha256"] or "-")[:12], row["device"])
     _console().print(table)
 
@@ -179,7 +181,7 @@ def _common_parameters(spec: GeneratorSpec) -> list[inspect.Parameter]:
         p("device", Annotated[Optional[str], typer.Option("--device", help="auto, cpu, cuda, cuda:N or mps (default: $GENKIT_DEVICE or auto).")], None),
         p("output", Annotated[Optional[str], typer.Option("--output", "-o", help="A folder, a file name, or a pattern such as 'img_{i:03d}.png'.")], None),
         p("overwrite", Annotated[bool, typer.Option("--overwrite", help="Replace files that already exist.")], False),
-        p("weights", Annotated[Optional[Path], typer.Option("--weights", help="A .safetensors file to use instead of the shipped weights.")], None),
+        p("weights", Annotated[Optional[Path], typer.Option("--weights", help="A .safetensors file, or the name of other shipped weights (see genkit models).")], None),
         p("json", Annotated[bool, typer.Option("--json", help="Print a JSON manifest of what was written on stdout.")], False),
         p("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")], False),
         p("debug", Annotated[bool, typer.Option("--debug", help="Show tracebacks.")], False),
@@ -257,7 +259,7 @@ def _training_parameters(spec: GeneratorSpec, evaluating: bool) -> list[inspect.
     ]
     if evaluating:
         params += [
-            p("weights", Annotated[Optional[Path], typer.Option("--weights", help="Weights to measure (default: shipped).")], None),
+            p("weights", Annotated[Optional[Path], typer.Option("--weights", help="Weights to measure: a file or a shipped name (default: the shipped default).")], None),
             p("json", Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")], False),
         ]
     else:

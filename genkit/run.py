@@ -39,9 +39,18 @@ class Request:
 
 
 def resolve_weights(spec: GeneratorSpec, user_path: str | None) -> tuple[Path | None, bool]:
-    """Return (weights path or None, is_default); checks the file without loading it."""
+    """Return (weights path or None, is_default); checks the file without loading it.
+
+    ``user_path`` is a file, or the short name of weights shipped with the plugin ('mnist').
+    """
     if user_path:
         path = Path(user_path)
+        if not path.exists():
+            shipped = runtime.shipped_weights(spec)
+            if user_path not in shipped:
+                names = ", ".join(shipped) or "none"
+                raise GenkitError(f"weights file not found: {user_path} (weights shipped with {spec.name}: {names})")
+            path = shipped[user_path]
         weights.read_header(path)
         return path, False
     path = runtime.default_weights_path(spec)
@@ -55,7 +64,8 @@ def resolve_weights(spec: GeneratorSpec, user_path: str | None) -> tuple[Path | 
     return path, True
 
 
-def command_line(spec: GeneratorSpec, options: dict, seed: int, n: int, weights_path, is_default) -> str:
+def command_line(spec: GeneratorSpec, options: dict, seed: int, n: int, weights_arg, is_default) -> str:
+    """The genkit command that reproduces an item; ``weights_arg`` is --weights as the user gave it."""
     parts = ["genkit", spec.name]
     for opt in spec.options:
         value = options.get(opt.dest)
@@ -67,8 +77,8 @@ def command_line(spec: GeneratorSpec, options: dict, seed: int, n: int, weights_
         elif value is not None and value != opt.default:
             parts += [opt.flag, str(value)]
     parts += ["--seed", str(seed)] + (["--n", str(n)] if n else [])
-    if weights_path is not None and not is_default:
-        parts += ["--weights", str(weights_path)]
+    if weights_arg is not None and not is_default:
+        parts += ["--weights", str(weights_arg)]
     return " ".join(shlex.quote(p) for p in parts)
 
 
@@ -124,7 +134,7 @@ def execute(req: Request, stdout=None) -> dict:
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in sorted(req.options.items())},
         # No --n here: each file records the command whose last item it is, so a file's bytes
         # do not depend on how many items its run made.
-        "command": command_line(spec, req.options, seed, 0, weights_path, is_default),
+        "command": command_line(spec, req.options, seed, 0, req.weights, is_default),
     }
 
     implementation = runtime.import_implementation(spec)

@@ -78,6 +78,19 @@ def default_weights_path(spec: GeneratorSpec) -> Path | None:
     return Path(str(files(spec.package).joinpath(spec.default_weights)))
 
 
+def shipped_weights(spec: GeneratorSpec) -> dict[str, Path]:
+    """Weights shipped beside the default file, by short name: image-mnist.safetensors is 'mnist'.
+
+    These are what ``--weights NAME`` accepts besides a path, so a user of an installed package
+    never has to find the plugin's folder inside site-packages.
+    """
+    default = default_weights_path(spec)
+    if default is None or not default.parent.is_dir():
+        return {}
+    prefix, suffix = f"{spec.name}-", ".safetensors"
+    return {p.name[len(prefix) : -len(suffix)]: p for p in sorted(default.parent.glob(f"{prefix}*{suffix}"))}
+
+
 def import_implementation(spec: GeneratorSpec):
     """Import the class named by ``spec.implementation`` (this is where torch gets imported)."""
     module_name, _, attr = spec.implementation.partition(":")

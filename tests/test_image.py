@@ -131,6 +131,32 @@ def test_video_walks_through_the_image_latent_space(tmp_path):
         assert im.n_frames == 6 and im.size == (28, 28)
 
 
+MNIST_WEIGHTS = SHIPPED.with_name("image-mnist.safetensors")
+
+
+@pytest.mark.skipif(not MNIST_WEIGHTS.exists(), reason="shipped MNIST image weights not trained yet")
+def test_shipped_mnist_weights_are_picked_by_name_and_draw_the_asked_digit(tmp_path):
+    torch = pytest.importorskip("torch")
+    from genkit_image.task import EvalClassifier
+
+    proc = run_genkit("image", "--weights", "mnist", "--class", "7", "--n", "8", "--seed", "3", "-o", tmp_path / "d",
+                      "--json", check=0)
+    manifest = json.loads(proc.stdout)
+    assert manifest["weights"] == "image-mnist.safetensors" and "--weights mnist" in manifest["command"]
+    digits = [str(d) for d in range(10)]
+    ruler = EvalClassifier(None, digits, torch.device("cpu"))  # the MNIST classifier, picked by class names
+    images = np.stack([pixels(f["path"]) for f in manifest["files"]])
+    _, predicted = ruler.run(torch.tensor(images, dtype=torch.float32)[:, None] / 127.5 - 1)
+    assert sum(digits[p] == "7" for p in predicted) >= 7, predicted
+    listed = json.loads(run_genkit("models", "--json", check=0).stdout)
+    image = next(g for g in listed["generators"] if g["name"] == "image")
+    assert image["weights"]["also_shipped"] == ["mnist"]
+    assert_user_error(run_genkit("image", "--weights", "mnist", "--class", "sneaker", "-o", tmp_path / "x"),
+                      "unknown class", "0", "9")
+    assert_user_error(run_genkit("image", "--weights", "digits", "-o", tmp_path / "x"), "not found", "fashion, mnist")
+    assert not (tmp_path / "x").exists()
+
+
 @needs_weights
 @pytest.mark.parametrize("args, fragments", [
     (["--class", "shoe"], ["unknown class", "sneaker", "ankle-boot"]),
