@@ -23,7 +23,7 @@ from genkit_image.model import GAN
 
 # Shipped evaluation classifiers, one per dataset (classifier-fashion, classifier-mnist): eval picks
 # the one whose class names are the data's.
-SHIPPED_CLASSIFIERS = "weights"
+WEIGHTS_FOLDER = "weights"
 EVAL_SAMPLES = 10_000
 
 
@@ -201,7 +201,7 @@ class GANTask:
 
 
 def _shipped_classifier(class_names: list[str]) -> Path:
-    folder = Path(str(files("genkit_image").joinpath(SHIPPED_CLASSIFIERS)))
+    folder = Path(str(files("genkit_image").joinpath(WEIGHTS_FOLDER)))
     shipped = sorted(folder.glob("classifier-*.safetensors"))
     for path in shipped:
         if (gk_weights.metadata(path).get("config") or {}).get("class_names") == list(class_names):
