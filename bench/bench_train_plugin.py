@@ -1,6 +1,6 @@
 """Registers the benchmark's training task so `genkit train bench --nproc 2` can run it."""
 
-from genkit.hookspecs import hookimpl
+from genkit import hookimpl
 
 
 @hookimpl

@@ -38,12 +38,12 @@ def genkit_image(n, out, weights):
 def throughput(weights, batch=1024, repeats=3) -> float:
     import torch
 
-    from genkit import runtime
-    from genkit.plugins import load_registry
+    from genkit import device as devices, weights
+    from genkit.registry import load_registry
     from genkit_image.generator import ImageGenerator
 
     spec = load_registry().get("image")
-    gen = ImageGenerator(runtime.resolve_device(None), Path(weights) if weights else runtime.default_weights_path(spec))
+    gen = ImageGenerator(devices.resolve_device(None), Path(weights) if weights else weights.default_weights_path(spec))
     latents = gen.sample_latents(range(batch))
     classes = torch.arange(batch) % len(gen.class_names) if gen.class_names else None
     gen.decode(latents, classes)  # warm-up

@@ -36,12 +36,12 @@ def median_wall(cmd, runs: int) -> float:
 
 
 def generator(weights):
-    from genkit import runtime
-    from genkit.plugins import load_registry
+    from genkit import device as devices, weights
+    from genkit.registry import load_registry
     from genkit_music.generator import MusicGenerator
 
     spec = load_registry().get("music")
-    return MusicGenerator(runtime.resolve_device(None), Path(weights) if weights else runtime.default_weights_path(spec))
+    return MusicGenerator(devices.resolve_device(None), Path(weights) if weights else weights.default_weights_path(spec))
 
 
 def bars_per_second(gen, n=64, bars=8, repeats=3) -> float:

@@ -42,8 +42,8 @@ def main():
     import torch
 
     from genkit import weights
-    from genkit.plugins import load_registry
-    from genkit.runtime import default_weights_path
+    from genkit.registry import load_registry
+    from genkit.weights import default_weights_path
     from genkit_vae.model import VAE, VAEConfig
 
     path = default_weights_path(load_registry().get("vae"))

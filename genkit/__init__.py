@@ -1,9 +1,16 @@
 """genkit: small generative models behind one command line, extended by plugins.
 
-Importing genkit is cheap: torch and every model load only when a generator runs.
+This module is the plugin SDK in one import (``from genkit import hookimpl, GeneratorSpec, Option,
+Image``). Importing it is cheap: torch and every model load only when a generator runs.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+from genkit.artifacts import Audio, Frames, Image, Midi, TextChunk  # noqa: E402
+from genkit.contract import hookimpl, hookspec  # noqa: E402
+from genkit.device import item_seed  # noqa: E402
+from genkit.errors import GenkitError, RunError  # noqa: E402
+from genkit.spec import GeneratorSpec, Option  # noqa: E402
 
 
 def load(name: str, device: str = "auto", weights=None):
@@ -13,4 +20,7 @@ def load(name: str, device: str = "auto", weights=None):
     return _load(name, device=device, weights=weights)
 
 
-__all__ = ["__version__", "load"]
+__all__ = [
+    "__version__", "load", "hookimpl", "hookspec", "GeneratorSpec", "Option", "item_seed",
+    "Image", "TextChunk", "Midi", "Audio", "Frames", "GenkitError", "RunError",
+]

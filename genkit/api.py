@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from genkit import runtime
+from genkit import device as devices, registry
 from genkit.artifacts import TextChunk
 from genkit.errors import GenkitError
 
@@ -14,9 +14,9 @@ class LoadedGenerator:
         from genkit.run import resolve_weights
 
         self.spec = spec
-        self.device = runtime.resolve_device(device)
+        self.device = devices.resolve_device(device)
         self.weights, _ = resolve_weights(spec, str(weights) if weights else None)
-        self.impl = runtime.import_implementation(spec)(device=self.device, weights=self.weights)
+        self.impl = registry.import_implementation(spec)(device=self.device, weights=self.weights)
 
     def options(self, **given) -> dict:
         known = {o.dest: o for o in self.spec.options}
@@ -36,7 +36,7 @@ class LoadedGenerator:
         """Return a list of artifacts (text samples are joined into one TextChunk each)."""
         if n < 1:
             raise GenkitError(f"n must be at least 1, got {n}")
-        seed = runtime.new_seed() if seed is None else seed
+        seed = devices.new_seed() if seed is None else seed
         out, texts = [], {}
         for art in self.impl.generate(n=n, seed=seed, options=self.options(**options)):
             if isinstance(art, TextChunk):
@@ -51,6 +51,6 @@ class LoadedGenerator:
 
 
 def load(name: str, device: str = "auto", weights=None) -> LoadedGenerator:
-    from genkit.plugins import load_registry
+    from genkit.registry import load_registry
 
     return LoadedGenerator(load_registry().get(name), device=device, weights=weights)

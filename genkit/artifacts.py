@@ -1,7 +1,7 @@
 """What a generator yields. The core, not the plugin, turns these into files.
 
 Every artifact carries ``index`` (its position in the run) and ``seed`` (its own seed,
-derived from the run's by ``genkit.runtime.item_seed``), plus ``info`` for provenance
+derived from the run's by ``genkit.item_seed``), plus ``info`` for provenance
 (e.g. the class name of a conditional image).
 """
 

@@ -57,7 +57,7 @@ def plugins_command(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ):
     """List every plugin found, its version, import time, generators, and any error."""
-    from genkit.plugins import load_registry
+    from genkit.registry import load_registry
 
     registry = load_registry()
     if as_json:
@@ -83,22 +83,22 @@ def models_command(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ):
     """List every generator: modality, summary, default weights and the device it would use."""
-    from genkit import runtime, weights
-    from genkit.plugins import load_registry
+    from genkit import device as devices, weights
+    from genkit.registry import load_registry
 
     registry = load_registry()
     rows = []
     for spec in registry.generators.values():
-        path = runtime.default_weights_path(spec)
+        path = weights.default_weights_path(spec)
         info = {"file": None, "bytes": None, "sha256": None}
         if path is not None and path.exists():
             info = {"file": path.name, "bytes": path.stat().st_size, "sha256": weights.sha256(path)}
         elif path is not None:
             info["file"] = f"{path.name} (missing)"
-        info["also_shipped"] = [name for name, p in runtime.shipped_weights(spec).items() if p != path]
+        info["also_shipped"] = [name for name, p in weights.shipped_weights(spec).items() if p != path]
         rows.append(
             {"name": spec.name, "modality": spec.modality, "summary": spec.summary, "plugin": spec.plugin,
-             "weights": info, "device": runtime.guess_device(device)}
+             "weights": info, "device": devices.guess_device(device)}
         )
     if as_json:
         print(json.dumps({"generators": rows}, indent=2))
@@ -121,7 +121,7 @@ def inspect_command(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ):
     """Print a file's provenance and the command that reproduces it."""
-    from genkit.outputs import read_provenance
+    from genkit.provenance import read_provenance
 
     prov = read_provenance(file)
     if as_json:
@@ -302,7 +302,7 @@ def eval_command(spec: GeneratorSpec):
 
 
 def build_app() -> typer.Typer:
-    from genkit.plugins import load_registry
+    from genkit.registry import load_registry
 
     registry = load_registry()
     # Plain help formatting: typer's rich help costs ~0.15 s of imports on every --help.
@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> None:
         from typer._click import exceptions as click_errors
     except ImportError:  # pragma: no cover - older typer on real click
         import click.exceptions as click_errors
-    from typer import Abort, Exit
+    from typer import Abort
 
     previous_sigint = interrupts.install()
     try:

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from genkit import __version__, interrupts, outputs, progress, runtime, weights
+from genkit import __version__, device as devices, encode, files, interrupts, progress, provenance as provenance_io, registry, weights
 from genkit.artifacts import Audio, Frames, Image, Midi, TextChunk
 from genkit.errors import GenkitError, RunError
 from genkit.spec import GeneratorSpec
@@ -46,14 +46,14 @@ def resolve_weights(spec: GeneratorSpec, user_path: str | None) -> tuple[Path | 
     if user_path:
         path = Path(user_path)
         if not path.exists():
-            shipped = runtime.shipped_weights(spec)
+            shipped = weights.shipped_weights(spec)
             if user_path not in shipped:
                 names = ", ".join(shipped) or "none"
                 raise GenkitError(f"weights file not found: {user_path} (weights shipped with {spec.name}: {names})")
             path = shipped[user_path]
         weights.read_header(path)
         return path, False
-    path = runtime.default_weights_path(spec)
+    path = weights.default_weights_path(spec)
     if path is not None:
         if not path.exists():
             raise RunError(
@@ -92,9 +92,9 @@ def execute(req: Request, stdout=None) -> dict:
         raise GenkitError(f"--n must be between 1 and {spec.max_n}, got {req.n}")
     if req.scale < 1 or req.scale > 64:
         raise GenkitError(f"--scale must be between 1 and 64, got {req.scale}")
-    seed = runtime.new_seed() if req.seed is None else req.seed
-    if not 0 <= seed <= runtime.MAX_SEED:
-        raise GenkitError(f"--seed must be between 0 and {runtime.MAX_SEED}")
+    seed = devices.new_seed() if req.seed is None else req.seed
+    if not 0 <= seed <= devices.MAX_SEED:
+        raise GenkitError(f"--seed must be between 0 and {devices.MAX_SEED}")
     for opt in spec.options:
         try:
             opt.check(req.options.get(opt.dest))
@@ -104,24 +104,24 @@ def execute(req: Request, stdout=None) -> dict:
     streaming = spec.stream and req.output is None and not req.json
     plan = None
     if not streaming:
-        plan = outputs.OutputPlan(req.output, spec.name, spec.outputs, req.n, seed)
+        plan = files.OutputPlan(req.output, spec.name, spec.outputs, req.n, seed)
         plan.check_free(req.overwrite)
-        outputs.clean_stale_temporaries(plan.path(0).parent)
+        files.clean_stale_temporaries(plan.path(0).parent)
     companions = {}
     for name in spec.companions:  # path options that receive a picture per item, e.g. --piano-roll
         if req.options.get(name):
-            companions[name] = outputs.OutputPlan(str(req.options[name]), spec.name, ("png",), req.n, seed)
+            companions[name] = files.OutputPlan(str(req.options[name]), spec.name, ("png",), req.n, seed)
             companions[name].check_free(req.overwrite)
     if req.grid:
-        grid_plan = outputs.OutputPlan(req.grid, spec.name, ("png",), 1, seed)
+        grid_plan = files.OutputPlan(req.grid, spec.name, ("png",), 1, seed)
         grid_plan.check_free(req.overwrite)
     if req.frames_dir:
-        outputs.prepare_folder(Path(req.frames_dir))
+        files.prepare_folder(Path(req.frames_dir))
         if any(Path(req.frames_dir).glob("**/frame_*.png")) and not req.overwrite:
             raise GenkitError(f"{req.frames_dir} already holds frames; pass --overwrite to replace them")
 
     weights_path, is_default = resolve_weights(spec, req.weights)
-    device = runtime.resolve_device(req.device)
+    device = devices.resolve_device(req.device)
     sha = weights.sha256(weights_path) if weights_path else None
     base = {
         "genkit": __version__,
@@ -137,7 +137,7 @@ def execute(req: Request, stdout=None) -> dict:
         "command": command_line(spec, req.options, seed, 0, req.weights, is_default),
     }
 
-    implementation = runtime.import_implementation(spec)
+    implementation = registry.import_implementation(spec)
     generator = implementation(device=device, weights=weights_path)
     manifest = dict(base, command=f"{base['command']} --n {req.n}", files=[])
     texts: dict[int, list[str]] = {}
@@ -181,7 +181,7 @@ def execute(req: Request, stdout=None) -> dict:
         raise RunError(f"{spec.name} produced {produced} of {req.n} items")
     if req.grid and grid_images:
         path = grid_plan.path(0)
-        outputs.write_atomic(path, outputs.png_bytes(outputs.grid(grid_images), dict(base, grid=True), req.scale), req.overwrite)
+        files.write_atomic(path, encode.png_bytes(encode.grid(grid_images), dict(base, grid=True), req.scale), req.overwrite)
         manifest["grid"] = str(path)
     return manifest
 
@@ -194,9 +194,9 @@ def _entry(path, art, text=None) -> dict:
 
 
 def _write_text(path: Path, text: str, provenance: dict, overwrite: bool) -> None:
-    outputs.write_atomic(path, text.encode("utf-8"), overwrite)
-    sidecar = path.with_name(path.name + outputs.SIDECAR_SUFFIX)
-    outputs.write_atomic(sidecar, json.dumps(provenance, indent=2, sort_keys=True).encode(), overwrite=True)
+    files.write_atomic(path, text.encode("utf-8"), overwrite)
+    sidecar = path.with_name(path.name + provenance_io.SIDECAR_SUFFIX)
+    files.write_atomic(sidecar, json.dumps(provenance, indent=2, sort_keys=True).encode(), overwrite=True)
 
 
 def _write_artifact(art, path: Path, ext: str, provenance: dict, req: Request) -> None:
@@ -204,16 +204,16 @@ def _write_artifact(art, path: Path, ext: str, provenance: dict, req: Request) -
     if ext not in _WRITABLE.get(kind, set()):
         raise RunError(f"{req.spec.name} yielded {kind.__name__.lower()} output, which cannot be written as .{ext}")
     if kind is Image:
-        data = outputs.png_bytes(art.pixels, provenance, req.scale)
+        data = encode.png_bytes(art.pixels, provenance, req.scale)
     elif kind is Frames:
-        encode = {"gif": outputs.gif_bytes, "webp": outputs.webp_bytes, "mp4": outputs.mp4_bytes}[ext]
-        data = encode(art.frames, art.fps, provenance, req.scale)
+        encoder = {"gif": encode.gif_bytes, "webp": encode.webp_bytes, "mp4": encode.mp4_bytes}[ext]
+        data = encoder(art.frames, art.fps, provenance, req.scale)
         if req.frames_dir:
             folder = Path(req.frames_dir) / (f"{art.index:03d}" if req.n > 1 else "")
             for k, frame in enumerate(art.frames):
-                outputs.write_atomic(folder / f"frame_{k:04d}.png", outputs.png_bytes(frame, provenance, req.scale), req.overwrite)
+                files.write_atomic(folder / f"frame_{k:04d}.png", encode.png_bytes(frame, provenance, req.scale), req.overwrite)
     elif kind is Midi and ext in ("mid", "midi"):
-        data = outputs.midi_bytes(art.midi, provenance)
+        data = encode.midi_bytes(art.midi, provenance)
     else:
         if kind is Midi:
             if art.render_audio is None:
@@ -221,12 +221,12 @@ def _write_artifact(art, path: Path, ext: str, provenance: dict, req: Request) -
             samples, rate = art.render_audio()
         else:
             samples, rate = art.samples, art.rate
-        data = outputs.wav_bytes(samples, rate)
-        outputs.write_atomic(path, data, req.overwrite)
-        sidecar = path.with_name(path.name + outputs.SIDECAR_SUFFIX)
-        outputs.write_atomic(sidecar, json.dumps(provenance, indent=2, sort_keys=True).encode(), overwrite=True)
+        data = encode.wav_bytes(samples, rate)
+        files.write_atomic(path, data, req.overwrite)
+        sidecar = path.with_name(path.name + provenance_io.SIDECAR_SUFFIX)
+        files.write_atomic(sidecar, json.dumps(provenance, indent=2, sort_keys=True).encode(), overwrite=True)
         return
-    outputs.write_atomic(path, data, req.overwrite)
+    files.write_atomic(path, data, req.overwrite)
 
 
 def _write_companions(art, req: Request, provenance: dict, plans: dict) -> None:
@@ -235,4 +235,4 @@ def _write_companions(art, req: Request, provenance: dict, plans: dict) -> None:
         if option_name not in plans:
             continue
         path = plans[option_name].path(art.index)
-        outputs.write_atomic(path, outputs.png_bytes(render(), provenance), req.overwrite)
+        files.write_atomic(path, encode.png_bytes(render(), provenance), req.overwrite)

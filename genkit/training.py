@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from genkit import __version__, outputs, progress, runtime, weights
+from genkit import __version__, device as devices, encode, files, progress, registry, weights
 from genkit.errors import GenkitError, RunError
 from genkit.spec import GeneratorSpec
 
@@ -118,7 +118,7 @@ def train(spec: GeneratorSpec, *, data: Path, out: Path, extra: dict | None = No
     out = Path(out)
     weights_path = out / f"{spec.name}.safetensors"
     ckpt_path = out / CHECKPOINT
-    dev = runtime.resolve_device(device)
+    dev = devices.resolve_device(device)
     dist = _Dist(dev)
     if dist.active and dev.type == "cuda":
         dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
@@ -134,7 +134,7 @@ def train(spec: GeneratorSpec, *, data: Path, out: Path, extra: dict | None = No
     elif weights_path.exists() and not overwrite:
         raise GenkitError(f"{weights_path} already exists; pass --overwrite to replace it or --resume to continue")
 
-    impl = runtime.import_implementation(spec)
+    impl = registry.import_implementation(spec)
     task = impl.training_task(Path(data), extra, None)
     if saved and saved["config"] != task.config:
         changed = sorted(k for k in set(task.config) | set(saved["config"]) if task.config.get(k) != saved["config"].get(k))
@@ -335,9 +335,9 @@ def _write_sample(task, model, folder: Path, epoch: int, seed: int) -> None:
     if sample is None:
         return
     if isinstance(sample, str):
-        outputs.write_atomic(folder / f"epoch-{epoch:03d}.txt", sample.encode(), overwrite=True)
+        files.write_atomic(folder / f"epoch-{epoch:03d}.txt", sample.encode(), overwrite=True)
     else:
-        outputs.write_atomic(folder / f"epoch-{epoch:03d}.png", outputs.png_bytes(sample), overwrite=True)
+        files.write_atomic(folder / f"epoch-{epoch:03d}.png", encode.png_bytes(sample), overwrite=True)
 
 
 def _plot_history(history: list[dict], path: Path, width: int = 640, height: int = 360) -> None:
@@ -369,7 +369,7 @@ def _plot_history(history: list[dict], path: Path, width: int = 640, height: int
     draw.text((left + 5, top + 5), "training loss", fill="black")
     buf = __import__("io").BytesIO()
     image.save(buf, format="PNG")
-    outputs.write_atomic(path, buf.getvalue(), overwrite=True)
+    files.write_atomic(path, buf.getvalue(), overwrite=True)
 
 
 def _write_card(spec, task, path, weights_path, summary, metrics, params, device, command, data) -> None:
@@ -394,7 +394,7 @@ def _write_card(spec, task, path, weights_path, summary, metrics, params, device
     notes = getattr(task, "card_notes", None)
     if notes:
         lines += ["", notes()]
-    outputs.write_atomic(path, ("\n".join(lines) + "\n").encode(), overwrite=True)
+    files.write_atomic(path, ("\n".join(lines) + "\n").encode(), overwrite=True)
 
 
 # ---------------------------------------------------------------- CLI entry points
@@ -430,7 +430,7 @@ def train_from_cli(spec, *, extra, data, device, batch_size, quiet, debug, seed,
     if nproc < 1:
         raise GenkitError(f"--nproc must be at least 1, got {nproc}")
     if nproc > 1 and "WORLD_SIZE" not in os.environ:
-        wanted = runtime.guess_device(device)
+        wanted = devices.guess_device(device)
         limit = os.cpu_count() or 1
         if wanted.startswith("cuda"):
             import torch
@@ -461,11 +461,11 @@ def evaluate(spec: GeneratorSpec, *, data: Path, weights_path: Path | None = Non
     if not data.exists():
         raise GenkitError(f"--data {data}: no such file or folder")
     path, _ = resolve_weights(spec, str(weights_path) if weights_path else None)
-    dev = runtime.resolve_device(device)
+    dev = devices.resolve_device(device)
     tensors, meta = weights.load_tensors(path, dev)
     if "config" not in meta:
         raise GenkitError(f"{path} has no training config in its metadata; was it written by 'genkit train'?")
-    impl = runtime.import_implementation(spec)
+    impl = registry.import_implementation(spec)
     task = impl.training_task(data, extra or {}, meta["config"])
     torch.manual_seed(seed)
     model = task.build_model().to(dev)

@@ -6,9 +6,11 @@ import hashlib
 import json
 import struct
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
 from genkit.errors import GenkitError
+from genkit.spec import GeneratorSpec
 
 MAX_HEADER_BYTES = 100 * 1024 * 1024
 _PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # pickle protocol 2+, torch.save zip archive
@@ -125,3 +127,22 @@ def load_into(model, tensors: dict, path: Path) -> None:
         if own[key].dtype != value.dtype and not value.dtype.is_floating_point:
             raise GenkitError(f"weights {path}: {key} has dtype {value.dtype}, expected {own[key].dtype}")
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in tensors.items()})
+
+
+def default_weights_path(spec: GeneratorSpec) -> Path | None:
+    if not spec.default_weights:
+        return None
+    return Path(str(files(spec.package).joinpath(spec.default_weights)))
+
+
+def shipped_weights(spec: GeneratorSpec) -> dict[str, Path]:
+    """Weights shipped beside the default file, by short name: image-mnist.safetensors is 'mnist'.
+
+    These are what ``--weights NAME`` accepts besides a path, so a user of an installed package
+    never has to find the plugin's folder inside site-packages.
+    """
+    default = default_weights_path(spec)
+    if default is None or not default.parent.is_dir():
+        return {}
+    prefix, suffix = f"{spec.name}-", ".safetensors"
+    return {p.name[len(prefix) : -len(suffix)]: p for p in sorted(default.parent.glob(f"{prefix}*{suffix}"))}

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from genkit.cli import main
-from genkit.plugins import load_registry
+from genkit.registry import load_registry
 
 REGISTRY = load_registry()
 GENERATORS = sorted(REGISTRY.generators)

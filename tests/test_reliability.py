@@ -78,14 +78,14 @@ def test_a_full_disk_gives_a_clear_error_and_no_partial_file(tmp_path):
     """ENOSPC injected into the write of the third file (no tmpfs needed)."""
     code = f"""
 import errno, os, sys
-import genkit.outputs as outputs
+import genkit.files as files
 real_fsync, calls = os.fsync, []
 def failing_fsync(fd):
     calls.append(fd)
     if len(calls) >= 3:
         raise OSError(errno.ENOSPC, "No space left on device")
     real_fsync(fd)
-outputs.os.fsync = failing_fsync
+files.os.fsync = failing_fsync
 from genkit.cli import main
 main(["hello", "--n", "5", "--seed", "3", "-o", {str(tmp_path / 'disk')!r}])
 """

@@ -4,7 +4,7 @@ Entry module: declares the generator and imports nothing heavy (no torch, no num
 The model lives in model.py, the data readers in data.py, the metrics in metrics.py.
 """
 
-from genkit.hookspecs import hookimpl
+from genkit import hookimpl
 from genkit.spec import GeneratorSpec, Option
 
 __version__ = "0.1.0"

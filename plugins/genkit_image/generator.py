@@ -17,7 +17,7 @@ from genkit import weights as gk_weights
 from genkit.artifacts import Image
 from genkit.classnames import find_class
 from genkit.errors import GenkitError
-from genkit.runtime import item_seed
+from genkit.device import item_seed
 from genkit_image.model import build_generator
 
 BATCH = 256

@@ -5,7 +5,7 @@ The model lives in model.py, the event encoding and data split in data.py, sampl
 generator.py, audio in synth.py, metrics in metrics.py, training in task.py. See docs/music.md.
 """
 
-from genkit.hookspecs import hookimpl
+from genkit import hookimpl
 from genkit.spec import GeneratorSpec, Option
 
 __version__ = "0.1.0"

@@ -14,7 +14,7 @@ import torch
 from genkit import weights as gk_weights
 from genkit.artifacts import Midi
 from genkit.errors import GenkitError
-from genkit.runtime import item_seed
+from genkit.device import item_seed
 from genkit_music import data
 from genkit_music.model import MelodyLSTM
 

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from genkit import weights as gk_weights
 from genkit.artifacts import TextChunk
 from genkit.errors import GenkitError
-from genkit.runtime import item_seed
+from genkit.device import item_seed
 from genkit_text.data import Vocabulary, Windows, read_corpus, split
 from genkit_text.model import GPT, GPTConfig
 

@@ -10,7 +10,7 @@ import torch
 from genkit import weights as weights_io
 from genkit.artifacts import Frames, Image
 from genkit.errors import GenkitError
-from genkit.runtime import item_seed
+from genkit.device import item_seed
 from genkit_vae.model import VAE, VAEConfig
 
 MAX_INPUT_PIXELS = 4096 * 4096  # refuse bigger inputs before decoding them (decompression bombs)

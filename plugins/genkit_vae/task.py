@@ -70,7 +70,7 @@ class VAETask:
         }
 
     def sample(self, model, seed):
-        from genkit.outputs import grid
+        from genkit.encode import grid
 
         z = torch.randn(64, self.config["latent"], generator=torch.Generator().manual_seed(seed))
         images = torch.sigmoid(model.decoder(z.to(next(model.parameters()).device))).view(-1, 28, 28)

@@ -20,8 +20,8 @@ from genkit.api import LoadedGenerator
 from genkit.artifacts import Frames
 from genkit.classnames import find_class
 from genkit.errors import GenkitError
-from genkit.plugins import load_registry
-from genkit.runtime import item_seed
+from genkit.registry import load_registry
+from genkit.device import item_seed
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:

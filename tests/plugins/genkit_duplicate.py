@@ -1,6 +1,6 @@
 """A third-party plugin that tries to take the name of an installed generator (test fixture)."""
 
-from genkit.hookspecs import hookimpl
+from genkit import hookimpl
 from genkit.spec import GeneratorSpec
 
 

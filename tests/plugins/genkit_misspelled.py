@@ -1,6 +1,6 @@
 """A plugin whose hook name is misspelled (test fixture): check_pending must catch it."""
 
-from genkit.hookspecs import hookimpl
+from genkit import hookimpl
 
 
 @hookimpl

@@ -1,6 +1,6 @@
 """A plugin that raises inside its registration hook (test fixture)."""
 
-from genkit.hookspecs import hookimpl
+from genkit import hookimpl
 
 
 @hookimpl

@@ -4,7 +4,7 @@ Loaded with GENKIT_PLUGINS=genkit_tiny (tests/plugins on PYTHONPATH); it exercis
 train/resume/DDP/eval path in well under a second per run.
 """
 
-from genkit.hookspecs import hookimpl
+from genkit import hookimpl
 from genkit.spec import GeneratorSpec, Option
 
 

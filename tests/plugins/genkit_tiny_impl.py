@@ -6,7 +6,7 @@ import torch
 
 from genkit.artifacts import TextChunk
 from genkit.errors import GenkitError
-from genkit.runtime import item_seed
+from genkit.device import item_seed
 
 
 class Net(torch.nn.Module):

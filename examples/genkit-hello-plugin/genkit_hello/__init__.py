@@ -1,6 +1,6 @@
 """The entry module: declares the generator and imports nothing heavy."""
 
-from genkit.hookspecs import hookimpl
+from genkit import hookimpl
 from genkit.spec import GeneratorSpec, Option
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""Device choice, seeds, and the lazy import of a generator's heavy implementation."""
+"""Device choice and seeds."""
 
 from __future__ import annotations
 
@@ -6,12 +6,9 @@ import hashlib
 import os
 import platform
 import secrets
-from importlib import import_module
-from importlib.resources import files
 from pathlib import Path
 
 from genkit.errors import GenkitError
-from genkit.spec import GeneratorSpec
 
 DEVICE_ENV = "GENKIT_DEVICE"
 MAX_SEED = 2**63 - 1
@@ -70,36 +67,3 @@ def item_seed(run_seed: int, index: int) -> int:
     """The seed of item ``index`` of a run: independent of --n and of batch size."""
     digest = hashlib.sha256(f"genkit:{run_seed}:{index}".encode()).digest()
     return int.from_bytes(digest[:8], "little") & MAX_SEED
-
-
-def default_weights_path(spec: GeneratorSpec) -> Path | None:
-    if not spec.default_weights:
-        return None
-    return Path(str(files(spec.package).joinpath(spec.default_weights)))
-
-
-def shipped_weights(spec: GeneratorSpec) -> dict[str, Path]:
-    """Weights shipped beside the default file, by short name: image-mnist.safetensors is 'mnist'.
-
-    These are what ``--weights NAME`` accepts besides a path, so a user of an installed package
-    never has to find the plugin's folder inside site-packages.
-    """
-    default = default_weights_path(spec)
-    if default is None or not default.parent.is_dir():
-        return {}
-    prefix, suffix = f"{spec.name}-", ".safetensors"
-    return {p.name[len(prefix) : -len(suffix)]: p for p in sorted(default.parent.glob(f"{prefix}*{suffix}"))}
-
-
-def import_implementation(spec: GeneratorSpec):
-    """Import the class named by ``spec.implementation`` (this is where torch gets imported)."""
-    module_name, _, attr = spec.implementation.partition(":")
-    try:
-        module = import_module(module_name)
-        return getattr(module, attr)
-    except (ImportError, AttributeError) as exc:
-        from genkit.errors import RunError
-
-        raise RunError(
-            f"plugin {spec.plugin!r} could not load generator {spec.name!r} from {spec.implementation!r}: {exc}"
-        ) from exc

@@ -16,7 +16,7 @@ from importlib.metadata import entry_points
 
 import pluggy
 
-from genkit import hookspecs
+from genkit import contract
 from genkit.spec import GeneratorSpec
 
 # Extra plugin modules to load without installing a package: handy while writing one.
@@ -72,7 +72,7 @@ def _error_text(exc: BaseException) -> str:
 @lru_cache(maxsize=1)
 def load_registry() -> Registry:
     pm = pluggy.PluginManager("genkit")
-    pm.add_hookspecs(hookspecs)
+    pm.add_hookspecs(contract)
     plugins: list[PluginInfo] = []
     modules = {}
     for name, target, dist, version, builtin, from_env in _entry_point_sources():
@@ -126,3 +126,17 @@ def load_registry() -> Registry:
             generators[spec.name] = spec
             info.generators.append(spec.name)
     return Registry(plugins=plugins, generators=generators, conflicts=conflicts)
+
+
+def import_implementation(spec: GeneratorSpec):
+    """Import the class named by ``spec.implementation`` (this is where torch gets imported)."""
+    module_name, _, attr = spec.implementation.partition(":")
+    try:
+        module = import_module(module_name)
+        return getattr(module, attr)
+    except (ImportError, AttributeError) as exc:
+        from genkit.errors import RunError
+
+        raise RunError(
+            f"plugin {spec.plugin!r} could not load generator {spec.name!r} from {spec.implementation!r}: {exc}"
+        ) from exc
