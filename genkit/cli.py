@@ -6,22 +6,21 @@ gets the same options, help, validation and error handling as a built-in one.
 
 from __future__ import annotations
 
-import enum
 import inspect
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
 from genkit import __version__, interrupts
 from genkit.errors import GenkitError
-from genkit.spec import GeneratorSpec, Option
+from genkit.cli_params import make_command, parameter_for, plain
+from genkit.spec import GeneratorSpec
 
 DEBUG_ENV = "GENKIT_DEBUG"
-_PY_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "path": Path}
 
 
 def _version(value: bool):
@@ -139,38 +138,6 @@ def inspect_command(
 # ---------------------------------------------------------------- building commands from specs
 
 
-def _help_for(opt: Option) -> str:
-    extra = []
-    if opt.min is not None or opt.max is not None:
-        extra.append(f"range {opt.range_text()}")
-    return opt.help + (f" [{'; '.join(extra)}]" if extra else "")
-
-
-def _parameter_for(opt: Option) -> inspect.Parameter:
-    """A signature parameter carrying a typer Option/Argument for one declared option."""
-    if opt.type == "choice":
-        py_type: Any = enum.Enum(f"{opt.dest}_choices", {c: c for c in opt.choices}, type=str)
-        default = opt.default
-    else:
-        py_type = _PY_TYPES[opt.type]
-        default = opt.default
-    if opt.argument:
-        if opt.multiple:
-            py_type = Optional[list[py_type]]
-        info = typer.Argument(help=_help_for(opt), show_default=False)
-        required = opt.default is None and not opt.multiple
-        annotation = Annotated[py_type if required else Optional[py_type], info]
-        return inspect.Parameter(opt.dest, inspect.Parameter.KEYWORD_ONLY,
-                                 default=inspect.Parameter.empty if required else default, annotation=annotation)
-    if opt.type == "bool":
-        decl = f"{opt.flag}/--no-{opt.flag[2:]}"
-        info = typer.Option(decl, help=_help_for(opt))
-    else:
-        info = typer.Option(opt.flag, help=_help_for(opt), case_sensitive=False) if opt.type == "choice" else typer.Option(opt.flag, help=_help_for(opt))
-    annotation = Annotated[Optional[py_type] if default is None else py_type, info]
-    return inspect.Parameter(opt.dest, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
-
-
 def _common_parameters(spec: GeneratorSpec) -> list[inspect.Parameter]:
     def p(name, annotation, default):
         return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
@@ -198,34 +165,11 @@ def _common_parameters(spec: GeneratorSpec) -> list[inspect.Parameter]:
 _COMMON = ("n", "seed", "device", "output", "overwrite", "weights", "json", "quiet", "debug", "scale", "grid", "frames_dir")
 
 
-def _make_command(params: list[inspect.Parameter], body, name: str, doc: str):
-    # Arguments first, as Python requires, then options.
-    params = sorted(params, key=lambda q: q.default is not inspect.Parameter.empty)
-    params = [q.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD) for q in params]
-
-    def command(**kwargs):
-        return body(kwargs)
-
-    command.__signature__ = inspect.Signature(params)
-    command.__annotations__ = {q.name: q.annotation for q in params}
-    command.__name__ = name.replace("-", "_")
-    command.__doc__ = doc
-    return command
-
-
-def _plain(value):
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, list):
-        return [str(v) if isinstance(v, Path) else v for v in value]
-    return value
-
-
 def generator_command(spec: GeneratorSpec):
     def body(kwargs):
         from genkit.run import Request, execute
 
-        options = {k: _plain(v) for k, v in kwargs.items() if k not in _COMMON}
+        options = {k: plain(v) for k, v in kwargs.items() if k not in _COMMON}
         req = Request(
             spec=spec, options=options, n=kwargs["n"], seed=kwargs["seed"], device=kwargs["device"],
             output=kwargs["output"], overwrite=kwargs["overwrite"],
@@ -241,8 +185,8 @@ def generator_command(spec: GeneratorSpec):
             where = paths[0] if len(paths) == 1 else f"{len(paths)} files, {paths[0]} ... {paths[-1]}"
             _echo_err(f"wrote {where}" + (f" and grid {manifest['grid']}" if manifest.get("grid") else ""))
 
-    params = [_parameter_for(o) for o in spec.options] + _common_parameters(spec)
-    return _make_command(params, body, spec.name, f"{spec.summary}\n\nPlugin: {spec.plugin}.")
+    params = [parameter_for(o) for o in spec.options] + _common_parameters(spec)
+    return make_command(params, body, spec.name, f"{spec.summary}\n\nPlugin: {spec.plugin}.")
 
 
 def _training_parameters(spec: GeneratorSpec, evaluating: bool) -> list[inspect.Parameter]:
@@ -275,27 +219,27 @@ def _training_parameters(spec: GeneratorSpec, evaluating: bool) -> list[inspect.
             p("checkpoint_every", Annotated[float, typer.Option("--checkpoint-every", help="Minutes between checkpoints.")], 5.0),
             p("no_eval", Annotated[bool, typer.Option("--no-eval", help="Skip the evaluation at the end.")], False),
         ]
-    return params + [_parameter_for(o) for o in spec.train_options]
+    return params + [parameter_for(o) for o in spec.train_options]
 
 
 def train_command(spec: GeneratorSpec):
     def body(kwargs):
         from genkit.training import train_from_cli
 
-        extra = {o.dest: _plain(kwargs.pop(o.dest)) for o in spec.train_options}
+        extra = {o.dest: plain(kwargs.pop(o.dest)) for o in spec.train_options}
         train_from_cli(spec, extra=extra, **kwargs)
 
-    return _make_command(_training_parameters(spec, False), body, spec.name, f"Train {spec.name}: {spec.summary}")
+    return make_command(_training_parameters(spec, False), body, spec.name, f"Train {spec.name}: {spec.summary}")
 
 
 def eval_command(spec: GeneratorSpec):
     def body(kwargs):
         from genkit.training import evaluate_from_cli
 
-        extra = {o.dest: _plain(kwargs.pop(o.dest)) for o in spec.train_options}
+        extra = {o.dest: plain(kwargs.pop(o.dest)) for o in spec.train_options}
         evaluate_from_cli(spec, extra=extra, **kwargs)
 
-    return _make_command(_training_parameters(spec, True), body, spec.name, f"Measure {spec.name} with its own metrics.")
+    return make_command(_training_parameters(spec, True), body, spec.name, f"Measure {spec.name} with its own metrics.")
 
 
 # ---------------------------------------------------------------- the app

@@ -1,0 +1,69 @@
+"""Typed generator and training options turned into typer parameters (help, ranges, choices)."""
+
+from __future__ import annotations
+
+import enum
+import inspect
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from genkit.spec import Option
+
+_PY_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "path": Path}
+
+
+def help_for(opt: Option) -> str:
+    extra = []
+    if opt.min is not None or opt.max is not None:
+        extra.append(f"range {opt.range_text()}")
+    return opt.help + (f" [{'; '.join(extra)}]" if extra else "")
+
+
+def parameter_for(opt: Option) -> inspect.Parameter:
+    """A signature parameter carrying a typer Option/Argument for one declared option."""
+    if opt.type == "choice":
+        py_type: Any = enum.Enum(f"{opt.dest}_choices", {c: c for c in opt.choices}, type=str)
+        default = opt.default
+    else:
+        py_type = _PY_TYPES[opt.type]
+        default = opt.default
+    if opt.argument:
+        if opt.multiple:
+            py_type = Optional[list[py_type]]
+        info = typer.Argument(help=help_for(opt), show_default=False)
+        required = opt.default is None and not opt.multiple
+        annotation = Annotated[py_type if required else Optional[py_type], info]
+        return inspect.Parameter(opt.dest, inspect.Parameter.KEYWORD_ONLY,
+                                 default=inspect.Parameter.empty if required else default, annotation=annotation)
+    if opt.type == "bool":
+        decl = f"{opt.flag}/--no-{opt.flag[2:]}"
+        info = typer.Option(decl, help=help_for(opt))
+    else:
+        info = typer.Option(opt.flag, help=help_for(opt), case_sensitive=False) if opt.type == "choice" else typer.Option(opt.flag, help=help_for(opt))
+    annotation = Annotated[Optional[py_type] if default is None else py_type, info]
+    return inspect.Parameter(opt.dest, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+def make_command(params: list[inspect.Parameter], body, name: str, doc: str):
+    # Arguments first, as Python requires, then options.
+    params = sorted(params, key=lambda q: q.default is not inspect.Parameter.empty)
+    params = [q.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD) for q in params]
+
+    def command(**kwargs):
+        return body(kwargs)
+
+    command.__signature__ = inspect.Signature(params)
+    command.__annotations__ = {q.name: q.annotation for q in params}
+    command.__name__ = name.replace("-", "_")
+    command.__doc__ = doc
+    return command
+
+
+def plain(value):
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, list):
+        return [str(v) if isinstance(v, Path) else v for v in value]
+    return value
