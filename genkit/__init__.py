@@ -5,6 +5,7 @@ Image``). Importing it is cheap: torch and every model load only when a generato
 """
 
 __version__ = "0.2.0"
+__distribution__ = "genkit-local"  # the PyPI name; "genkit" there is Google's Firebase Genkit
 
 from genkit.artifacts import Audio, Frames, Image, Midi, TextChunk  # noqa: E402
 from genkit.contract import hookimpl, hookspec  # noqa: E402

@@ -49,7 +49,7 @@ def mp4_bytes(frames, fps: float, provenance: dict | None = None, scale: int = 1
     try:
         import av
     except ImportError:
-        raise GenkitError("writing .mp4 needs PyAV: pip install 'genkit[video]' (or use .gif / .webp)") from None
+        raise GenkitError("writing .mp4 needs PyAV: pip install 'genkit-local[video]' (or use .gif / .webp)") from None
     import numpy as np
     from fractions import Fraction
 
