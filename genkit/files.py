@@ -2,8 +2,11 @@
 
 A file is written to a hidden temporary name in its folder and then moved into place:
 without ``--overwrite`` the move is ``os.link`` (fails if the name exists, so two runs in
-one folder never overwrite each other), with it ``os.replace``. Leftover temporaries of
-killed runs are removed by the next run that writes into the folder.
+one folder never overwrite each other), with it ``os.replace``. On file systems without hard
+links (FAT, exFAT, many network shares) the name is claimed with an exclusive create instead
+and the temporary renamed over that empty placeholder: still never-clobber. Temporary names
+are short (``.gk-PID-RANDOM.tmp``) so that any name the file system accepts can be written.
+Leftover temporaries of killed runs are removed by the next run that writes into the folder.
 """
 
 from __future__ import annotations
@@ -17,8 +20,20 @@ from pathlib import Path
 from genkit.errors import GenkitError, RunError
 
 DEFAULT_FOLDER = "genkit-out"
-_TMP = re.compile(r"^\..+\.genkit-(\d+)-[0-9a-f]+\.tmp$")
+# Temporaries: today's short form, and the long form older versions left (.NAME.genkit-PID-HEX.tmp).
+_TMP = re.compile(r"^\.(?:gk|.+\.genkit)-(\d+)-[0-9a-f]+\.tmp$")
 _PATTERN_FIELDS = {"i", "seed", "n"}
+# The format-spec mini-language for an integer: [[fill]align][sign][z][#][0][width][grouping][.precision][type]
+_INT_SPEC = re.compile(r"^(?:(?P<fill>.)?(?P<align>[<>=^]))?[-+ ]?z?#?0?(?P<width>\d*)[,_]?(?:\.\d+)?(?P<type>[bdoxXeEfFgG%]?)$", re.S)
+_MAX_WIDTH = 255  # no file system takes a longer name
+# errno values of a file system that has no hard links (link() is refused, not the write itself).
+_NO_LINKS = {errno.EPERM, errno.EACCES, errno.EXDEV, errno.EMLINK, errno.ENOSYS, errno.ENOTSUP,
+             getattr(errno, "EOPNOTSUPP", errno.ENOTSUP)}
+
+
+def index_width(n: int) -> int:
+    """Digits of the default item index: 3, or more when --n needs them, so names sort."""
+    return max(3, len(str(max(n - 1, 0))))
 
 
 # ---------------------------------------------------------------- planning names
@@ -30,18 +45,24 @@ class OutputPlan:
     def __init__(self, output: str | None, generator: str, extensions: tuple[str, ...], n: int, seed: int):
         self.n, self.seed = n, seed
         default_ext = extensions[0]
+        if output is not None and output.strip() == "-":
+            raise GenkitError(
+                f"-o - (standard output) is not supported by {generator}: give a file, a folder or a pattern"
+                + (" (text streams to standard output when -o is left out)" if "txt" in extensions else "")
+            )
+        index = f"{{i:0{index_width(n)}d}}"
         # A name without an extension is a folder, whether or not it exists yet.
         if output is None or output.endswith(("/", os.sep)) or Path(output).is_dir() or (
             "{" not in output and not Path(output).suffix
         ):
             folder = Path(output) if output else Path(DEFAULT_FOLDER)
-            self.pattern = str(folder / f"{generator}-{seed}-{{i:03d}}.{default_ext}")
+            self.pattern = str(folder / f"{generator}-{seed}-{index}.{default_ext}")
         elif "{" in output:
             self.pattern = output
         else:
             path = Path(output)
             if n > 1:
-                self.pattern = str(path.with_name(f"{path.stem}-{{i:03d}}{path.suffix}"))
+                self.pattern = str(path.with_name(f"{path.stem}-{index}{path.suffix}"))
             else:
                 self.pattern = output.replace("{", "{{").replace("}", "}}")
         self._check_pattern()
@@ -52,20 +73,17 @@ class OutputPlan:
             )
 
     def _check_pattern(self):
+        if "\0" in self.pattern:
+            raise GenkitError("output names cannot contain a NUL character")
         try:
-            fields = {f for _, f, _, _ in string.Formatter().parse(self.pattern) if f is not None}
-            if fields - _PATTERN_FIELDS:
-                raise GenkitError(
-                    f"output pattern may use {{i}}, {{seed}} and {{n}} only, not {', '.join(sorted(fields - _PATTERN_FIELDS))}"
-                )
-            for _, field, spec, conversion in string.Formatter().parse(self.pattern):
-                if field is None:
-                    continue
+            parsed = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(self.pattern) if f is not None]
+            unknown = {f for f, _, _ in parsed} - _PATTERN_FIELDS
+            if unknown:
+                raise GenkitError(f"output pattern may use {{i}}, {{seed}} and {{n}} only, not {', '.join(sorted(unknown))}")
+            for _, spec, conversion in parsed:
                 if conversion:
                     raise GenkitError(f"output pattern {self.pattern!r}: conversions such as !{conversion} are not allowed")
-                text = format(0, spec or "")
-                if "/" in text or os.sep in text:
-                    raise GenkitError(f"output pattern {self.pattern!r} would put path separators into file names")
+                _check_field_spec(self.pattern, spec or "")
             names = {self.path(0), self.path(self.n - 1)}
         except (ValueError, IndexError, KeyError) as exc:
             raise GenkitError(f"bad output pattern {self.pattern!r}: {exc}") from None
@@ -85,8 +103,42 @@ class OutputPlan:
                 checked.add(path.parent)
             if path.is_dir():
                 raise GenkitError(f"output {path} is a folder")
+            check_name_length(path)
             if path.exists() and not overwrite:
                 raise GenkitError(f"{path} already exists; pass --overwrite to replace it")
+
+
+def _check_field_spec(pattern: str, spec: str) -> None:
+    """Refuse a format spec that could put a separator, NUL or control character into SOME name.
+
+    A field holds a non-negative integer, so besides digits, signs, grouping and hex letters the
+    only characters a spec can emit are its fill character and, with type 'c', any character at all.
+    """
+    if "{" in spec:
+        raise GenkitError(f"output pattern {pattern!r}: nested fields in a format spec are not allowed")
+    match = _INT_SPEC.match(spec)
+    if match is None:
+        raise GenkitError(f"output pattern {pattern!r}: {spec!r} is not an integer format (use e.g. {{i:04d}})")
+    fill = match.group("fill") or ""
+    if fill and (fill in ("/", "\\", os.sep, "\0") or not fill.isprintable()):
+        raise GenkitError(f"output pattern {pattern!r} would put path separators or control characters into file names")
+    if match.group("width") and int(match.group("width")) > _MAX_WIDTH:
+        raise GenkitError(f"output pattern {pattern!r}: a field width over {_MAX_WIDTH} makes names too long")
+
+
+def check_name_length(path: Path) -> None:
+    """Refuse, before any work, a file name longer than its file system accepts."""
+    limit = 255
+    for parent in [path.parent, *path.parent.parents]:
+        if parent.exists():
+            try:
+                limit = os.pathconf(parent, "PC_NAME_MAX")
+            except (OSError, ValueError, AttributeError):
+                pass
+            break
+    size = len(os.fsencode(path.name))
+    if size > limit:
+        raise GenkitError(f"file name {path.name[:40]}... is {size} bytes; this file system allows {limit}")
 
 
 def check_folder(folder: Path) -> None:
@@ -151,7 +203,7 @@ def write_atomic(path: Path, data: bytes, overwrite: bool = False) -> None:
     """Write ``data`` to ``path`` via a temporary file; never leaves a half-written ``path``."""
     path = Path(path)
     prepare_folder(path.parent)
-    tmp = path.with_name(f".{path.name}.genkit-{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    tmp = path.with_name(f".gk-{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:
         with open(tmp, "xb") as fh:
             fh.write(data)
@@ -160,18 +212,39 @@ def write_atomic(path: Path, data: bytes, overwrite: bool = False) -> None:
         if overwrite:
             os.replace(tmp, path)
         else:
-            try:
-                os.link(tmp, path)  # atomic and refuses an existing name
-            except FileExistsError:
-                raise GenkitError(f"{path} already exists; pass --overwrite to replace it") from None
+            _claim(tmp, path)
+    except FileExistsError:
+        raise GenkitError(f"{path} already exists; pass --overwrite to replace it") from None
     except PermissionError:
         raise GenkitError(f"cannot write {path}: permission denied") from None
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
             raise RunError(f"no space left on device while writing {path}; nothing was left half-written") from None
+        if exc.errno == errno.ENAMETOOLONG:
+            raise GenkitError(f"cannot write {path}: the name is too long for this file system") from None
         raise RunError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
         try:
             tmp.unlink()
         except OSError:
             pass
+
+
+def _claim(tmp: Path, path: Path) -> None:
+    """Give the complete temporary its final name, failing with FileExistsError if it is taken."""
+    try:
+        os.link(tmp, path)  # atomic and refuses an existing name
+        return
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in _NO_LINKS:
+            raise
+    # No hard links here: claim the name with an exclusive create (refuses an existing name), then
+    # rename the finished temporary over our own empty placeholder.
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        path.unlink(missing_ok=True)  # the placeholder is ours; leave no empty file behind
+        raise

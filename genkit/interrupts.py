@@ -34,6 +34,11 @@ def restore(previous) -> None:
         signal.signal(signal.SIGINT, previous)
 
 
+def requested() -> bool:
+    """Whether the user really pressed Ctrl-C (a plugin raising KeyboardInterrupt itself is not that)."""
+    return _requested
+
+
 def check() -> None:
     """Raise KeyboardInterrupt if Ctrl-C was pressed, even when its first raise was swallowed."""
     if _requested:

@@ -1,26 +1,35 @@
 """Find plugins through the ``genkit`` entry-point group and collect their generators.
 
-Each entry point is imported and registered on its own, inside its own try: one broken
-plugin is recorded with its error and every other plugin keeps working. (pluggy's
-``load_setuptools_entrypoints`` stops at the first failure, which is what we avoid.)
+Built-in plugins (this distribution's own entry points) are imported in-process. A third-party
+plugin is probed once in a child process with a time limit and what it registered is cached
+(genkit.plugin_probe), so a plugin that raises, exits, prints or hangs at import is reported by
+``genkit plugins`` and every other command keeps working without importing it. Its code runs
+in-process only when one of its generators does, through ``import_object`` and ``guarded``.
 """
 
 from __future__ import annotations
 
+import functools
 import os
-import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import import_module
 from importlib.metadata import entry_points
 
-import pluggy
-
-from genkit import contract
-from genkit.spec import GeneratorSpec
+from genkit import plugin_probe
+from genkit.spec import ArtifactKind, GeneratorSpec
 
 # Extra plugin modules to load without installing a package: handy while writing one.
 EXTRA_PLUGINS_ENV = "GENKIT_PLUGINS"
+
+# genkit's own command names, now and planned: a generator may not take one (typer adds the
+# completion options, --install-completion and --show-completion, as options, not names).
+RESERVED_NAMES = frozenset({
+    "plugins", "models", "inspect", "train", "eval", "logs", "help", "version", "completion",
+    "install-completion", "show-completion", "config", "cache", "doctor", "info", "list", "run",
+    "serve", "bench", "benchmark", "export", "convert", "update", "upgrade", "init", "new", "show",
+    "test", "check", "data", "datasets", "weights", "download", "login", "debug", "genkit",
+})
 
 
 @dataclass
@@ -34,6 +43,8 @@ class PluginInfo:
     import_seconds: float = 0.0
     generators: list[str] = field(default_factory=list)
     error: str | None = None
+    warning: str | None = None  # worked, but did something it should not (printed to stdout)
+    cached: bool = False  # what it registered was read from the cache, nothing was imported
 
 
 @dataclass
@@ -41,6 +52,8 @@ class Registry:
     plugins: list[PluginInfo]
     generators: dict[str, GeneratorSpec]
     conflicts: list[str]
+    # Output kinds and their writers: genkit's own (genkit.writers.builtin), then plugins'.
+    kinds: list[ArtifactKind] = field(default_factory=list)
 
     def get(self, name: str) -> GeneratorSpec:
         from genkit.errors import GenkitError
@@ -54,89 +67,162 @@ class Registry:
         raise GenkitError(f"unknown generator {name!r}{hint} (see 'genkit models')")
 
 
-def _entry_point_sources():
-    """Yield (name, module, distribution, version, builtin, from_env) for every plugin to load."""
+def _sources() -> list[PluginInfo]:
+    """Every plugin to load, described from metadata alone (nothing is imported)."""
+    from genkit import __distribution__
+
+    found = []
     for ep in entry_points(group="genkit"):
         dist = getattr(ep, "dist", None)
         dist_name = dist.metadata["Name"] if dist is not None else ""
         version = dist.version if dist is not None else ""
-        yield ep.name, ep.value, dist_name, version, dist_name == "genkit", False
+        found.append(PluginInfo(ep.name, ep.value, dist_name, version, builtin=dist_name == __distribution__))
     for module in filter(None, (m.strip() for m in os.environ.get(EXTRA_PLUGINS_ENV, "").split(","))):
-        yield module, module, "", "", False, True
+        found.append(PluginInfo(module, module, from_env=True))
+    return found
 
 
-def _error_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+def _records(plugins: list[PluginInfo]) -> dict[str, dict]:
+    """name -> what the plugin registered: built-ins in-process, third parties from the cache or a probe."""
+    records = {p.name: plugin_probe.inspect_plugin(p.name, p.module) for p in plugins if p.builtin}
+    cache = plugin_probe.read_cache()
+    keys = {p.name: plugin_probe.cache_key(p.name, p.module, p.distribution, p.version)
+            for p in plugins if not p.builtin}
+    missing = [(p.name, p.module) for p in plugins if not p.builtin and keys[p.name] not in cache]
+    if missing:
+        fresh = plugin_probe.probe(missing)
+        cache.update({keys[name]: text for name, text in fresh.items()})
+        plugin_probe.write_cache(cache)
+    for p in plugins:
+        if not p.builtin:
+            p.cached = (p.name, p.module) not in missing
+            try:
+                records[p.name] = plugin_probe.loads(cache[keys[p.name]])
+            except (ValueError, TypeError, KeyError) as exc:  # a stale or hand-edited cache entry
+                records[p.name] = plugin_probe._failed(f"unreadable cache entry ({exc}); delete {plugin_probe.cache_dir()}")
+    return records
 
 
 @lru_cache(maxsize=1)
 def load_registry() -> Registry:
-    pm = pluggy.PluginManager("genkit")
-    pm.add_hookspecs(contract)
-    plugins: list[PluginInfo] = []
-    modules = {}
-    for name, target, dist, version, builtin, from_env in _entry_point_sources():
-        info = PluginInfo(name=name, module=target, distribution=dist, version=version, builtin=builtin, from_env=from_env)
-        plugins.append(info)
-        start = time.perf_counter()
-        try:
-            module = import_module(target.split(":")[0])
-            info.version = info.version or getattr(module, "__version__", "")
-            pm.register(module, name=name)
-            try:
-                pm.check_pending()  # a misspelled hook name is caught here, per plugin
-            except pluggy.PluginValidationError:
-                pm.unregister(module)
-                raise
-            modules[name] = module
-        except Exception as exc:  # noqa: BLE001 - isolate any plugin failure
-            info.error = _error_text(exc)
-        info.import_seconds = time.perf_counter() - start
-
+    plugins = _sources()
+    records = _records(plugins)
+    for info in plugins:
+        record = records[info.name]
+        info.error, info.warning = record["error"], record.get("warning")
+        info.version = info.version or record.get("version", "")
+        info.import_seconds = record.get("import_seconds", 0.0)
     # The first owner keeps a name: built-ins, then installed third parties alphabetically,
     # then modules named in $GENKIT_PLUGINS (a local experiment never shadows an installed plugin).
-    order = sorted((p for p in plugins if p.name in modules), key=lambda p: (not p.builtin, p.from_env, p.name))
+    order = sorted((p for p in plugins if not p.error), key=lambda p: (not p.builtin, p.from_env, p.name))
     generators: dict[str, GeneratorSpec] = {}
     conflicts: list[str] = []
     for info in order:
-        found: list[GeneratorSpec] = []
+        for spec in records[info.name]["generators"]:
+            spec = replace(spec, plugin=info.name)
+            if spec.name in RESERVED_NAMES:
+                conflicts.append(f"generator {spec.name!r} from plugin {info.name!r} ignored: "
+                                 f"{spec.name!r} is a genkit command name (reserved)")
+            elif spec.name in generators:
+                conflicts.append(f"generator {spec.name!r} from plugin {info.name!r} ignored: "
+                                 f"already registered by {generators[spec.name].plugin!r}")
+            else:
+                generators[spec.name] = spec
+                info.generators.append(spec.name)
+    kinds = collect_kinds([(p.name, records[p.name]["kinds"]) for p in order], conflicts)
+    return Registry(plugins=plugins, generators=generators, conflicts=conflicts, kinds=kinds)
 
-        def register(spec, _found=found):
-            if not isinstance(spec, GeneratorSpec):
-                raise ValueError("register() takes a genkit.spec.GeneratorSpec")
-            _found.append(spec)
 
-        impls = pm.hook.genkit_register_generators.get_hookimpls()
-        try:
-            for impl in impls:
-                if impl.plugin_name == info.name:
-                    impl.function(register=register)
-        except Exception as exc:  # noqa: BLE001
-            info.error = f"registration failed: {_error_text(exc)}"
-            continue
-        package = modules[info.name].__name__
-        for spec in found:
-            spec = replace(spec, plugin=info.name, package=spec.package or package)
-            if spec.name in generators:
-                owner = generators[spec.name].plugin
-                conflicts.append(
-                    f"generator {spec.name!r} from plugin {info.name!r} ignored: already registered by {owner!r}"
-                )
+def collect_kinds(registered: list[tuple[str, list[ArtifactKind]]], conflicts: list[str]) -> list[ArtifactKind]:
+    """Built-in artifact kinds, then each plugin's (in owner order); an extension has one owner."""
+    from genkit.writers import builtin
+
+    kinds = list(builtin.KINDS)
+    owner = {ext: kind for kind in kinds for ext in kind.extensions}
+    for name, found in registered:
+        for kind in found:
+            taken = [e for e in kind.extensions if e in owner]
+            if taken:
+                conflicts.append(f"artifact kind {kind.name!r} from plugin {name!r} ignored: "
+                                 f".{taken[0]} is already written by {owner[taken[0]].name!r}")
                 continue
-            generators[spec.name] = spec
-            info.generators.append(spec.name)
-    return Registry(plugins=plugins, generators=generators, conflicts=conflicts)
+            kind = replace(kind, plugin=name)
+            kinds.append(kind)
+            owner.update({e: kind for e in kind.extensions})
+    return kinds
+
+
+def import_object(reference: str, plugin: str, what: str):
+    """Import ``"module:Attr"`` from a plugin, guarded: stdout goes to stderr, and an exception,
+    SystemExit or stray KeyboardInterrupt at import becomes a RunError naming the plugin."""
+    from genkit.errors import RunError
+
+    module_name, _, attr = reference.partition(":")
+    try:
+        with plugin_probe.guard(f"plugin {plugin!r} could not load {what} from {reference!r}"):
+            return getattr(import_module(module_name), attr)
+    except plugin_probe.PluginFailure as exc:
+        raise RunError(str(exc)) from exc.__cause__  # an ImportError here is the plugin's fault: exit 1
 
 
 def import_implementation(spec: GeneratorSpec):
-    """Import the class named by ``spec.implementation`` (this is where torch gets imported)."""
-    module_name, _, attr = spec.implementation.partition(":")
-    try:
-        module = import_module(module_name)
-        return getattr(module, attr)
-    except (ImportError, AttributeError) as exc:
-        from genkit.errors import RunError
+    """Import the class named by ``spec.implementation`` (this is where torch gets imported).
 
-        raise RunError(
-            f"plugin {spec.plugin!r} could not load generator {spec.name!r} from {spec.implementation!r}: {exc}"
-        ) from exc
+    The class comes back wrapped so that building it and iterating its ``generate()`` are
+    guarded (see ``guarded``): a plugin that calls sys.exit mid-run fails the run with exit 1.
+    """
+    cls = import_object(spec.implementation, spec.plugin, f"generator {spec.name!r}")
+    return _guarded_class(cls, f"generator {spec.name!r} (plugin {spec.plugin!r})")
+
+
+def _guarded_class(cls, where: str):
+    if not isinstance(cls, type) or not callable(getattr(cls, "generate", None)):
+        return cls  # not a class with generate(): the core's protocol check reports it
+    original_init, original_generate = cls.__init__, cls.generate
+
+    @functools.wraps(original_init)
+    def __init__(self, *args, **kwargs):
+        _call_guarded(lambda: original_init(self, *args, **kwargs), f"{where} failed to load")
+
+    @functools.wraps(original_generate)
+    def generate(self, *args, **kwargs):
+        items = _call_guarded(lambda: original_generate(self, *args, **kwargs), f"{where} failed")
+        return guarded(items, f"{where} failed while generating")
+
+    try:
+        return type(cls.__name__, (cls,), {"__init__": __init__, "generate": generate, "__module__": cls.__module__,
+                                           "__doc__": cls.__doc__, "__qualname__": cls.__qualname__})
+    except TypeError:  # a final class or an unusual metaclass: use it as it is
+        return cls
+
+
+def _call_guarded(call, where: str):
+    from genkit.errors import RunError
+
+    try:
+        with plugin_probe.guard(where, exceptions=False):  # GenkitError and crashes keep their meaning
+            return call()
+    except plugin_probe.PluginFailure as exc:
+        raise RunError(str(exc)) from exc.__cause__
+
+
+def guarded(items, where: str):
+    """Iterate a plugin's ``generate()`` so that it cannot end genkit behind the core's back.
+
+    SystemExit, GeneratorExit raised by the plugin itself, and a KeyboardInterrupt that is not
+    the user's Ctrl-C become a RunError (exit 1) at the item where they happened, so the caller
+    still reports what was written. Anything the plugin prints goes to stderr, keeping stdout
+    for data. Ordinary exceptions pass through unchanged. Closing the iterator still works.
+    """
+    from genkit.errors import RunError
+
+    iterator, end = iter(items), object()
+    while True:
+        try:
+            with plugin_probe.guard(where, exceptions=False):  # an ordinary crash is reported as before
+                item = next(iterator, end)
+        except plugin_probe.PluginFailure as exc:
+            raise RunError(str(exc)) from exc.__cause__
+        if item is end:
+            return
+        yield item

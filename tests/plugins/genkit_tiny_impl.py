@@ -57,7 +57,7 @@ class Tiny:
     def __init__(self, device, weights=None):
         self.device = device
 
-    def generate(self, n, seed, options):
+    def generate(self, n, seed, options, format):
         for i in range(n):
             yield TextChunk(text=f"tiny {item_seed(seed, i)}\n", index=i, seed=item_seed(seed, i), done=True)
 

@@ -1,0 +1,285 @@
+"""Reading what a plugin registers without letting it break genkit.
+
+A third-party plugin's entry module is imported in a child process (``python -m
+genkit.plugin_probe``) with a time limit, and what it registered is kept in the user's cache
+folder, keyed by the plugin's name, distribution, version and its module file's size and mtime.
+So a module that hangs, exits, or prints at import costs one probe, once; every later command
+reads the cache and imports nothing. The plugin is imported in-process only when one of its
+generators runs (``registry.import_object``).
+
+A record is plain JSON: ``{"generators": [...], "kinds": [...], "error": str|None,
+"warning": str|None, "version": str, "import_seconds": float}``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from genkit import interrupts
+from genkit.spec import ArtifactKind, GeneratorSpec, Option
+
+CACHE_ENV = "GENKIT_CACHE_DIR"
+TIMEOUT_ENV = "GENKIT_PLUGIN_TIMEOUT"
+DEFAULT_TIMEOUT = 10.0
+_TYPES = {cls.__name__: cls for cls in (GeneratorSpec, Option, ArtifactKind)}
+_stdout_sink = None  # where guarded code's prints go; the probe child collects them to report
+
+
+# ---------------------------------------------------------------- guarding in-process code
+
+
+class PluginFailure(Exception):
+    """A plugin raised something genkit must not let through (SystemExit, a stray KeyboardInterrupt...)."""
+
+
+def describe(exc: BaseException) -> str:
+    """One line naming what a plugin did: 'SystemExit: 0', 'RuntimeError: broken'."""
+    if isinstance(exc, SystemExit):
+        return f"called sys.exit({exc.code!r})"
+    text = f"{type(exc).__name__}: {exc}".strip()
+    return (text.splitlines() or [type(exc).__name__])[0][:300]
+
+
+@contextlib.contextmanager
+def guard(what: str, exceptions: bool = True):
+    """Run plugin code with stdout sent to stderr, turning any BaseException into PluginFailure.
+
+    A real Ctrl-C (the SIGINT handler saw it) still propagates as KeyboardInterrupt. With
+    ``exceptions=False`` ordinary exceptions pass through untouched (the core reports them).
+    """
+    try:
+        with contextlib.redirect_stdout(_stdout_sink or sys.stderr or open(os.devnull, "w")):
+            yield
+    except KeyboardInterrupt:
+        if interrupts.requested():
+            raise
+        raise PluginFailure(f"{what}: raised KeyboardInterrupt") from None
+    except Exception as exc:  # noqa: BLE001 - any plugin failure
+        if not exceptions:
+            raise
+        raise PluginFailure(f"{what}: {describe(exc)}") from exc
+    except BaseException as exc:  # SystemExit, GeneratorExit, and  # other BaseException subclasses a plugin may define
+        raise PluginFailure(f"{what}: {describe(exc)}") from exc
+
+
+# ---------------------------------------------------------------- what one plugin registers
+
+
+def _encode(obj):
+    if dataclasses.is_dataclass(obj) and type(obj).__name__ in _TYPES:
+        return {"__type__": type(obj).__name__, **{f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}}
+    raise TypeError(f"{type(obj).__name__} cannot be stored")
+
+
+def _decode(d: dict):
+    kind = d.pop("__type__", None)
+    if kind is None:
+        return d
+    return _TYPES[kind](**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+def dumps(record: dict) -> str:
+    return json.dumps(record, default=_encode)
+
+
+def loads(text: str) -> dict:
+    return json.loads(text, object_hook=_decode)
+
+
+def inspect_plugin(name: str, target: str) -> dict:
+    """Import one plugin's entry module and collect what its hooks register (in this process)."""
+    import pluggy
+
+    from genkit import contract
+
+    record = {"generators": [], "kinds": [], "error": None, "warning": None, "version": "", "import_seconds": 0.0}
+    pm = pluggy.PluginManager("genkit")
+    pm.add_hookspecs(contract)
+    start = time.perf_counter()
+    try:
+        with guard("import failed"):
+            module = importlib.import_module(target.split(":")[0])
+        record["version"] = str(getattr(module, "__version__", "") or "")
+        with guard("invalid hooks"):
+            pm.register(module, name=name)
+            pm.check_pending()  # a misspelled hook name is caught here
+    except PluginFailure as exc:
+        record["error"] = str(exc)
+        return record
+    finally:
+        record["import_seconds"] = time.perf_counter() - start
+    try:
+        record["generators"] = _call_hook(pm, "genkit_register_generators", GeneratorSpec, module.__name__)
+        record["kinds"] = _call_hook(pm, "genkit_register_artifact_kinds", ArtifactKind, None)
+    except PluginFailure as exc:
+        record["error"] = str(exc)
+    return record
+
+
+def _call_hook(pm, hook_name: str, cls, package: str | None) -> list:
+    hook = getattr(pm.hook, hook_name, None)
+    if hook is None:
+        return []
+    found = []
+
+    def register(item):
+        if not isinstance(item, cls):
+            raise ValueError(f"register() takes a genkit.{cls.__name__}")
+        found.append(item)
+
+    with guard("registration failed"):
+        for impl in hook.get_hookimpls():
+            impl.function(register=register)
+    if package is not None:
+        found = [dataclasses.replace(s, package=s.package or package) for s in found]
+    return found
+
+
+# ---------------------------------------------------------------- the cache
+
+
+def cache_dir() -> Path:
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "genkit"
+
+
+def _module_files(target: str) -> list[str]:
+    """Size and mtime of the entry module's files, found without importing anything."""
+    parts = target.split(":")[0].split(".")
+    try:
+        spec = importlib.util.find_spec(parts[0])
+    except (ImportError, ValueError):
+        return []
+    if spec is None:
+        return []
+    paths = [spec.origin] if spec.origin else []
+    for location in spec.submodule_search_locations or []:
+        tail = os.path.join(location, *parts[1:])
+        paths += [tail + ".py", os.path.join(tail, "__init__.py")]
+    stamps = []
+    for path in paths:
+        with contextlib.suppress(OSError, TypeError):
+            st = os.stat(path)
+            stamps.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+    return stamps
+
+
+def cache_key(name: str, target: str, distribution: str, version: str) -> str:
+    from genkit import __version__
+
+    schema = [sorted(f.name for f in dataclasses.fields(cls)) for cls in _TYPES.values()]
+    parts = [name, target, distribution, version, __version__, sys.version, schema, _module_files(target)]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
+
+
+def _cache_file() -> Path:
+    return cache_dir() / "plugins-v1.json"
+
+
+def read_cache() -> dict:
+    try:
+        raw = json.loads(_cache_file().read_text())
+        return raw if isinstance(raw, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def write_cache(entries: dict) -> None:
+    """Best effort: a read-only home only means probing again next time."""
+    path = _cache_file()
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".gk-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                json.dump(entries, fh)
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+# ---------------------------------------------------------------- probing in child processes
+
+
+def timeout() -> float:
+    try:
+        return max(0.1, float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT)))
+    except ValueError:
+        return DEFAULT_TIMEOUT
+
+
+def probe(plugins: list[tuple[str, str]]) -> dict[str, dict]:
+    """Probe (name, target) plugins, each in its own child process, all at once; name -> record JSON."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    limit = timeout()
+    with tempfile.TemporaryDirectory(prefix="genkit-probe-") as folder:
+        children = []
+        for k, (name, target) in enumerate(plugins):
+            out = os.path.join(folder, f"{k}.json")
+            proc = subprocess.Popen([sys.executable, "-m", "genkit.plugin_probe", out, name, target],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+            children.append((name, out, proc))
+        deadline = time.monotonic() + limit
+        return {name: _collect(out, proc, deadline, limit) for name, out, proc in children}
+
+
+def _collect(out: str, proc: subprocess.Popen, deadline: float, limit: float) -> str:
+    try:
+        stdout, stderr = proc.communicate(timeout=max(0.05, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+            return dumps(_failed(f"timed out: importing it took over {limit:g} s (set {TIMEOUT_ENV} to wait longer)"))
+        try:  # it finished; only its pipes were slow (or a process it started still holds them)
+            stdout, stderr = proc.communicate(timeout=1)
+        except subprocess.TimeoutExpired:
+            stdout, stderr = b"", b""
+    try:
+        record = loads(Path(out).read_text())
+    except (OSError, ValueError, TypeError, KeyError):
+        last = (stderr.decode(errors="replace").strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        return dumps(_failed(f"import failed: the process ended ({last[:200]})"))
+    printed = record.pop("printed", "") or stdout.decode(errors="replace")
+    if printed.strip() and not record["error"]:
+        shown = printed.strip().splitlines()[0][:60]
+        record["warning"] = f"printed to stdout at import ({shown!r}); genkit sends that to stderr"
+    return dumps(record)
+
+
+def _failed(reason: str) -> dict:
+    return {"generators": [], "kinds": [], "error": reason, "warning": None, "version": "", "import_seconds": 0.0}
+
+
+def _child(out: str, name: str, target: str) -> None:
+    import io
+
+    global _stdout_sink
+    _stdout_sink = io.StringIO()
+    try:
+        record = inspect_plugin(name, target)
+        record["printed"] = _stdout_sink.getvalue()[:1000]
+        text = dumps(record)
+    except (TypeError, ValueError) as exc:
+        text = dumps(_failed(f"registered values genkit cannot keep: {describe(exc)}"))
+    with open(out, "w") as fh:
+        fh.write(text)
+    sys.stdout.flush()
+    os._exit(0)  # skip interpreter shutdown: a plugin's atexit or thread must not change the outcome
+
+
+if __name__ == "__main__":
+    _child(*sys.argv[1:4])
