@@ -27,6 +27,14 @@ def melody_notes(path):
     return midi, [n for inst in midi.instruments for n in inst.notes]
 
 
+def meter_and_pickup(midi):
+    """The tune's meter and its pickup in seconds (0 without one): genkit writes a pickup as a short
+    first measure with its own time signature, then the meter."""
+    changes = midi.time_signature_changes
+    last = changes[-1]
+    return f"{last.numerator}/{last.denominator}", last.time
+
+
 def write_melody(path, pitches, step=0.25, program=0, drum=False, meter=(4, 4), key=None, chords=False):
     """A MIDI file at 120 BPM: one note per ``step`` seconds (0.25 s = an eighth note)."""
     midi = pretty_midi.PrettyMIDI(initial_tempo=120)
@@ -53,10 +61,10 @@ def test_tune_has_exact_bars_and_meter(tmp_path, meter, bar_quarters):
                "--seed", 3, "-o", out, check=0)
     midi, notes = melody_notes(out)
     bar_seconds = bar_quarters * 60 / 100
-    assert midi.get_end_time() == pytest.approx(8 * bar_seconds)
-    assert notes and max(n.end for n in notes) <= 8 * bar_seconds + 1e-6
-    ts = midi.time_signature_changes[0]
-    assert f"{ts.numerator}/{ts.denominator}" == meter
+    found, pickup = meter_and_pickup(midi)
+    assert found == meter and 0 <= pickup < bar_seconds
+    assert midi.get_end_time() == pytest.approx(pickup + 8 * bar_seconds)  # a pickup, then 8 whole bars
+    assert notes and max(n.end for n in notes) <= pickup + 8 * bar_seconds + 1e-6
     assert midi.key_signature_changes[0].key_number == 2  # D major
     # Monophonic, and every onset on the sixteenth grid.
     starts = sorted((n.start, n.end) for n in notes)
@@ -82,9 +90,63 @@ def test_per_item_seeds_and_program(tmp_path):
     assert in_scale > 0.8
 
 
+def test_tunes_start_on_their_first_note(tmp_path):
+    # The training tunes write a pickup as rests in bar 1; a generated file opens on the pickup.
+    run_genkit("music", "--n", 8, "--bars", 2, "--seed", 5, "-o", tmp_path, check=0)
+    pickups = 0
+    for path in sorted(tmp_path.glob("*.mid")):
+        midi, notes = melody_notes(path)
+        assert min(n.start for n in notes) < 1e-6, path
+        meter, pickup = meter_and_pickup(midi)
+        if pickup:
+            pickups += 1
+            first = midi.time_signature_changes[0]
+            assert first.time == 0 and first.numerator / first.denominator * 2 == pytest.approx(pickup)
+        assert midi.get_end_time() == pytest.approx(pickup + 2 * 2.0)
+    assert pickups  # most Nottingham tunes open with a pickup, and so do the model's
+
+
+def test_primer_in_magenta_style(tmp_path):
+    out = tmp_path / "p.mid"
+    # One token per sixteenth (0.125 s at 120 BPM): 60 held two steps, 62 one step, a rest, 64.
+    run_genkit("music", "--primer", "60 _ 62 - 64", "--key", "C", "--bars", 1, "--seed", 1, "-o", out, check=0)
+    notes = melody_notes(out)[1]
+    assert [(n.pitch, round(n.start, 3)) for n in notes[:3]] == [(60, 0.0), (62, 0.25), (64, 0.5)]
+    assert round(notes[0].end, 3) == 0.25 and round(notes[1].end, 3) == 0.375
+    # Magenta's own list form means the same.
+    same = tmp_path / "q.mid"
+    run_genkit("music", "--primer", "[60, -2, 62, -1, 64]", "--key", "C", "--bars", 1, "--seed", 1, "-o", same, check=0)
+    assert [(n.pitch, n.start, n.end) for n in melody_notes(same)[1]] == [(n.pitch, n.start, n.end) for n in notes]
+
+
+@pytest.mark.parametrize("primer,fragment", [
+    ("_ 60", "starts with '_'"),
+    ("- - -", "only rests"),
+    ("60 x 62", "token 2 'x'"),
+    ("  ", "empty"),
+    ("60 128", "not a MIDI pitch"),
+])
+def test_bad_primers_are_one_line_errors(tmp_path, primer, fragment):
+    assert_user_error(run_genkit("music", "--primer", primer, "-o", tmp_path / "x.mid"), fragment)
+    assert not list(tmp_path.iterdir())
+
+
+def test_continuing_a_tune_keeps_its_pickup(tmp_path):
+    first = tmp_path / "first.mid"
+    run_genkit("music", "--primer", "- - - - - - - - - - - - 67 _ 69 _", "--key", "G", "--bars", 2, "--seed", 3,
+               "-o", first, check=0)
+    midi, notes = melody_notes(first)
+    assert meter_and_pickup(midi) == ("4/4", 0.5) and notes[0].start == 0  # a quarter-note pickup
+    more = tmp_path / "more.mid"
+    run_genkit("music", "--primer-midi", first, "--bars", 4, "--seed", 4, "-o", more, check=0)
+    again, again_notes = melody_notes(more)
+    assert meter_and_pickup(again) == ("4/4", 0.5)
+    assert [(n.pitch, n.start) for n in again_notes[:len(notes)]] == [(n.pitch, n.start) for n in notes]
+
+
 def test_minor_key_and_primer_continue(tmp_path):
     out = tmp_path / "p.mid"
-    run_genkit("music", "--primer", "62 64 66 67", "--key", "Am", "--bars", 4, "--seed", 2, "-o", out, check=0)
+    run_genkit("music", "--primer", "62 _ 64 _ 66 _ 67 _", "--key", "Am", "--bars", 4, "--seed", 2, "-o", out, check=0)
     midi, notes = melody_notes(out)
     assert [n.pitch for n in notes[:4]] == [62, 64, 66, 67]
     assert [round(n.start, 3) for n in notes[:4]] == [0.0, 0.25, 0.5, 0.75]
@@ -98,8 +160,7 @@ def test_primer_midi_sets_meter_and_key(tmp_path):
     run_genkit("music", "--primer-midi", primer, "--bars", 6, "--seed", 1, "-o", out, check=0)
     midi, notes = melody_notes(out)
     assert [n.pitch for n in notes[:6]] == [67, 69, 71, 72, 74, 72]
-    ts = midi.time_signature_changes[0]
-    assert (ts.numerator, ts.denominator) == (3, 4)
+    assert meter_and_pickup(midi) == ("3/4", 0)  # the primer starts on its first beat: no pickup
     assert midi.get_end_time() == pytest.approx(6 * 1.5)
     assert midi.key_signature_changes[0].key_number == 7
 
@@ -107,17 +168,58 @@ def test_primer_midi_sets_meter_and_key(tmp_path):
 def test_wav_and_piano_roll(tmp_path):
     from PIL import Image
 
+    from genkit_music import roll as piano
+
     out, roll = tmp_path / "tune.wav", tmp_path / "roll.png"
     run_genkit("music", "--bars", 4, "--seed", 4, "--program", 73, "-o", out, "--piano-roll", roll, check=0)
     with wave.open(str(out)) as w:
         assert (w.getframerate(), w.getsampwidth(), w.getnchannels()) == (44100, 2, 1)
         pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(float) / 32767
-    assert 8.0 <= len(pcm) / 44100 <= 8.5  # 4 bars of 4/4 at 120 BPM, plus the release tail
+    assert 8.0 <= len(pcm) / 44100 <= 10.5  # a pickup and 4 bars of 4/4 at 120 BPM, plus the release tail
+    assert np.abs(pcm[: 44100 // 20]).max() > 0.05  # sound within 50 ms: no silent pickup bar
     assert 0.8 < np.abs(pcm).max() < 0.95  # normalised to -1 dBFS, not clipped
     assert np.abs(pcm[:10]).max() < 0.01 and np.abs(pcm[-10:]).max() < 0.01  # faded in and out
     picture = np.asarray(Image.open(roll))
-    assert picture.ndim == 3 and picture.shape[1] == 4 * 16 * 4  # 4 px per sixteenth
-    assert (picture == (30, 70, 160)).all(-1).any()  # note cells are drawn
+    steps = (picture.shape[1] - piano.LEFT) / 4  # 4 px per sixteenth, right of the pitch axis
+    assert picture.ndim == 3 and 4 * 16 < steps < 5 * 16
+    assert (picture == piano.NOTE_RGB).all(-1).any()  # note cells are drawn
+    margin = picture[piano.TOP:, : piano.LEFT - 3, 0]
+    assert (margin == piano.INK).sum() >= 10  # a C's name is written left of the roll
+    assert (picture[: piano.TOP, piano.LEFT:, 0] == piano.INK).any()  # bar numbers on top
+
+
+def test_piano_roll_names_the_cs():
+    from genkit_music import roll as piano
+
+    midi = pretty_midi.PrettyMIDI(initial_tempo=120)
+    inst = pretty_midi.Instrument(0)
+    inst.notes += [pretty_midi.Note(90, 55, 0, 0.5), pretty_midi.Note(90, 74, 0.5, 1.0)]
+    midi.instruments.append(inst)
+    midi.text_events.append(pretty_midi.Text("end", 2.0))
+    picture = piano.piano_roll(midi, "4/4", 120)
+    high = 74 + 2
+    for pitch in (60, 72):  # C4 and C5 lie in 53-76
+        y = piano.TOP + (high - pitch) * 5
+        expected = np.full((5, 12), piano.PAPER, np.uint8)
+        piano.draw_text(expected, piano.note_name(pitch), 0, 0)
+        assert (picture[y:y + 5, :12, 0] == expected).all(), pitch
+    assert piano.note_name(60) == "C4" and piano.note_name(0) == "C-1"
+
+
+def test_wav_reproduces_as_wav(tmp_path):
+    import shlex
+
+    out = tmp_path / "tune.wav"
+    run_genkit("music", "--bars", 1, "--seed", 9, "-o", out, check=0)
+    command = json.loads((tmp_path / "tune.wav.genkit.json").read_text())["command"]
+    argv = shlex.split(command)
+    assert argv[:2] == ["genkit", "music"]
+    (tmp_path / "again").mkdir()
+    run_genkit(*argv[1:], cwd=tmp_path / "again", check=0)
+    made = list((tmp_path / "again").rglob("*.*"))
+    wavs = [p for p in made if p.suffix == ".wav"]
+    assert wavs and not [p for p in made if p.suffix == ".mid"], made
+    assert wavs[0].read_bytes() == out.read_bytes()
 
 
 def test_synth_has_no_clicks_between_notes():
@@ -233,4 +335,8 @@ def test_encoding_round_trip_and_double_stops():
         for n in midi.instruments[0].notes:  # highest pitch per sixteenth onset
             s = round(n.start * 8)
             onsets[s] = max(onsets.get(s, 0), n.pitch)
-        assert [(round(n.start * 8), n.pitch) for n in back.instruments[0].notes] == sorted(onsets.items())
+        first = min(onsets)  # the file's leading rests (the pickup's padding) are cut
+        assert [(round(n.start * 8), n.pitch) for n in back.instruments[0].notes] == [
+            (s - first, p) for s, p in sorted(onsets.items())]
+        again = data.encode_midi(back, name)  # the pickup measure reads back as the padded bar
+        assert list(again.events) == list(tune.events)

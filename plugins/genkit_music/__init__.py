@@ -26,7 +26,6 @@ def genkit_register_generators(register):
             outputs=("mid", "wav"),
             default_weights="weights/music-nottingham.safetensors",
             max_n=10_000,
-            companions=("piano_roll",),
             options=(
                 Option("bars", "int", 8, "Length of each tune in bars; it ends on a bar line.", min=1, max=MAX_BARS),
                 Option("time-signature", "choice", None,
@@ -37,9 +36,10 @@ def genkit_register_generators(register):
                 Option("temperature", "float", 1.0, "Sampling temperature: lower is safer, higher is wilder.",
                        min=0, min_open=True, max=5),
                 Option("program", "int", 0, "General MIDI instrument 0-127 (also picks the WAV timbre).", min=0, max=127),
-                Option("primer", "str", None, 'Pitches to start from, e.g. "62 64 66" (MIDI numbers, one eighth note each).'),
+                Option("primer", "str", None,
+                       'Melody to start from, one token per sixteenth: a MIDI pitch, "_" to hold, "-" to rest, '
+                       'e.g. "60 _ 62 _ 64 - 67 _" (Magenta\'s [60, -2, 62, -1] works too).'),
                 Option("primer-midi", "path", None, "A monophonic MIDI file whose melody the tune continues."),
-                Option("piano-roll", "path", None, "Also write each tune as a piano-roll PNG (file, folder or pattern)."),
             ),
             trainable=True,
             train_options=(

@@ -165,24 +165,28 @@ def encode_midi(midi, name: str = "", key: Key | None = None, strict_range: bool
     """Turn a pretty_midi melody into a Tune in the normalised key; raise ValueError if it cannot be.
 
     The bar grid starts at time 0 (Nottingham's converter pads the first bar with rests, so a
-    pickup sits at the end of bar 1) and restarts at each time-signature change.
+    pickup sits at the end of bar 1) and restarts at each time-signature change. A file that opens
+    with a pickup measure (as genkit writes them) is padded the same way, see ``pickup_of``.
     """
     notes = [n for inst in midi.instruments if not inst.is_drum for n in inst.notes]
     if not notes:
         raise ValueError("no notes outside drum tracks")
     res = midi.resolution
-    # Time-signature changes, in steps.
+    _, pad = pickup_of(midi)
+
+    def step(t):
+        return round(midi.time_to_tick(t) * STEPS_PER_QUARTER / res) + pad
+
+    # Time-signature changes, in steps (a pickup measure's own signature is dropped: it is padded).
     ts_events = []
-    for ts in midi.time_signature_changes:
+    for ts in midi.time_signature_changes[1:] if pad else midi.time_signature_changes:
         meter = f"{ts.numerator}/{ts.denominator}"
         if meter not in METERS:
             raise ValueError(f"time signature {meter} is not one of {', '.join(METERS)}")
-        ts_events.append((round(midi.time_to_tick(ts.time) * STEPS_PER_QUARTER / res), METERS.index(meter)))
+        at = 0 if pad and not ts_events else step(ts.time)  # the padded pickup bar is the meter's bar 1
+        ts_events.append((at, METERS.index(meter)))
     if not ts_events or ts_events[0][0] > 0:
         ts_events.insert(0, (0, 0))  # MIDI's default meter is 4/4
-
-    def step(t):
-        return round(midi.time_to_tick(t) * STEPS_PER_QUARTER / res)
 
     # Highest pitch wins at each onset step (double-stops, and triplets landing on one step).
     onsets: dict[int, tuple[int, int]] = {}
@@ -230,22 +234,105 @@ def encode_midi(midi, name: str = "", key: Key | None = None, strict_range: bool
     return Tune(name, events, np.array(meters, dtype=np.int64), np.array(positions, dtype=np.int64), key)
 
 
-def decode(events, key: Key, tempo: float, program: int, meter: str, bars: int):
-    """Events (normalised key) -> pretty_midi.PrettyMIDI of exactly ``bars`` bars in ``key``.
+# ---------------------------------------------------------------- primers typed on the command line
 
-    Every note ends at or before the final bar line; an end-of-tune marker sits on that line so the
-    file lasts exactly ``bars`` bars even when the tune ends with a rest.
+HOLD, REST = None, -1  # primer steps besides a pitch: nothing new happens / the sounding note stops
+
+
+def parse_primer(text: str) -> list:
+    """Magenta's melody primer: one token per sixteenth step, a MIDI pitch starting a note, ``_``
+    holding what sounds (Magenta's -2) and ``-`` resting (Magenta's -1). ``"60 _ 62 - 64"``; the
+    list form ``"[60, -2, 62, -1, 64]"`` works too. Returns pitches, HOLD and REST per step."""
+    tokens = text.replace("[", " ").replace("]", " ").replace(",", " ").split()
+    if not tokens:
+        raise GenkitError('--primer is empty; give MIDI pitches, "_" to hold and "-" to rest, e.g. "60 _ 62 - 64"')
+    steps, sounding = [], False
+    for k, token in enumerate(tokens, 1):
+        if token in ("_", "-2"):
+            if k == 1:
+                raise GenkitError("--primer starts with '_' (hold) but no note sounds yet; use '-' for a rest")
+            steps.append(HOLD)
+        elif token in ("-", "-1"):
+            steps.append(REST if sounding else HOLD)
+            sounding = False
+        else:
+            try:
+                pitch = int(token)
+            except ValueError:
+                raise GenkitError(f"--primer token {k} {token!r} is not a MIDI pitch, '_' (hold) or '-' (rest); "
+                                  'e.g. "60 _ 62 - 64"') from None
+            if not 0 <= pitch <= 127:
+                raise GenkitError(f"--primer pitch {pitch} is not a MIDI pitch (0-127)")
+            steps.append(pitch)
+            sounding = True
+    if not any(s not in (HOLD, REST) for s in steps):
+        raise GenkitError("--primer holds only rests; give at least one MIDI pitch")
+    return steps
+
+
+# ---------------------------------------------------------------- pickups (anacrusis)
+
+
+def leading_silence(events) -> int:
+    """Steps before the first note starts (all of them when no note ever starts)."""
+    for t, ev in enumerate(events):
+        if ev >= FIRST_PITCH_TOKEN:
+            return t
+    return 0
+
+
+def pickup_signature(steps: int, meter: str) -> tuple[int, int]:
+    """The time signature of a pickup measure ``steps`` sixteenths long, in the meter's unit where it
+    can be: 4 sixteenths before 4/4 is 1/4, before 6/8 it is 2/8."""
+    num, den = steps, 16
+    meter_den = int(meter.split("/")[1])
+    while num % 2 == 0 and den > meter_den:
+        num, den = num // 2, den // 2
+    return num, den
+
+
+def pickup_of(midi) -> tuple[str | None, int]:
+    """(meter, rests to pad) for a file that opens with a pickup measure: a first time signature
+    lasting one short measure, then the tune's meter. (None, 0) for any other file."""
+    changes = midi.time_signature_changes
+    if len(changes) < 2 or changes[0].time > 0:
+        return None, 0
+    first, second = changes[0], changes[1]
+    per_step = midi.resolution / STEPS_PER_QUARTER
+    length = round(midi.time_to_tick(second.time) / per_step)
+    meter = f"{second.numerator}/{second.denominator}"
+    measure = first.numerator * 16 // first.denominator
+    if meter not in METERS or length != measure or not 0 < length < bar_steps(meter):
+        return None, 0
+    return meter, bar_steps(meter) - length
+
+
+def decode(events, key: Key, tempo: float, program: int, meter: str, bars: int):
+    """Events (normalised key) -> pretty_midi.PrettyMIDI in ``key`` that starts on its first note:
+    ``bars`` whole bars, after a pickup when the events open with one.
+
+    The model writes a pickup as rests at the start of bar 1, as its training data does; the file
+    instead opens on the pickup's first note, in a pickup measure with its own time signature (how
+    notation programs export an anacrusis), then takes ``bars`` whole bars from what follows when
+    the events are long enough (the generator samples one bar more for this). A first bar with no
+    note at all is dropped. Every note ends at or before the final bar line; an end-of-tune marker
+    sits on that line so the file ends there even when the tune ends with a rest.
     """
     import pretty_midi
 
     midi = pretty_midi.PrettyMIDI(initial_tempo=float(tempo))
+    step_seconds = 60.0 / tempo / STEPS_PER_QUARTER
+    events = list(events)
+    skip = min(leading_silence(events), bar_steps(meter))
+    events = events[skip:skip + bars * bar_steps(meter) + (bar_steps(meter) - skip) % bar_steps(meter)]
+    total = len(events)
+    pickup = total % bar_steps(meter)
     num, den = (int(x) for x in meter.split("/"))
-    midi.time_signature_changes.append(pretty_midi.TimeSignature(num, den, 0.0))
+    if pickup:
+        midi.time_signature_changes.append(pretty_midi.TimeSignature(*pickup_signature(pickup, meter), 0.0))
+    midi.time_signature_changes.append(pretty_midi.TimeSignature(num, den, pickup * step_seconds))
     midi.key_signature_changes.append(pretty_midi.KeySignature(key.tonic + (12 if key.minor else 0), 0.0))
     inst = pretty_midi.Instrument(program=int(program), name="melody")
-    step_seconds = 60.0 / tempo / STEPS_PER_QUARTER
-    total = bars * bar_steps(meter)
-    events = list(events)[:total]
     current = None  # (pitch, start step)
     for t, ev in enumerate(events + [NOTE_OFF]):
         if ev == NO_EVENT:

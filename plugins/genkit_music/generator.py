@@ -8,7 +8,6 @@ numbers (its key when none is asked for, and one uniform number per step) come f
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from genkit import weights as gk_weights
@@ -17,9 +16,9 @@ from genkit.errors import GenkitError
 from genkit.device import item_seed
 from genkit_music import data
 from genkit_music.model import MelodyLSTM
+from genkit_music.roll import piano_roll, tune_steps
 
 BATCH = 64
-PRIMER_STEPS_PER_PITCH = 2  # each --primer pitch is an eighth note, the commonest length in the data
 
 
 class MusicGenerator:
@@ -50,19 +49,7 @@ class MusicGenerator:
         if text and path:
             raise GenkitError("give --primer or --primer-midi, not both")
         if text:
-            try:
-                pitches = [int(p) for p in text.replace(",", " ").split()]
-            except ValueError:
-                raise GenkitError(f"--primer {text!r}: give MIDI pitch numbers separated by spaces, e.g. \"62 64 66\"") from None
-            if not pitches:
-                raise GenkitError("--primer is empty; give MIDI pitch numbers such as \"62 64 66\"")
-            bad = [p for p in pitches if not 0 <= p <= 127]
-            if bad:
-                raise GenkitError(f"--primer pitch {bad[0]} is not a MIDI pitch (0-127)")
-            steps = []
-            for p in pitches:
-                steps += [p] + [None] * (PRIMER_STEPS_PER_PITCH - 1)
-            return steps, None, None
+            return data.parse_primer(text), None, None
         if path:
             return self._primer_midi(path)
         return [], None, None
@@ -91,8 +78,8 @@ class MusicGenerator:
             if start < end - tol:
                 raise GenkitError(f"--primer-midi {path} is polyphonic (notes overlap at tick {start}); give a single melody line")
             end = max(end, stop)
-        meter = None
-        if midi.time_signature_changes:
+        meter, pad = data.pickup_of(midi)  # a file opening with a pickup measure (genkit writes them)
+        if meter is None and midi.time_signature_changes:
             ts = midi.time_signature_changes[0]
             meter = f"{ts.numerator}/{ts.denominator}"
             if meter not in data.METERS:
@@ -101,7 +88,7 @@ class MusicGenerator:
         if midi.key_signature_changes:
             k = midi.key_signature_changes[0].key_number
             key = data.Key(k % 12, k >= 12)
-        return self._steps_from_midi(midi), key, meter
+        return [None] * pad + self._steps_from_midi(midi), key, meter
 
     @staticmethod
     def _steps_from_midi(midi) -> list:
@@ -144,7 +131,7 @@ class MusicGenerator:
 
     # ------------------------------------------------------------ generating
 
-    def generate(self, n, seed, options):
+    def generate(self, n, seed, options, format):
         bars, tempo = int(options.get("bars", 8)), float(options.get("tempo", 120.0))
         temperature, program = float(options.get("temperature", 1.0)), int(options.get("program", 0))
         primer_steps, primer_key, primer_meter = self._primer(options)
@@ -165,15 +152,18 @@ class MusicGenerator:
             items = range(first, min(n, first + BATCH))
             gens = [torch.Generator().manual_seed(item_seed(seed, i)) for i in items]
             keys = [key or self.keys[int(torch.multinomial(self.key_weights, 1, generator=g))] for g in gens]
-            uniforms = torch.stack([torch.rand(total, generator=g) for g in gens])
-            events = self.model.generate([data.METERS.index(meter)] * len(gens), total, uniforms,
+            # One bar more than asked: a tune that opens with a pickup (rests, then notes) drops the
+            # rests and keeps --bars whole bars after the pickup (data.decode).
+            steps = total + data.bar_steps(meter)
+            uniforms = torch.stack([torch.rand(steps, generator=g) for g in gens])
+            events = self.model.generate([data.METERS.index(meter)] * len(gens), steps, uniforms,
                                          primer=primer, temperature=temperature).cpu().numpy()
             for row, i in enumerate(items):
                 midi = data.decode(events[row], keys[row], tempo, program, meter, bars)
                 info = {"key": keys[row].name, "time_signature": meter, "bars": bars, "tempo": tempo}
                 yield Midi(midi=midi, index=i, seed=item_seed(seed, i), info=info,
-                           render_audio=_audio_renderer(midi, program, bars * data.bar_steps(meter) * 15.0 / tempo),
-                           companions={"piano_roll": _roll_renderer(midi, meter, tempo, bars)})
+                           render_audio=_audio_renderer(midi, program, tune_steps(midi, tempo) * 15.0 / tempo),
+                           render_piano_roll=_roll_renderer(midi, meter, tempo))
 
 
 def _audio_renderer(midi, program, seconds):
@@ -185,30 +175,5 @@ def _audio_renderer(midi, program, seconds):
     return render
 
 
-def _roll_renderer(midi, meter, tempo, bars):
-    return lambda: piano_roll(midi, meter, tempo, bars)
-
-
-def piano_roll(midi, meter: str, tempo: float, bars: int, cell_w: int = 4, cell_h: int = 5) -> np.ndarray:
-    """The tune as an RGB picture: time left to right (bar lines dark, beats light), pitch upwards."""
-    notes = [n for inst in midi.instruments for n in inst.notes]
-    step_s = 60.0 / tempo / data.STEPS_PER_QUARTER
-    total = bars * data.bar_steps(meter)
-    pitches = [n.pitch for n in notes] or [60]
-    low, high = min(pitches) - 2, max(pitches) + 2
-    rows = high - low + 1
-    image = np.full((rows * cell_h, total * cell_w, 3), 250, dtype=np.uint8)
-    for p in range(low, high + 1):  # shade the black keys' rows, as on a keyboard
-        if p % 12 in (1, 3, 6, 8, 10):
-            y = (high - p) * cell_h
-            image[y:y + cell_h] = 236
-    num, den = (int(x) for x in meter.split("/"))
-    beats = num // 3 if den == 8 and num % 3 == 0 else num  # 6/8 has two dotted-quarter beats
-    for t in range(0, total + 1, data.bar_steps(meter) // beats):
-        x = min(t * cell_w, image.shape[1] - 1)
-        image[:, x] = 80 if t % data.bar_steps(meter) == 0 else 200
-    for n in notes:
-        x0, x1 = round(n.start / step_s) * cell_w, round(n.end / step_s) * cell_w
-        y = (high - n.pitch) * cell_h
-        image[y + 1:y + cell_h - 1, x0 + 1:max(x0 + 2, x1 - 1)] = (30, 70, 160)
-    return image
+def _roll_renderer(midi, meter, tempo):
+    return lambda: piano_roll(midi, meter, tempo)
