@@ -1,8 +1,19 @@
-"""The Python API: ``genkit.load(name).generate(n=4, seed=0)`` returns artifacts in memory."""
+"""The Python API: ``genkit.load(name).generate(n=4, seed=0)`` returns artifacts in memory.
+
+    import genkit
+    gen = genkit.load("image", weights="mnist", device="cpu")
+    for image in gen.generate(n=4, seed=1, options={"class": "3"}):
+        image.save(f"three-{image.index}.png")      # same rules as the CLI: atomic, never clobbers
+
+Options are the generator's declared names (``options={"class": "bag"}``); as keyword arguments a
+Python keyword takes a trailing underscore (``class_="bag"``), which is dropped.
+"""
 
 from __future__ import annotations
 
-from genkit import device as devices, registry
+from genkit import __version__
+from genkit import device as devices
+from genkit import weights as weights_io
 from genkit.artifacts import TextChunk
 from genkit.errors import GenkitError
 
@@ -11,43 +22,64 @@ class LoadedGenerator:
     """A generator with its model loaded once; ``generate`` may be called many times."""
 
     def __init__(self, spec, device="auto", weights=None):
-        from genkit.run import resolve_weights
+        from genkit.run import load_generator
 
         self.spec = spec
         self.device = devices.resolve_device(device)
-        self.weights, _ = resolve_weights(spec, str(weights) if weights else None)
-        self.impl = registry.import_implementation(spec)(device=self.device, weights=self.weights)
+        self.weights, self._default_weights = weights_io.resolve(spec, str(weights) if weights else None)
+        self.weights_sha256 = weights_io.sha256(self.weights) if self.weights else None
+        self._weights_arg = str(weights) if weights else None
+        self.impl = load_generator(spec, self.device, self.weights)
 
-    def options(self, **given) -> dict:
-        known = {o.dest: o for o in self.spec.options}
+    def options(self, given: dict) -> dict:
+        """Every declared option with its default, the given ones checked like the CLI does."""
+        known = {o.key: o for o in self.spec.options}
+        given = {k.rstrip("_").replace("-", "_"): v for k, v in given.items()}
         unknown = set(given) - set(known)
         if unknown:
             raise GenkitError(f"{self.spec.name} has no option(s) {', '.join(sorted(unknown))}")
-        values = {name: opt.default for name, opt in known.items()}
+        values = {key: opt.default for key, opt in known.items()}
         values.update(given)
-        for name, opt in known.items():
+        for key, opt in known.items():
             try:
-                opt.check(values[name])
+                opt.check(values[key])
             except ValueError as exc:
                 raise GenkitError(str(exc)) from None
         return values
 
-    def generate(self, n: int = 1, seed: int | None = None, **options) -> list:
-        """Return a list of artifacts (text samples are joined into one TextChunk each)."""
-        if n < 1:
-            raise GenkitError(f"n must be at least 1, got {n}")
+    def generate(self, n: int = 1, seed: int | None = None, format: str | None = None,
+                 options: dict | None = None, **kw) -> list:
+        """Return a list of artifacts (a text sample's chunks are joined into one TextChunk)."""
+        from genkit.run import command_line
+
+        if not 1 <= n <= self.spec.max_n:
+            raise GenkitError(f"n must be between 1 and {self.spec.max_n}, got {n}")
+        fmt = format or self.spec.outputs[0]
+        if fmt not in self.spec.outputs:
+            raise GenkitError(f"{self.spec.name} writes {', '.join(self.spec.outputs)}, not {fmt}")
         seed = devices.new_seed() if seed is None else seed
-        out, texts = [], {}
-        for art in self.impl.generate(n=n, seed=seed, options=self.options(**options)):
-            if isinstance(art, TextChunk):
-                texts.setdefault(art.index, []).append(art)
-                if art.done:
-                    parts = texts.pop(art.index)
-                    out.append(TextChunk(text="".join(p.text for p in parts), index=art.index, seed=art.seed,
-                                         done=True, info=art.info))
-            else:
-                out.append(art)
+        values = self.options({**(options or {}), **kw})
+        provenance = {"genkit": __version__, "generator": self.spec.name, "plugin": self.spec.plugin, "seed": seed,
+                      "weights": self.weights.name if self.weights else None, "weights_sha256": self.weights_sha256,
+                      "device": self.device.type, "options": values,
+                      "command": command_line(self.spec, values, seed, self._weights_arg, self._default_weights)}
+        out = []
+        for art in _joined(self.impl.generate(n=n, seed=seed, options=values, format=fmt)):
+            art.provenance = dict(provenance, command=f"{provenance['command']} --n {art.index + 1}")
+            out.append(art)
         return out
+
+
+def _joined(artifacts):
+    """Pass artifacts through, joining each text sample's chunks into one."""
+    parts: dict[int, list[str]] = {}
+    for art in artifacts:
+        if not isinstance(art, TextChunk):
+            yield art
+            continue
+        parts.setdefault(art.index, []).append(art.text)
+        if art.done:
+            yield TextChunk(text="".join(parts.pop(art.index)), index=art.index, seed=art.seed, done=True, info=art.info)
 
 
 def load(name: str, device: str = "auto", weights=None) -> LoadedGenerator:

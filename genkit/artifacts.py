@@ -1,60 +1,109 @@
 """What a generator yields. The core, not the plugin, turns these into files.
 
-Every artifact carries ``index`` (its position in the run) and ``seed`` (its own seed,
-derived from the run's by ``genkit.item_seed``), plus ``info`` for provenance
-(e.g. the class name of a conditional image).
+Every artifact carries ``index`` (its position in the run) and ``seed`` (its own seed, derived
+from the run's by ``genkit.item_seed``), plus ``info`` for provenance (e.g. the class of a
+conditional image). A plugin may define its own artifact kinds (see ``genkit.spec.ArtifactKind``);
+subclassing ``Artifact`` gives them ``save()`` like the built-ins.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 
+class Artifact:
+    """Behaviour shared by every artifact: ``save(path)`` with the CLI's rules.
+
+    ``provenance`` is filled in by ``genkit.load(...).generate(...)``; saving embeds it, writes to a
+    temporary name and renames, and never replaces an existing file unless ``overwrite=True``.
+    """
+
+    provenance: dict | None = None
+
+    def save(self, path, overwrite: bool = False) -> Path:
+        from genkit.writers import save_artifact
+
+        return save_artifact(self, Path(path), overwrite=overwrite)
+
+
 @dataclass
-class Image:
+class Image(Artifact):
     pixels: Any  # numpy uint8, (H, W) grey or (H, W, 3) RGB
     index: int
     seed: int
     info: dict = field(default_factory=dict)
 
+    def to_numpy(self):
+        import numpy as np
+
+        return np.asarray(self.pixels)
+
+    def to_pil(self):
+        from PIL import Image as PILImage
+
+        return PILImage.fromarray(self.to_numpy())
+
 
 @dataclass
-class TextChunk:
-    """A piece of sample ``index``; chunks of a sample arrive in order and are streamed."""
+class TextChunk(Artifact):
+    """A piece of sample ``index``; chunks of a sample arrive in order, the last has ``done=True``."""
 
     text: str
     index: int
     seed: int
-    done: bool = False  # True on the last chunk of a sample
+    done: bool = False
     info: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass
-class Midi:
+class Midi(Artifact):
     midi: Any  # pretty_midi.PrettyMIDI
     index: int
     seed: int
     info: dict = field(default_factory=dict)
-    # Optional renderer to audio, used when the output file is .wav: () -> (float samples, rate)
+    # Renders the tune to (float samples in [-1, 1], rate); lets the same item be written as .wav.
     render_audio: Callable[[], tuple[Any, int]] | None = None
-    # Pictures for the spec's companion options, e.g. {"piano_roll": callable returning uint8 pixels}
-    companions: dict = field(default_factory=dict)
+    # Draws the tune as uint8 RGB pixels, for the MIDI writer's --piano-roll.
+    render_piano_roll: Callable[[], Any] | None = None
+
+    def to_pretty_midi(self):
+        return self.midi
 
 
 @dataclass
-class Audio:
+class Audio(Artifact):
     samples: Any  # numpy float in [-1, 1], mono (N,)
     rate: int
     index: int
     seed: int
     info: dict = field(default_factory=dict)
 
+    def to_numpy(self):
+        import numpy as np
+
+        return np.asarray(self.samples)
+
 
 @dataclass
-class Frames:
+class Frames(Artifact):
     frames: list  # numpy uint8 images of one size
     fps: float
     index: int
     seed: int
     info: dict = field(default_factory=dict)
+
+    def to_numpy(self):
+        """All frames as one (T, H, W[, 3]) uint8 array."""
+        import numpy as np
+
+        return np.stack([np.asarray(f) for f in self.frames])
+
+    def to_pil(self) -> list:
+        from PIL import Image as PILImage
+
+        return [PILImage.fromarray(f) for f in self.to_numpy()]

@@ -33,6 +33,7 @@ def _root(
     version: Annotated[
         Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (accepted anywhere on the line, or GENKIT_DEBUG=1).")] = False,
 ):
     """Generate images, text, music and animations with small models; extend genkit with plugins."""
 
@@ -114,132 +115,7 @@ def models_command(
     _console().print(table)
 
 
-def inspect_command(
-    file: Annotated[Path, typer.Argument(help="A file genkit wrote.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
-):
-    """Print a file's provenance and the command that reproduces it."""
-    from genkit.provenance import read_provenance
-
-    prov = read_provenance(file)
-    if as_json:
-        print(json.dumps(prov, indent=2, sort_keys=True))
-        return
-    for key in ("generator", "plugin", "genkit", "weights", "weights_sha256", "seed", "index", "item_seed", "device"):
-        if key in prov:
-            print(f"{key:15} {prov[key]}")
-    print(f"{'options':15} {json.dumps(prov.get('options', {}), sort_keys=True)}")
-    if "command" in prov:
-        note = "   # this file is the last item of that run" if "index" in prov else ""
-        print(f"{'reproduce':15} {prov['command']}{note}")
-
-
 # ---------------------------------------------------------------- building commands from specs
-
-
-def _common_parameters(spec: GeneratorSpec) -> list[inspect.Parameter]:
-    def p(name, annotation, default):
-        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
-
-    params = [
-        p("n", Annotated[int, typer.Option("--n", "-n", help="How many items to generate.")], 1),
-        p("seed", Annotated[Optional[int], typer.Option("--seed", help="Seed for reproducible output (default: random, recorded).")], None),
-        p("device", Annotated[Optional[str], typer.Option("--device", help="auto, cpu, cuda, cuda:N or mps (default: $GENKIT_DEVICE or auto).")], None),
-        p("output", Annotated[Optional[str], typer.Option("--output", "-o", help="A folder, a file name, or a pattern such as 'img_{i:03d}.png'.")], None),
-        p("overwrite", Annotated[bool, typer.Option("--overwrite", help="Replace files that already exist.")], False),
-        p("weights", Annotated[Optional[Path], typer.Option("--weights", help="A .safetensors file, or the name of other shipped weights (see genkit models).")], None),
-        p("json", Annotated[bool, typer.Option("--json", help="Print a JSON manifest of what was written on stdout.")], False),
-        p("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")], False),
-        p("debug", Annotated[bool, typer.Option("--debug", help="Show tracebacks.")], False),
-    ]
-    if spec.modality in ("image", "video"):
-        params.append(p("scale", Annotated[int, typer.Option("--scale", help="Nearest-neighbour upscaling factor for viewing. [range 1-64]")], 1))
-    if spec.modality == "video":
-        params.append(p("frames_dir", Annotated[Optional[str], typer.Option("--frames-dir", help="Also write every frame as a PNG into this folder.")], None))
-    if spec.modality == "image":
-        params.append(p("grid", Annotated[Optional[str], typer.Option("--grid", help="Also write all items as one contact sheet PNG.")], None))
-    return params
-
-
-_COMMON = ("n", "seed", "device", "output", "overwrite", "weights", "json", "quiet", "debug", "scale", "grid", "frames_dir")
-
-
-def generator_command(spec: GeneratorSpec):
-    def body(kwargs):
-        from genkit.run import Request, execute
-
-        options = {k: plain(v) for k, v in kwargs.items() if k not in _COMMON}
-        req = Request(
-            spec=spec, options=options, n=kwargs["n"], seed=kwargs["seed"], device=kwargs["device"],
-            output=kwargs["output"], overwrite=kwargs["overwrite"],
-            weights=str(kwargs["weights"]) if kwargs["weights"] else None, json=kwargs["json"],
-            quiet=kwargs["quiet"], grid=kwargs.get("grid"), scale=kwargs.get("scale", 1),
-            frames_dir=kwargs.get("frames_dir"),
-        )
-        manifest = execute(req)
-        if req.json:
-            print(json.dumps(manifest, indent=2))
-        elif not req.quiet and manifest["files"] and manifest["files"][0]["path"]:
-            paths = [f["path"] for f in manifest["files"]]
-            where = paths[0] if len(paths) == 1 else f"{len(paths)} files, {paths[0]} ... {paths[-1]}"
-            _echo_err(f"wrote {where}" + (f" and grid {manifest['grid']}" if manifest.get("grid") else ""))
-
-    params = [parameter_for(o) for o in spec.options] + _common_parameters(spec)
-    return make_command(params, body, spec.name, f"{spec.summary}\n\nPlugin: {spec.plugin}.")
-
-
-def _training_parameters(spec: GeneratorSpec, evaluating: bool) -> list[inspect.Parameter]:
-    def p(name, annotation, default):
-        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
-
-    params = [
-        p("data", Annotated[Path, typer.Option("--data", help="Training data (a file or folder; see the generator's docs).")], inspect.Parameter.empty),
-        p("device", Annotated[Optional[str], typer.Option("--device", help="auto, cpu, cuda, cuda:N or mps.")], None),
-        p("batch_size", Annotated[Optional[int], typer.Option("--batch-size", help="Batch size (default: the generator's).")], None),
-        p("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")], False),
-        p("debug", Annotated[bool, typer.Option("--debug", help="Show tracebacks.")], False),
-        p("seed", Annotated[int, typer.Option("--seed", help="Seed for initialisation, data order and sampling.")], 0),
-    ]
-    if evaluating:
-        params += [
-            p("weights", Annotated[Optional[Path], typer.Option("--weights", help="Weights to measure: a file or a shipped name (default: the shipped default).")], None),
-            p("json", Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")], False),
-        ]
-    else:
-        params += [
-            p("epochs", Annotated[Optional[int], typer.Option("--epochs", help="Passes over the data (default: the generator's).")], None),
-            p("max_steps", Annotated[Optional[int], typer.Option("--max-steps", help="Stop after this many optimizer steps.")], None),
-            p("max_minutes", Annotated[Optional[float], typer.Option("--max-minutes", help="Stop training after this many minutes.")], None),
-            p("lr", Annotated[Optional[float], typer.Option("--lr", help="Learning rate (default: the generator's).")], None),
-            p("out", Annotated[Path, typer.Option("--out", help="Folder for weights, checkpoints, model card, curves.")], Path("runs") / spec.name),
-            p("resume", Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint in --out.")], False),
-            p("overwrite", Annotated[bool, typer.Option("--overwrite", help="Replace weights already in --out.")], False),
-            p("nproc", Annotated[int, typer.Option("--nproc", help="Processes for DistributedDataParallel (torchrun).")], 1),
-            p("checkpoint_every", Annotated[float, typer.Option("--checkpoint-every", help="Minutes between checkpoints.")], 5.0),
-            p("no_eval", Annotated[bool, typer.Option("--no-eval", help="Skip the evaluation at the end.")], False),
-        ]
-    return params + [parameter_for(o) for o in spec.train_options]
-
-
-def train_command(spec: GeneratorSpec):
-    def body(kwargs):
-        from genkit.training import train_from_cli
-
-        extra = {o.dest: plain(kwargs.pop(o.dest)) for o in spec.train_options}
-        train_from_cli(spec, extra=extra, **kwargs)
-
-    return make_command(_training_parameters(spec, False), body, spec.name, f"Train {spec.name}: {spec.summary}")
-
-
-def eval_command(spec: GeneratorSpec):
-    def body(kwargs):
-        from genkit.training import evaluate_from_cli
-
-        extra = {o.dest: plain(kwargs.pop(o.dest)) for o in spec.train_options}
-        evaluate_from_cli(spec, extra=extra, **kwargs)
-
-    return make_command(_training_parameters(spec, True), body, spec.name, f"Measure {spec.name} with its own metrics.")
 
 
 # ---------------------------------------------------------------- the app
@@ -247,6 +123,9 @@ def eval_command(spec: GeneratorSpec):
 
 def build_app() -> typer.Typer:
     from genkit.registry import load_registry
+    from genkit.train.command import eval_command, train_command
+
+    from genkit.commands.generate import generator_command
 
     registry = load_registry()
     # Plain help formatting: typer's rich help costs ~0.15 s of imports on every --help.
@@ -256,11 +135,13 @@ def build_app() -> typer.Typer:
     app.callback()(_root)
     app.command("plugins")(plugins_command)
     app.command("models")(models_command)
+    from genkit.commands.inspect import inspect_command
+
     app.command("inspect")(inspect_command)
     train = typer.Typer(help="Train a generator on your own data.", no_args_is_help=True, rich_markup_mode=None)
     evaluate = typer.Typer(help="Measure a generator with its own metrics.", no_args_is_help=True, rich_markup_mode=None)
     for spec in registry.generators.values():
-        app.command(spec.name, rich_help_panel="Generators")(generator_command(spec))
+        app.command(spec.name, rich_help_panel="Generators")(generator_command(spec, registry.kinds))
         if spec.trainable:
             train.command(spec.name)(train_command(spec))
             evaluate.command(spec.name)(eval_command(spec))
@@ -273,9 +154,45 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _take_debug(argv: list[str]) -> tuple[list[str], bool]:
+    """--debug is one global flag, accepted anywhere before a ``--``; it is removed before parsing."""
+    cut = argv.index("--") if "--" in argv else len(argv)
+    rest = [a for a in argv[:cut] if a != "--debug"] + argv[cut:]
+    return rest, len(rest) != len(argv) or bool(os.environ.get(DEBUG_ENV))
+
+
+def _standard_streams() -> None:
+    """Give a closed stdin/stdout/stderr (``>&-``) a /dev/null, before any file is opened.
+
+    Otherwise the first file genkit opens would get descriptor 1 or 2 and anything printed would
+    land inside it; and print() to a missing sys.stderr falls back to stdout, mixing errors into data.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # takes the lowest free descriptor: this one
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader went away (``genkit text | head -1``): drop what is still buffered, silently."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv or bool(os.environ.get(DEBUG_ENV))
+    _standard_streams()
+    argv, debug = _take_debug(list(sys.argv[1:] if argv is None else argv))
+    if argv == ["--version"]:  # needs no plugin discovery at all
+        print(f"genkit {__version__}")
+        sys.exit(0)
     try:  # typer >= 0.22 carries its own copy of click
         from typer._click import exceptions as click_errors
     except ImportError:  # pragma: no cover - older typer on real click
@@ -303,12 +220,15 @@ def main(argv: list[str] | None = None) -> None:
             import traceback
 
             traceback.print_exc()
+        if getattr(exc, "manifest", None) is not None and "--json" in argv:  # what a failed run did write
+            print(json.dumps(dict(exc.manifest, error=_one_line(exc)), indent=2))
         _echo_err(f"genkit: error: {_one_line(exc)}")
         code = exc.exit_code
     except (KeyboardInterrupt, Abort):
         _echo_err("genkit: interrupted; files already finished are complete, nothing half-written was kept")
         code = 130
     except BrokenPipeError:
+        _quiet_broken_pipe()
         code = 0
     except Exception as exc:  # noqa: BLE001 - the last guard: one line unless --debug
         if debug:
@@ -319,5 +239,8 @@ def main(argv: list[str] | None = None) -> None:
         code = 1
     finally:
         interrupts.restore(previous_sigint)
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, OSError, ValueError):
+        _quiet_broken_pipe()
     sys.exit(code if isinstance(code, int) else 0)

@@ -1,74 +1,135 @@
-"""One generator run: resolve device, weights and output names, then generate and write.
+"""One generator run: validate, plan every file, load the model, write each artifact, finish.
 
-Everything a user can get wrong is checked before the model loads, and every file name is
-checked before the first file is written, so a refused run leaves nothing behind.
+Everything a user can get wrong is checked before the model loads, and every name the run will
+write (items, sidecars, grids, piano rolls) is checked before the first file is written, so a
+refused run leaves nothing behind. What each file looks like is the business of its writer.
 """
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from genkit import __version__, device as devices, encode, files, interrupts, progress, provenance as provenance_io, registry, weights
-from genkit.artifacts import Audio, Frames, Image, Midi, TextChunk
+from genkit import __version__, files, interrupts, progress, weights
+from genkit import device as devices
+from genkit.contract import Generator, check_implements
 from genkit.errors import GenkitError, RunError
 from genkit.spec import GeneratorSpec
-
-# Outputs writable from each artifact kind.
-_WRITABLE = {Image: {"png"}, Frames: {"gif", "webp", "mp4"}, Midi: {"mid", "midi", "wav"}, Audio: {"wav"}, TextChunk: {"txt"}}
+from genkit.writers import Writer, WriteRun, kind_for, make_writer
 
 
 @dataclass
 class Request:
     spec: GeneratorSpec
-    options: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)  # the generator's own options, by Option.key
     n: int = 1
     seed: int | None = None
     device: str | None = None
-    output: str | None = None
+    outputs: list[str] = field(default_factory=list)  # -o values; several may name different formats
     overwrite: bool = False
     weights: str | None = None
     json: bool = False
     quiet: bool = False
-    grid: str | None = None
-    scale: int = 1
-    frames_dir: str | None = None
+    writer_options: dict = field(default_factory=dict)  # --grid, --scale, ... by Option.key
 
 
-def resolve_weights(spec: GeneratorSpec, user_path: str | None) -> tuple[Path | None, bool]:
-    """Return (weights path or None, is_default); checks the file without loading it.
+@dataclass
+class Target:
+    """One output of the run: where items go (None: streamed to stdout) and who writes them."""
 
-    ``user_path`` is a file, or the short name of weights shipped with the plugin ('mnist').
-    """
-    if user_path:
-        path = Path(user_path)
-        if not path.exists():
-            shipped = weights.shipped_weights(spec)
-            if user_path not in shipped:
-                names = ", ".join(shipped) or "none"
-                raise GenkitError(f"weights file not found: {user_path} (weights shipped with {spec.name}: {names})")
-            path = shipped[user_path]
-        weights.read_header(path)
-        return path, False
-    path = weights.default_weights_path(spec)
-    if path is not None:
-        if not path.exists():
-            raise RunError(
-                f"{spec.name}: the shipped weights {path.name} are missing; train some with "
-                f"'genkit train {spec.name}' and pass --weights"
-            )
-        weights.read_header(path)
-    return path, True
+    plan: files.OutputPlan | None
+    writer: Writer
+
+    def path(self, index: int) -> Path | None:
+        return self.plan.path(index) if self.plan else None
 
 
-def command_line(spec: GeneratorSpec, options: dict, seed: int, n: int, weights_arg, is_default) -> str:
-    """The genkit command that reproduces an item; ``weights_arg`` is --weights as the user gave it."""
+def execute(req: Request, stdout=None) -> dict:
+    """Run a generator end to end and return the manifest of what was written."""
+    started = time.time()
+    n, seed = validate(req)
+    targets = plan_outputs(req, n, seed, stdout)
+    weights_path, is_default = weights.resolve(req.spec, req.weights)
+    device = devices.resolve_device(req.device)
+    generator = load_generator(req.spec, device, weights_path)
+    base = base_provenance(req, seed, device, weights_path, is_default)
+    manifest = dict(base, command=f"{base['command']} --n {n}", files=[])
+    write_all(generator, req, n, seed, targets, base, manifest)
+    for target in targets:
+        manifest.update(target.writer.finish(base))
+    _record(manifest, started)
+    return manifest
+
+
+def validate(req: Request) -> tuple[int, int]:
+    """Check counts, seed and every option value; return (item count, run seed)."""
+    spec = req.spec
+    n = req.n
+    for opt in spec.options:
+        if opt.one_item_each and req.options.get(opt.key):
+            n = len(req.options[opt.key])  # one item per value, e.g. one reconstruction per input image
+    if not 1 <= n <= spec.max_n:
+        raise GenkitError(f"--n must be between 1 and {spec.max_n}, got {n}")
+    seed = devices.new_seed() if req.seed is None else req.seed
+    if not 0 <= seed <= devices.MAX_SEED:
+        raise GenkitError(f"--seed must be between 0 and {devices.MAX_SEED}")
+    from genkit.registry import load_registry
+    from genkit.writers import options_for
+
+    for opt in [*spec.options, *options_for(spec, load_registry().kinds)]:
+        values = req.options if opt in spec.options else req.writer_options
+        try:
+            opt.check(values.get(opt.key))
+        except ValueError as exc:
+            raise GenkitError(str(exc)) from None
+    return n, seed
+
+
+def plan_outputs(req: Request, n: int, seed: int, stdout) -> list[Target]:
+    """Decide every output name and check it is free before any work; one target per -o."""
+    from genkit.registry import load_registry
+
+    kinds = load_registry().kinds
+    default = kind_for(req.spec.outputs[0], kinds)
+    if not req.outputs and default.streams and not req.json:
+        run = WriteRun(req.spec.name, n, seed, req.overwrite, req.writer_options, True, stdout)
+        target = Target(None, make_writer(default, run))
+        target.writer.check([])
+        return [target]
+    targets, seen_kinds, seen_exts = [], set(), set()
+    for output in req.outputs or [None]:
+        plan = files.OutputPlan(output, req.spec.name, req.spec.outputs, n, seed)
+        if plan.ext in seen_exts:
+            raise GenkitError(f"two outputs write .{plan.ext}; give each -o its own format")
+        seen_exts.add(plan.ext)
+        kind = kind_for(plan.ext, kinds)
+        run = WriteRun(req.spec.name, n, seed, req.overwrite, req.writer_options, kind.name not in seen_kinds, stdout)
+        seen_kinds.add(kind.name)
+        plan.check_free(req.overwrite)
+        files.clean_stale_temporaries(plan.path(0).parent)
+        targets.append(Target(plan, make_writer(kind, run)))
+    for target in targets:
+        target.writer.check([target.plan.path(i) for i in range(n)])
+    return targets
+
+
+def load_generator(spec: GeneratorSpec, device, weights_path):
+    """Import the implementation, check it against the Generator protocol, build it."""
+    from genkit.registry import import_implementation
+
+    implementation = import_implementation(spec)
+    check_implements(implementation, Generator, f"generator {spec.name!r} of plugin {spec.plugin!r}")
+    return implementation(device=device, weights=weights_path)
+
+
+def command_line(spec: GeneratorSpec, options: dict, seed: int, weights_arg, is_default) -> str:
+    """The genkit command that reproduces a run's items; ``weights_arg`` is --weights as given."""
     parts = ["genkit", spec.name]
     for opt in spec.options:
-        value = options.get(opt.dest)
+        value = options.get(opt.key)
         if opt.argument:
             parts.extend(str(v) for v in (value if isinstance(value, (list, tuple)) else [value]) if v is not None)
         elif opt.type == "bool":
@@ -76,163 +137,92 @@ def command_line(spec: GeneratorSpec, options: dict, seed: int, n: int, weights_
                 parts.append(opt.flag if value else "--no-" + opt.flag[2:])
         elif value is not None and value != opt.default:
             parts += [opt.flag, str(value)]
-    parts += ["--seed", str(seed)] + (["--n", str(n)] if n else [])
+    parts += ["--seed", str(seed)]
     if weights_arg is not None and not is_default:
         parts += ["--weights", str(weights_arg)]
-    return " ".join(shlex.quote(p) for p in parts)
+    return shlex.join(parts)
 
 
-def execute(req: Request, stdout=None) -> dict:
-    """Run a generator end to end and return the manifest of what was written."""
-    stdout = stdout or sys.stdout
-    spec = req.spec
-    if spec.items_from and req.options.get(spec.items_from):
-        req.n = len(req.options[spec.items_from])
-    if not 1 <= req.n <= spec.max_n:
-        raise GenkitError(f"--n must be between 1 and {spec.max_n}, got {req.n}")
-    if req.scale < 1 or req.scale > 64:
-        raise GenkitError(f"--scale must be between 1 and 64, got {req.scale}")
-    seed = devices.new_seed() if req.seed is None else req.seed
-    if not 0 <= seed <= devices.MAX_SEED:
-        raise GenkitError(f"--seed must be between 0 and {devices.MAX_SEED}")
-    for opt in spec.options:
-        try:
-            opt.check(req.options.get(opt.dest))
-        except ValueError as exc:
-            raise GenkitError(str(exc)) from None
-
-    streaming = spec.stream and req.output is None and not req.json
-    plan = None
-    if not streaming:
-        plan = files.OutputPlan(req.output, spec.name, spec.outputs, req.n, seed)
-        plan.check_free(req.overwrite)
-        files.clean_stale_temporaries(plan.path(0).parent)
-    companions = {}
-    for name in spec.companions:  # path options that receive a picture per item, e.g. --piano-roll
-        if req.options.get(name):
-            companions[name] = files.OutputPlan(str(req.options[name]), spec.name, ("png",), req.n, seed)
-            companions[name].check_free(req.overwrite)
-    if req.grid:
-        grid_plan = files.OutputPlan(req.grid, spec.name, ("png",), 1, seed)
-        grid_plan.check_free(req.overwrite)
-    if req.frames_dir:
-        files.prepare_folder(Path(req.frames_dir))
-        if any(Path(req.frames_dir).glob("**/frame_*.png")) and not req.overwrite:
-            raise GenkitError(f"{req.frames_dir} already holds frames; pass --overwrite to replace them")
-
-    weights_path, is_default = resolve_weights(spec, req.weights)
-    device = devices.resolve_device(req.device)
-    sha = weights.sha256(weights_path) if weights_path else None
-    base = {
+def base_provenance(req: Request, seed: int, device, weights_path, is_default) -> dict:
+    return {
         "genkit": __version__,
-        "generator": spec.name,
-        "plugin": spec.plugin,
+        "generator": req.spec.name,
+        "plugin": req.spec.plugin,
         "weights": weights_path.name if weights_path else None,
-        "weights_sha256": sha,
+        "weights_sha256": weights.sha256(weights_path) if weights_path else None,
         "seed": seed,
         "device": device.type,
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in sorted(req.options.items())},
         # No --n here: each file records the command whose last item it is, so a file's bytes
         # do not depend on how many items its run made.
-        "command": command_line(spec, req.options, seed, 0, req.weights, is_default),
+        "command": command_line(req.spec, req.options, seed, req.weights, is_default),
     }
 
-    implementation = registry.import_implementation(spec)
-    generator = implementation(device=device, weights=weights_path)
-    manifest = dict(base, command=f"{base['command']} --n {req.n}", files=[])
-    texts: dict[int, list[str]] = {}
-    grid_images = []
-    show = progress.wanted(req.quiet) and not streaming
-    produced = 0
-    with progress.bar(f"genkit {spec.name}", req.n, show) as advance:
-        # "_format" tells a generator which file type it is feeding (e.g. animation or still).
-        run_options = dict(req.options, _format=plan.ext if plan else "txt")
-        for art in generator.generate(n=req.n, seed=seed, options=run_options):
-            provenance = dict(base, index=art.index, item_seed=art.seed, **art.info)
-            provenance["command"] = f"{base['command']} --n {art.index + 1}"
-            if isinstance(art, TextChunk):
-                if streaming:
-                    if art.index > 0 and not texts.get(art.index):
-                        stdout.write(f"\n\n--- sample {art.index + 1} (seed {art.seed}) ---\n")
-                    stdout.write(art.text)
-                    stdout.flush()
-                texts.setdefault(art.index, []).append(art.text)
-                if not art.done:
-                    continue
-                if not streaming:
-                    path = plan.path(art.index)
-                    _write_text(path, "".join(texts[art.index]), provenance, req.overwrite)
-                    manifest["files"].append(_entry(path, art, "".join(texts[art.index])))
-                else:
-                    manifest["files"].append(_entry(None, art, "".join(texts[art.index])))
-            else:
-                path = plan.path(art.index)
-                _write_artifact(art, path, plan.ext, provenance, req)
-                manifest["files"].append(_entry(path, art))
-                if req.grid and isinstance(art, Image):
-                    grid_images.append(art.pixels)
-                _write_companions(art, req, provenance, companions)
-            produced += 1
-            advance()
+
+def item_provenance(base: dict, artifact, target: Target, default_ext: str) -> dict:
+    """An item's record; its command writes the same format as the file it is stored in."""
+    command = f"{base['command']} --n {artifact.index + 1}"
+    path = target.path(artifact.index)
+    if path is not None and path.suffix.lower().lstrip(".") != default_ext:
+        command += " -o " + shlex.quote("reproduced-{i}" + path.suffix.lower())
+    return dict(base, index=artifact.index, item_seed=artifact.seed, **artifact.info, command=command)
+
+
+def write_all(generator, req: Request, n: int, seed: int, targets: list[Target], base: dict, manifest: dict) -> None:
+    """Feed each artifact to every target; stop at the next file boundary on Ctrl-C or SIGTERM."""
+    fmt = targets[0].plan.ext if targets[0].plan else req.spec.outputs[0]
+    show = progress.wanted(req.quiet) and targets[0].plan is not None
+    done = 0
+    with progress.bar(f"genkit {req.spec.name}", n, show) as advance:
+        for artifact in guarded(generator.generate(n=n, seed=seed, options=dict(req.options), format=fmt),
+                                req.spec, manifest):
+            complete = False
+            for target in targets:
+                provenance = item_provenance(base, artifact, target, req.spec.outputs[0])
+                row = target.writer.write(artifact, target.path(artifact.index), provenance)
+                if row is not None:
+                    manifest["files"].append(row)
+                    complete = True
+            if complete:
+                done += 1
+                advance()
             interrupts.check()
-    if streaming:
-        stdout.write("\n")
-    if produced < req.n:
-        raise RunError(f"{spec.name} produced {produced} of {req.n} items")
-    if req.grid and grid_images:
-        path = grid_plan.path(0)
-        files.write_atomic(path, encode.png_bytes(encode.grid(grid_images), dict(base, grid=True), req.scale), req.overwrite)
-        manifest["grid"] = str(path)
-    return manifest
+    if done < n:
+        raise _failure(f"{req.spec.name} produced {done} of {n} items", manifest)
 
 
-def _entry(path, art, text=None) -> dict:
-    entry = {"path": str(path) if path else None, "index": art.index, "seed": art.seed, **art.info}
-    if text is not None:
-        entry["text"] = text
-    return entry
+def guarded(items, spec: GeneratorSpec, manifest: dict):
+    """Iterate a plugin's generator; anything it raises (even SystemExit) fails the run with exit 1."""
+    try:
+        yield from items
+    except (GenkitError, KeyboardInterrupt, GeneratorExit):  # GeneratorExit: the loop closed us
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a plugin must not end genkit, even with sys.exit
+        what = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+        raise _failure(f"generator {spec.name!r} failed while generating ({what})", manifest) from exc
 
 
-def _write_text(path: Path, text: str, provenance: dict, overwrite: bool) -> None:
-    files.write_atomic(path, text.encode("utf-8"), overwrite)
-    sidecar = path.with_name(path.name + provenance_io.SIDECAR_SUFFIX)
-    files.write_atomic(sidecar, json.dumps(provenance, indent=2, sort_keys=True).encode(), overwrite=True)
+def _failure(message: str, manifest: dict) -> RunError:
+    written = [f["path"] for f in manifest["files"] if f.get("path")]
+    error = RunError(f"{message}; {len(written)} file(s) were written completely" + (
+        f", the last {written[-1]}" if written else ""))
+    error.manifest = manifest
+    return error
 
 
-def _write_artifact(art, path: Path, ext: str, provenance: dict, req: Request) -> None:
-    kind = type(art)
-    if ext not in _WRITABLE.get(kind, set()):
-        raise RunError(f"{req.spec.name} yielded {kind.__name__.lower()} output, which cannot be written as .{ext}")
-    if kind is Image:
-        data = encode.png_bytes(art.pixels, provenance, req.scale)
-    elif kind is Frames:
-        encoder = {"gif": encode.gif_bytes, "webp": encode.webp_bytes, "mp4": encode.mp4_bytes}[ext]
-        data = encoder(art.frames, art.fps, provenance, req.scale)
-        if req.frames_dir:
-            folder = Path(req.frames_dir) / (f"{art.index:03d}" if req.n > 1 else "")
-            for k, frame in enumerate(art.frames):
-                files.write_atomic(folder / f"frame_{k:04d}.png", encode.png_bytes(frame, provenance, req.scale), req.overwrite)
-    elif kind is Midi and ext in ("mid", "midi"):
-        data = encode.midi_bytes(art.midi, provenance)
-    else:
-        if kind is Midi:
-            if art.render_audio is None:
-                raise RunError(f"{req.spec.name} cannot render audio")
-            samples, rate = art.render_audio()
-        else:
-            samples, rate = art.samples, art.rate
-        data = encode.wav_bytes(samples, rate)
-        files.write_atomic(path, data, req.overwrite)
-        sidecar = path.with_name(path.name + provenance_io.SIDECAR_SUFFIX)
-        files.write_atomic(sidecar, json.dumps(provenance, indent=2, sort_keys=True).encode(), overwrite=True)
+def _record(manifest: dict, started: float) -> None:
+    """Add the run to the user's history (genkit logs); a broken history never fails a run."""
+    try:
+        from genkit.history import record_run
+    except ImportError:
         return
-    files.write_atomic(path, data, req.overwrite)
+    record_run(manifest, manifest["command"], started, time.time())
 
 
-def _write_companions(art, req: Request, provenance: dict, plans: dict) -> None:
-    """Write pictures an artifact offers for a path option the user set (e.g. --piano-roll)."""
-    for option_name, render in getattr(art, "companions", {}).items():
-        if option_name not in plans:
-            continue
-        path = plans[option_name].path(art.index)
-        files.write_atomic(path, encode.png_bytes(render(), provenance), req.overwrite)
+def echo_summary(manifest: dict) -> None:
+    """One line on stderr naming what was written."""
+    paths = [f["path"] for f in manifest["files"] if f.get("path")]
+    if not paths:
+        return
+    where = paths[0] if len(paths) == 1 else f"{len(paths)} files, {paths[0]} ... {paths[-1]}"
+    print(f"wrote {where}" + (f" and grid {manifest['grid']}" if manifest.get("grid") else ""), file=sys.stderr)

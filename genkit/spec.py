@@ -16,10 +16,9 @@ from typing import Any
 OPTION_TYPES = ("int", "float", "str", "bool", "path", "choice")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
-# Names the core itself gives every generator command; a spec must not reuse them.
-COMMON_OPTIONS = frozenset(
-    {"n", "seed", "device", "output", "overwrite", "weights", "json", "quiet", "debug", "scale", "grid", "frames_dir"}
-)
+# Options the core gives every generator command; a spec must not reuse them. Writers add their own
+# (--grid, --scale, ...), checked when the command is built (genkit.writers.options_for).
+RUN_OPTIONS = ("n", "seed", "device", "output", "overwrite", "weights", "json", "quiet")
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,9 @@ class Option:
     """One typed option of a generator, e.g. ``Option("truncation", "float", 1.0, min=0, max=1)``.
 
     ``argument=True`` makes it positional (``genkit text "ROMEO:"``); ``multiple=True`` with
-    ``argument=True`` collects any number of values. ``min_open``/``max_open`` exclude the bound.
+    ``argument=True`` collects any number of values, and ``one_item_each=True`` makes one item per
+    value (``genkit vae --reconstruct a.png b.png`` makes two). ``min_open``/``max_open`` exclude
+    the bound. A generator receives its options keyed by ``key`` (the name with ``_`` for ``-``).
     """
 
     name: str
@@ -41,6 +42,7 @@ class Option:
     choices: tuple[str, ...] | None = None
     argument: bool = False
     multiple: bool = False
+    one_item_each: bool = False
 
     def __post_init__(self):
         if not _NAME.match(self.name):
@@ -51,16 +53,22 @@ class Option:
             raise ValueError(f"option {self.name!r}: a choice option needs choices")
         if self.multiple and not self.argument:
             raise ValueError(f"option {self.name!r}: only a positional argument may take several values")
+        if self.one_item_each and not self.multiple:
+            raise ValueError(f"option {self.name!r}: one_item_each needs multiple=True")
 
     @property
     def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
 
     @property
+    def key(self) -> str:
+        """The name a generator, provenance and the Python API use: ``top-k`` -> ``top_k``, ``class``."""
+        return self.name.replace("-", "_")
+
+    @property
     def dest(self) -> str:
-        """The Python name of the value; a keyword such as ``class`` becomes ``class_``."""
-        name = self.name.replace("-", "_")
-        return name + "_" if keyword.iskeyword(name) else name
+        """The CLI parser's parameter name; a Python keyword such as ``class`` becomes ``class_``."""
+        return self.key + "_" if keyword.iskeyword(self.key) else self.key
 
     def check(self, value):
         """Return ``value`` if it is in range, else raise ValueError with a readable reason."""
@@ -85,16 +93,13 @@ class GeneratorSpec:
     """A generator as the core sees it before anything heavy is imported.
 
     implementation: ``"package.module:Class"``, imported only when the generator runs.
-    outputs: file extensions it can write, the default first (``("png", "gif")``).
+    outputs: file extensions it can write, the default first (``("png", "gif")``); each extension
+        belongs to an artifact kind whose writer adds its own options (``--grid`` for png, ...).
     default_weights: a weights file name inside the plugin package (``"weights/x.safetensors"``),
-    or None for a generator that needs no weights.
-    stream: text generators stream to stdout when no ``-o`` is given.
+        or None for a generator that needs no weights.
     max_n: the largest ``--n`` a run may ask for.
-    items_from: a multiple positional argument whose values, when given, set the item count
-        (e.g. one reconstruction per input file).
-    trainable: the implementation offers training (see genkit.training); enables train/eval.
+    trainable: the implementation offers ``training_task`` (see docs/training.md); enables train/eval.
     train_options: extra options of `genkit train <name>` and `genkit eval <name>`.
-    companions: path options that receive a PNG per item from the artifact's ``companions``.
     """
 
     name: str
@@ -104,10 +109,7 @@ class GeneratorSpec:
     outputs: tuple[str, ...]
     options: tuple[Option, ...] = ()
     default_weights: str | None = None
-    stream: bool = False
     max_n: int = 100_000
-    companions: tuple[str, ...] = ()
-    items_from: str | None = None
     trainable: bool = False
     train_options: tuple[Option, ...] = ()
     plugin: str = field(default="", compare=False)
@@ -122,14 +124,45 @@ class GeneratorSpec:
             raise ValueError(f"generator {self.name!r}: outputs must name at least one file extension")
         seen = set()
         for opt in self.options:
-            if opt.dest in COMMON_OPTIONS:
+            if opt.key in RUN_OPTIONS:
                 raise ValueError(f"generator {self.name!r}: option {opt.flag} is reserved by genkit")
-            if opt.dest in seen:
+            if opt.key in seen:
                 raise ValueError(f"generator {self.name!r}: option {opt.flag} declared twice")
-            seen.add(opt.dest)
+            seen.add(opt.key)
+        if sum(o.one_item_each for o in self.options) > 1:
+            raise ValueError(f"generator {self.name!r}: at most one option may set the item count")
 
     def option(self, name: str) -> Option:
         for opt in self.options:
-            if opt.dest == name.replace("-", "_"):
+            if opt.key == name.replace("-", "_").rstrip("_"):
                 return opt
         raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class ArtifactKind:
+    """An output kind and its writer, e.g. ``ArtifactKind("image", ("png",), "genkit.writers.image:ImageWriter")``.
+
+    extensions: the file extensions this kind's writer encodes (each belongs to one kind).
+    writer: ``"module:Class"`` of a ``genkit.writers.Writer`` subclass, imported only when a file is written.
+    options: CLI options the writer adds to every generator that can write these extensions.
+    streams: with no ``-o``, the writer sends items to stdout instead of files (text does).
+    """
+
+    name: str
+    extensions: tuple[str, ...]
+    writer: str
+    options: tuple[Option, ...] = ()
+    streams: bool = False
+    plugin: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        if not _NAME.match(self.name):
+            raise ValueError(f"artifact kind {self.name!r} must be lower-case letters, digits, - or _")
+        if ":" not in self.writer:
+            raise ValueError(f"artifact kind {self.name!r}: writer must look like 'module:Class'")
+        if not self.extensions or any(not e.isalnum() or e != e.lower() for e in self.extensions):
+            raise ValueError(f"artifact kind {self.name!r}: extensions must be lower-case letters/digits, no dot")
+        for opt in self.options:
+            if opt.key in RUN_OPTIONS or opt.argument:
+                raise ValueError(f"artifact kind {self.name!r}: option {opt.flag} is reserved or positional")

@@ -94,20 +94,14 @@ def load_tensors(path: Path, device="cpu") -> tuple[dict, dict]:
 
 
 def save_tensors(tensors: dict, meta: dict, path: Path) -> None:
-    """Write tensors + JSON metadata atomically (temporary name, then rename)."""
-    import os
+    """Write tensors + JSON metadata through the same atomic writer as every other file."""
+    from safetensors.torch import save
 
-    from safetensors.torch import save_file
+    from genkit.files import write_atomic
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.genkit-{os.getpid()}.tmp")
-    try:
-        contiguous = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
-        save_file(contiguous, str(tmp), metadata={k: json.dumps(v) for k, v in meta.items()})
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    contiguous = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    data = save(contiguous, metadata={k: json.dumps(v) for k, v in meta.items()})
+    write_atomic(Path(path), data, overwrite=True)
 
 
 def load_into(model, tensors: dict, path: Path) -> None:
@@ -146,3 +140,36 @@ def shipped_weights(spec: GeneratorSpec) -> dict[str, Path]:
         return {}
     prefix, suffix = f"{spec.name}-", ".safetensors"
     return {p.name[len(prefix) : -len(suffix)]: p for p in sorted(default.parent.glob(f"{prefix}*{suffix}"))}
+
+
+def resolve(spec: GeneratorSpec, given: str | None) -> tuple[Path | None, bool]:
+    """``--weights NAME|PATH|RUN_FOLDER`` (or nothing: the shipped default) to a checked file.
+
+    Returns (path or None for a generator without weights, is_default). NAME is weights shipped
+    beside the default (``mnist`` for image-mnist.safetensors); RUN_FOLDER is a `genkit train --out`
+    folder, which holds ``<generator>.safetensors``. The header is checked, nothing is loaded.
+    """
+    if not given:
+        path = default_weights_path(spec)
+        if path is not None and not path.exists():
+            from genkit.errors import RunError
+
+            raise RunError(f"{spec.name}: the shipped weights {path.name} are missing; train some with "
+                           f"'genkit train {spec.name}' and pass --weights")
+        if path is not None:
+            read_header(path)
+        return path, True
+    path = Path(given)
+    if path.is_dir():
+        inside = path / f"{spec.name}.safetensors"
+        if not inside.is_file():
+            raise GenkitError(f"--weights {given}: a folder must be a training run holding {inside.name}")
+        path = inside
+    elif not path.exists():
+        shipped = shipped_weights(spec)
+        if given not in shipped:
+            names = ", ".join(shipped) or "none"
+            raise GenkitError(f"weights file not found: {given} (weights shipped with {spec.name}: {names})")
+        path = shipped[given]
+    read_header(path)
+    return path, False

@@ -63,7 +63,9 @@ def test_a_duplicate_generator_name_keeps_the_first_owner_and_reports_the_confli
 def test_a_generator_that_crashes_mid_run_fails_with_exit_1_and_names_itself(tmp_path):
     proc = run_genkit("crashy", "--n", "3", "-o", tmp_path, env=with_plugins("genkit_duplicate"))
     assert proc.returncode == 1
-    assert proc.stderr.strip().splitlines()[-1].startswith("genkit: error: RuntimeError: the model fell over")
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("genkit: error: generator 'crashy' failed while generating (RuntimeError: the model fell over)")
+    assert "1 file(s) were written completely" in last
     assert "Traceback" not in proc.stderr
     debug = run_genkit("crashy", "--n", "3", "-o", tmp_path / "d", "--debug", env=with_plugins("genkit_duplicate"))
     assert "Traceback" in debug.stderr

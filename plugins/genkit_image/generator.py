@@ -81,8 +81,8 @@ class ImageGenerator:
 
     # ------------------------------------------------------------ genkit image
 
-    def generate(self, n, seed, options):
-        wanted = options.get("class_")
+    def generate(self, n, seed, options, format):
+        wanted = options.get("class")
         fixed = None
         if wanted is not None:
             if not self.class_names:

@@ -22,7 +22,6 @@ def genkit_register_generators(register):
             implementation="genkit_text.generator:TextGenerator",
             outputs=("txt",),
             default_weights="weights/text-shakespeare.safetensors",
-            stream=True,
             options=(
                 Option("prompt", "str", "", "Text to continue; '-' reads it from stdin. Empty: start a new line.",
                        argument=True),

@@ -103,7 +103,7 @@ class TextGenerator:
             return [self.vocab.index.get("\n", 0)]
         return self.vocab.encode(prompt, "the prompt")
 
-    def generate(self, n, seed, options):
+    def generate(self, n, seed, options, format):
         prompt = options.get("prompt") or ""
         if prompt == "-":
             prompt = read_stdin()

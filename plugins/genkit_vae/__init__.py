@@ -19,9 +19,8 @@ def genkit_register_generators(register):
             implementation="genkit_vae.generator:VAEGenerator",
             outputs=("png", "gif"),
             default_weights="weights/vae-mnist.safetensors",
-            items_from="inputs",
             options=(
-                Option("inputs", "path", None, "Images to reconstruct (with --reconstruct).", argument=True, multiple=True),
+                Option("inputs", "path", None, "Images to reconstruct (with --reconstruct), one item each.", argument=True, multiple=True, one_item_each=True),
                 Option("reconstruct", "bool", False, "Write each input image beside its reconstruction."),
                 Option("interpolate", "bool", False, "Write the latent path between two points as an animation (-o x.gif)."),
                 Option("frames", "int", 16, "Frames of an interpolation.", min=2, max=1000),

@@ -73,9 +73,9 @@ class VAEGenerator:
         mu, _ = self.model.encoder(x)
         return mu
 
-    def generate(self, n, seed, options):
+    def generate(self, n, seed, options, format):
         inputs = options.get("inputs") or []
-        if options.get("from_") and not options.get("to") or options.get("to") and not options.get("from_"):
+        if options.get("from") and not options.get("to") or options.get("to") and not options.get("from"):
             raise GenkitError("--from and --to go together: give both images, or neither for two random points")
         if options["reconstruct"] and options["interpolate"]:
             raise GenkitError("--reconstruct and --interpolate are separate modes; pick one")
@@ -85,8 +85,8 @@ class VAEGenerator:
             if not inputs:
                 raise GenkitError("--reconstruct needs at least one input image")
             yield from self._reconstruct(inputs, seed)
-        elif options["interpolate"] or options.get("from_"):
-            if options.get("_format") != "gif":
+        elif options["interpolate"] or options.get("from"):
+            if format != "gif":
                 raise GenkitError("--interpolate writes an animation: give an output such as -o walk.gif")
             yield from self._interpolate(n, seed, options)
         else:
@@ -109,8 +109,8 @@ class VAEGenerator:
         frames = options["frames"]
         for i in range(n):
             s = item_seed(seed, i)
-            if options.get("from_"):
-                ends = self.encode([read_input(options["from_"]), read_input(options["to"])])
+            if options.get("from"):
+                ends = self.encode([read_input(options["from"]), read_input(options["to"])])
             else:
                 ends = self.sample_latents([item_seed(s, 0), item_seed(s, 1)])
             t = torch.linspace(0, 1, frames, device=self.device).unsqueeze(1)

@@ -6,21 +6,21 @@ the animation repeats without a jump. Slerp keeps intermediate latents at the no
 prior expects, where linear interpolation would pass through low-norm, washed-out images
 (White 2016, "Sampling Generative Networks").
 
-A source generator takes part by offering two methods (docs/plugins.md, "Latent space"):
-``sample_latents(seeds) -> (k, d) array or tensor`` and ``decode(latents, classes=None)`` returning
-uint8 images; class-conditional sources also list ``class_names`` and accept ``classes`` as a
-(k, C) array of class weights (one-hot rows, or blends while morphing between classes).
+A source generator takes part by implementing ``genkit.contract.LatentSpace`` (docs/plugins.md):
+``sample_latents(seeds)``, ``decode(latents, classes=None)`` and ``class_names``. The source is
+loaded through the public API, like any user script would, so this plugin imports no other plugin;
+its generator name and weights sha256 go into every clip's provenance.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from genkit.api import LoadedGenerator
+import genkit
 from genkit.artifacts import Frames
 from genkit.classnames import find_class
+from genkit.contract import LatentSpace, check_implements
 from genkit.errors import GenkitError
-from genkit.registry import load_registry
 from genkit.device import item_seed
 
 
@@ -61,21 +61,24 @@ class LatentWalk:
         self._sources: dict[str, LoadedGenerator] = {}
 
     def _source(self, name: str):
+        """The source generator, loaded once, checked to have a latent space of images."""
         if name == "video":
             raise GenkitError("--source video: a video cannot animate itself")
-        spec = load_registry().get(name)
-        if spec.modality != "image":
-            raise GenkitError(f"--source {name}: a {spec.modality} generator has no images to animate")
         if name not in self._sources:
-            self._sources[name] = LoadedGenerator(spec, device=str(self.device), weights=self.weights)
-        impl = self._sources[name].impl
-        if not (hasattr(impl, "sample_latents") and hasattr(impl, "decode")):
-            raise GenkitError(f"--source {name}: this generator does not expose a latent space (sample_latents/decode)")
-        return impl
+            loaded = genkit.load(name, device=str(self.device), weights=self.weights)
+            if loaded.spec.modality != "image":
+                raise GenkitError(f"--source {name}: a {loaded.spec.modality} generator has no images to animate")
+            try:
+                check_implements(loaded.impl, LatentSpace, f"--source {name}")
+            except genkit.RunError as exc:
+                raise GenkitError(f"{exc} (it has no latent space to walk)") from None
+            self._sources[name] = loaded
+        return self._sources[name]
 
-    def generate(self, n, seed, options):
-        source = self._source(options["source"])
-        names = list(getattr(source, "class_names", None) or [])
+    def generate(self, n, seed, options, format):
+        loaded = self._source(options["source"])
+        source = loaded.impl
+        names = list(source.class_names or [])
         chosen = parse_classes(options.get("classes"), names)
         keyframes = len(chosen) if chosen else options["keyframes"]
         frames, fps = options["frames"], options["fps"]
@@ -102,7 +105,8 @@ class LatentWalk:
                 batch = torch.as_tensor(batch, dtype=latents.dtype, device=latents.device)
             pixels = source.decode(batch, classes=np.stack(weights) if names else None)
             pixels = np.asarray(pixels.cpu() if hasattr(pixels, "cpu") else pixels)
-            info = {"source": options["source"], "keyframes": keyframes}
+            info = {"source": options["source"], "source_weights": loaded.weights.name if loaded.weights else None,
+                    "source_weights_sha256": loaded.weights_sha256, "keyframes": keyframes}
             if chosen:
                 info["classes"] = [names[c] for c in chosen]
             yield Frames(frames=list(pixels), fps=fps, index=i, seed=s, info=info)

@@ -7,6 +7,7 @@ import torch
 from genkit.artifacts import TextChunk
 from genkit.errors import GenkitError
 from genkit.device import item_seed
+from genkit.train.protocol import TrainingTask
 
 
 class Net(torch.nn.Module):
@@ -18,7 +19,7 @@ class Net(torch.nn.Module):
         return self.body(x)
 
 
-class Task:
+class Task(TrainingTask):
     def __init__(self, data, options, config):
         text = data.read_text() if data.is_file() else ""
         try:

@@ -35,7 +35,7 @@ class HelloGenerator:
         field = 0.5 + 0.5 * np.sin(3 * (a * xx + b * yy) + c * 6)
         return (field[..., None] * tint * 255).round().astype(np.uint8)
 
-    def generate(self, n, seed, options):
+    def generate(self, n, seed, options, format):
         for i in range(n):
             s = item_seed(seed, i)
             pixels = self.decode(self.sample_latents([s]), size=options["size"], palette=options["palette"])[0]

@@ -1,0 +1,57 @@
+"""`genkit NAME ...`: one command per registered generator, built from its spec and its writers.
+
+A third-party generator gets exactly what a built-in one gets: its own typed options, the run
+options every generator shares, and the options of the writers of the formats it can write.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from typing import Annotated, Optional
+
+import typer
+
+from genkit.cli_params import make_command, parameter_for, plain
+from genkit.spec import ArtifactKind, GeneratorSpec
+
+
+def _run_parameters() -> list[inspect.Parameter]:
+    def p(name, annotation, default):
+        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+    return [
+        p("n", Annotated[int, typer.Option("--n", "-n", help="How many items to generate.")], 1),
+        p("seed", Annotated[Optional[int], typer.Option("--seed", help="Seed for reproducible output (default: random, recorded).")], None),
+        p("device", Annotated[Optional[str], typer.Option("--device", help="auto, cpu, cuda, cuda:N or mps (default: $GENKIT_DEVICE or auto).")], None),
+        p("output", Annotated[Optional[list[str]], typer.Option("--output", "-o", help="A folder, a file name, or a pattern such as 'img_{i:03d}.png'; repeat for several formats (-o a.mid -o a.wav).")], None),
+        p("overwrite", Annotated[bool, typer.Option("--overwrite", help="Replace files that already exist.")], False),
+        p("weights", Annotated[Optional[str], typer.Option("--weights", help="A .safetensors file, a training run's folder, or the name of shipped weights (see genkit models NAME).")], None),
+        p("json", Annotated[bool, typer.Option("--json", help="Print a JSON manifest of what was written on stdout.")], False),
+        p("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")], False),
+    ]
+
+
+def generator_command(spec: GeneratorSpec, kinds: list[ArtifactKind]):
+    from genkit.writers import options_for
+
+    writer_options = options_for(spec, kinds)
+
+    def body(kwargs):
+        from genkit.run import Request, echo_summary, execute
+
+        values = {k: plain(v) for k, v in kwargs.items()}
+        req = Request(
+            spec=spec, n=values["n"], seed=values["seed"], device=values["device"], outputs=values["output"] or [],
+            overwrite=values["overwrite"], weights=values["weights"], json=values["json"], quiet=values["quiet"],
+            options={o.key: values[o.dest] for o in spec.options},
+            writer_options={o.key: values[o.dest] for o in writer_options},
+        )
+        manifest = execute(req)
+        if req.json:
+            print(json.dumps(manifest, indent=2))
+        elif not req.quiet:
+            echo_summary(manifest)
+
+    params = [parameter_for(o) for o in [*spec.options, *writer_options]] + _run_parameters()
+    return make_command(params, body, spec.name, f"{spec.summary}\n\nPlugin: {spec.plugin}.")

@@ -1,0 +1,139 @@
+"""Writers: one per artifact kind, each owning its CLI options, checks, encoding and provenance.
+
+The run loop knows nothing about images or MIDI: it asks the kind that owns an output's extension
+for a writer, lets the writer check every name it will write before any work starts, hands it each
+artifact, and merges what ``finish`` returns into the manifest. genkit's own kinds are registered
+by ``genkit.writers.builtin`` through the same hook a plugin uses to add one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
+
+from genkit import files
+from genkit.errors import GenkitError, RunError
+from genkit.spec import ArtifactKind, GeneratorSpec, Option
+
+
+@dataclass
+class WriteRun:
+    """What every writer of one run shares."""
+
+    generator: str
+    n: int
+    seed: int
+    overwrite: bool
+    values: dict = field(default_factory=dict)  # writer option values by Option.key
+    primary: bool = True  # the first output of its kind: extras such as --grid are written once
+    stdout: object = None
+
+
+class Writer:
+    """Base class of every writer. Subclasses override ``write`` and, when they need them,
+    ``check`` (before any work: refuse names that exist) and ``finish`` (after the last item)."""
+
+    def __init__(self, kind: ArtifactKind, run: WriteRun):
+        self.kind, self.run = kind, run
+
+    def value(self, key: str):
+        return self.run.values.get(key)
+
+    def check(self, items: list[Path]) -> None:
+        """Called once before anything is generated with the path of every item (empty when streaming)."""
+
+    def write(self, artifact, path: Path | None, provenance: dict) -> dict | None:
+        """Write one artifact; return its manifest entry, or None while an item is still incomplete."""
+        raise NotImplementedError
+
+    def finish(self, provenance: dict) -> dict:
+        """Write anything made from all items (a contact sheet); return manifest additions."""
+        return {}
+
+    # -- helpers for subclasses
+    def expect(self, artifact, *types) -> None:
+        if not isinstance(artifact, types):
+            raise RunError(f"{self.run.generator} yielded {type(artifact).__name__}, which a {self.kind.name} "
+                           f"writer cannot write as .{'/.'.join(self.kind.extensions)}")
+
+    def sidecar(self, path: Path) -> Path:
+        from genkit.provenance import SIDECAR_SUFFIX
+
+        return path.with_name(path.name + SIDECAR_SUFFIX)
+
+    def refuse_existing(self, paths) -> None:
+        if self.run.overwrite:
+            return
+        for path in paths:
+            if Path(path).exists():
+                raise GenkitError(f"{path} already exists; pass --overwrite to replace it")
+
+
+def entry(path: Path | None, artifact, **extra) -> dict:
+    """A manifest row: where an item went and what it is."""
+    return {"path": str(path) if path else None, "index": artifact.index, "seed": artifact.seed,
+            **artifact.info, **extra}
+
+
+# ---------------------------------------------------------------- kinds and their options
+
+
+def kind_for(extension: str, kinds: list[ArtifactKind]) -> ArtifactKind:
+    for kind in kinds:
+        if extension in kind.extensions:
+            return kind
+    raise GenkitError(f"no installed writer writes .{extension} files")
+
+
+def kinds_for(spec: GeneratorSpec, kinds: list[ArtifactKind]) -> list[ArtifactKind]:
+    """The kinds a generator can write, in the order of its outputs, each once."""
+    found = []
+    for ext in spec.outputs:
+        kind = next((k for k in kinds if ext in k.extensions), None)
+        if kind is not None and kind not in found:
+            found.append(kind)
+    return found
+
+
+def options_for(spec: GeneratorSpec, kinds: list[ArtifactKind]) -> list[Option]:
+    """Writer options a generator's command gets; two kinds may share an option only if identical."""
+    chosen: dict[str, Option] = {}
+    own = {o.key for o in spec.options}
+    for kind in kinds_for(spec, kinds):
+        for opt in kind.options:
+            if opt.key in own:
+                raise GenkitError(f"generator {spec.name!r}: option {opt.flag} clashes with the {kind.name} writer's")
+            if opt.key in chosen and chosen[opt.key] != opt:
+                raise GenkitError(f"writers of {spec.name!r} declare {opt.flag} differently")
+            chosen[opt.key] = opt
+    return list(chosen.values())
+
+
+def make_writer(kind: ArtifactKind, run: WriteRun) -> Writer:
+    """Import the kind's writer class (this is where its encoders are imported) and build it."""
+    module_name, _, attr = kind.writer.partition(":")
+    try:
+        cls = getattr(import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise RunError(f"the {kind.name} writer {kind.writer!r} could not be loaded: {exc}") from None
+    if not (isinstance(cls, type) and issubclass(cls, Writer)):
+        raise RunError(f"the {kind.name} writer {kind.writer!r} is not a genkit.writers.Writer")
+    return cls(kind, run)
+
+
+def save_artifact(artifact, path: Path, overwrite: bool = False) -> Path:
+    """``artifact.save(path)``: the CLI's rules (atomic, never clobber, provenance) for one file."""
+    from genkit.registry import load_registry
+
+    ext = path.suffix.lower().lstrip(".")
+    kind = kind_for(ext, load_registry().kinds)
+    provenance = dict(artifact.provenance or {}, index=artifact.index, item_seed=artifact.seed, **artifact.info)
+    writer = make_writer(kind, WriteRun(generator=provenance.get("generator", "?"), n=1,
+                                        seed=provenance.get("seed", artifact.seed), overwrite=overwrite))
+    files.check_folder(path.parent)
+    writer.check([path])
+    result = writer.write(artifact, path, provenance)
+    if result is None:  # a text chunk that is not the last of its sample
+        raise GenkitError("only a whole text sample can be saved (the API joins chunks for you)")
+    return path

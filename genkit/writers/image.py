@@ -1,0 +1,33 @@
+"""PNG stills: provenance in a text chunk, optional upscaling and a contact sheet (--grid)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from genkit import encode, files
+from genkit.artifacts import Image
+from genkit.writers import Writer, entry
+
+
+class ImageWriter(Writer):
+    def check(self, items: list[Path]) -> None:
+        self.sheet, self.grid_plan = [], None
+        if self.value("grid") and self.run.primary:
+            self.grid_plan = files.OutputPlan(str(self.value("grid")), self.run.generator, ("png",), 1, self.run.seed)
+            self.grid_plan.check_free(self.run.overwrite)
+
+    def write(self, artifact, path: Path, provenance: dict) -> dict:
+        self.expect(artifact, Image)
+        data = encode.png_bytes(artifact.pixels, provenance, self.value("scale") or 1)
+        files.write_atomic(path, data, self.run.overwrite)
+        if self.grid_plan is not None:
+            self.sheet.append(artifact.pixels)
+        return entry(path, artifact)
+
+    def finish(self, provenance: dict) -> dict:
+        if self.grid_plan is None or not self.sheet:
+            return {}
+        path = self.grid_plan.path(0)
+        sheet = encode.png_bytes(encode.grid(self.sheet), dict(provenance, grid=True), self.value("scale") or 1)
+        files.write_atomic(path, sheet, self.run.overwrite)
+        return {"grid": str(path)}

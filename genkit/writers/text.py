@@ -1,0 +1,51 @@
+"""Text samples: streamed to stdout as they arrive, or written as .txt with a provenance sidecar.
+
+A sample arrives as chunks; the writer joins them and reports the item complete on the last one.
+When several samples stream, each gets a header that names the command reproducing it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from genkit import files
+from genkit.artifacts import TextChunk
+from genkit.writers import Writer, entry
+
+
+class TextWriter(Writer):
+    def check(self, items: list[Path]) -> None:
+        self.parts: dict[int, list[str]] = {}
+        self.streamed = False
+        self.refuse_existing(self.sidecar(p) for p in items)
+
+    def write(self, artifact, path: Path | None, provenance: dict) -> dict | None:
+        self.expect(artifact, TextChunk)
+        if path is None:
+            self._stream(artifact, provenance)
+        self.parts.setdefault(artifact.index, []).append(artifact.text)
+        if not artifact.done:
+            return None
+        text = "".join(self.parts.pop(artifact.index))
+        if path is not None:
+            files.write_atomic(path, text.encode("utf-8"), self.run.overwrite)
+            record = json.dumps(provenance, indent=2, sort_keys=True).encode()
+            files.write_atomic(self.sidecar(path), record, self.run.overwrite)
+        return entry(path, artifact, text=text)
+
+    def _stream(self, artifact, provenance: dict) -> None:
+        out = self.run.stdout or sys.stdout
+        self.streamed = True
+        if self.run.n > 1 and artifact.index not in self.parts:
+            gap = "\n\n" if artifact.index else ""
+            # The command whose last item this sample is: running it prints exactly this text last.
+            out.write(f"{gap}--- sample {artifact.index + 1} of {self.run.n}: {provenance['command']} ---\n")
+        out.write(artifact.text)
+        out.flush()
+
+    def finish(self, provenance: dict) -> dict:
+        if self.streamed:
+            (self.run.stdout or sys.stdout).write("\n")
+        return {}
