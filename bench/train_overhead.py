@@ -16,13 +16,15 @@ from pathlib import Path
 import torch
 
 from genkit.spec import GeneratorSpec
-from genkit.training import train
+from genkit.train.loop import train
+from genkit.train.protocol import TrainingTask
+from genkit.train.settings import RunSettings
 
 torch.set_num_threads(1)
 N, D = 8192, 784
 
 
-class BenchTask:
+class BenchTask(TrainingTask):
     config = {"width": 512}
     defaults = {"epochs": 100, "batch_size": 128, "lr": 1e-3}
 
@@ -76,12 +78,13 @@ def bare_loop(steps, batch_size):
 def genkit_loop(steps, out, nproc=1):
     if nproc == 1:
         start = time.perf_counter()
-        summary = train(SPEC, data=Path(__file__), out=out, max_steps=steps, evaluate=False, quiet=True,
-                        checkpoint_every=1e9)
+        settings = RunSettings(data=Path(__file__), out=out, max_steps=steps, evaluate=False, quiet=True,
+                               checkpoint_every=1e5, precision="fp32")
+        summary = train(SPEC, settings)
         return time.perf_counter() - start, summary["train_seconds"]
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent), GENKIT_PLUGINS="bench_train_plugin", OMP_NUM_THREADS="1")
     cmd = [sys.executable, "-m", "genkit", "train", "bench", "--data", __file__, "--out", str(out), "--max-steps",
-           str(steps), "--no-eval", "--quiet", "--nproc", str(nproc)]
+           str(steps), "--no-eval", "--quiet", "--nproc", str(nproc), "--precision", "fp32"]
     start = time.perf_counter()
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start

@@ -1,0 +1,174 @@
+"""`genkit train NAME` and `genkit eval NAME`: their options, checks, and the calls into the loop.
+
+Every numeric option is a ``genkit.spec.Option`` checked by the same ``Option.check`` as
+generation options, so each range ``--help`` shows is enforced and inf/nan are refused. The
+command that reproduces a run is rebuilt here from the parsed values (never from sys.argv) and
+handed to the loop for the model card and the weights' metadata; ``--nproc`` relaunches that same
+command under torchrun.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import shlex
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from genkit.cli_params import make_command, parameter_for, plain
+from genkit.errors import GenkitError
+from genkit.spec import GeneratorSpec, Option
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+MINUTES_IN_A_YEAR = 525_600.0
+
+TRAIN_NUMBERS = (
+    Option("epochs", "int", None, "Passes over the data (default: the generator's).", min=1, max=1_000_000),
+    Option("max-steps", "int", None, "Stop after this many optimizer steps (default: epochs x steps per epoch).",
+           min=1, max=1_000_000_000),
+    Option("max-minutes", "float", None, "Stop training after this many minutes.", min=0, min_open=True,
+           max=MINUTES_IN_A_YEAR),
+    Option("batch-size", "int", None, "Examples per optimizer step, all processes together (default: the "
+           "generator's).", min=1, max=65_536),
+    Option("lr", "float", None, "Peak learning rate (default: the generator's).", min=0, min_open=True, max=10),
+    Option("checkpoint-every", "float", 5.0, "Minutes between checkpoints; 0 saves after every step.", min=0,
+           max=MINUTES_IN_A_YEAR),
+    Option("nproc", "int", 1, "Processes for DistributedDataParallel (relaunched under torchrun).", min=1, max=1024),
+    Option("seed", "int", 0, "Seed for initialisation, data order and sampling.", min=0, max=1_000_000_000),
+    Option("precision", "choice", "auto", "Forward-pass precision: auto picks bf16 where this CPU or GPU runs it "
+           "faster, fp16 (with loss scaling) or bf16 on CUDA; weights, optimizer state and evaluation stay fp32.",
+           choices=PRECISIONS),
+)
+EVAL_NUMBERS = (TRAIN_NUMBERS[7],)  # --seed
+
+
+def _param(name, annotation, default=None):
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+def _training_parameters(spec: GeneratorSpec, evaluating: bool) -> list[inspect.Parameter]:
+    """The parameters of `genkit train NAME` or, with ``evaluating``, of `genkit eval NAME`."""
+    params = [
+        _param("data", Annotated[Path, typer.Option("--data", help="Training data (a file or folder; see the "
+                                                     "generator's docs).")], inspect.Parameter.empty),
+        _param("device", Annotated[Optional[str], typer.Option("--device", help="auto, cpu, cuda, cuda:N or mps.")]),
+    ]
+    if evaluating:
+        params += [parameter_for(o) for o in EVAL_NUMBERS] + [
+            _param("weights", Annotated[Optional[Path], typer.Option("--weights", help="Weights to measure: a file "
+                   "or a shipped name (default: the shipped default).")]),
+            _param("json", Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")], False),
+        ]
+    else:
+        params += [parameter_for(o) for o in TRAIN_NUMBERS] + [
+            _param("out", Annotated[Path, typer.Option("--out", help="Folder for weights, checkpoint, model card, "
+                   "loss curve and samples.")], Path("runs") / spec.name),
+            _param("resume", Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --out.")],
+                   False),
+            _param("overwrite", Annotated[bool, typer.Option("--overwrite", help="Replace a run already in --out.")],
+                   False),
+            _param("no_eval", Annotated[bool, typer.Option("--no-eval", help="Skip the evaluation at the end.")], False),
+            _param("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")], False),
+        ]
+    return params + [parameter_for(o) for o in spec.train_options]
+
+
+def check_values(options: tuple[Option, ...], values: dict) -> None:
+    """Option.check for every value given; a bad one is a one-line error (exit 2)."""
+    for opt in options:
+        try:
+            opt.check(values.get(opt.dest))
+        except ValueError as exc:
+            raise GenkitError(str(exc)) from None
+
+
+def command_args(spec: GeneratorSpec, values: dict, *, keep_flags: bool, drop: tuple[str, ...] = ()) -> list[str]:
+    """The `genkit train NAME ...` arguments that give ``values``: only what differs from the defaults."""
+    args = ["train", spec.name, "--data", str(values["data"]), "--out", str(values["out"])]
+    for opt in TRAIN_NUMBERS + tuple(spec.train_options):
+        value = values.get(opt.dest)
+        if opt.dest in drop or value is None or value == opt.default:
+            continue
+        if opt.type == "bool":
+            args.append(opt.flag if value else f"--no-{opt.flag[2:]}")
+        else:
+            args += [opt.flag, str(value)]
+    if values.get("device"):
+        args += ["--device", values["device"]]
+    if keep_flags:
+        args += ["--" + f.replace("_", "-") for f in ("resume", "overwrite", "no_eval", "quiet") if values.get(f)]
+    return args
+
+
+def train_from_cli(spec: GeneratorSpec, values: dict, options: dict) -> None:
+    from genkit.train import distributed
+
+    check_values(TRAIN_NUMBERS + tuple(spec.train_options), {**values, **options})
+    values = {**values, **options}
+    if values["nproc"] > 1 and not distributed.under_torchrun():
+        from genkit.train.outputs import RunFiles, check_data
+
+        distributed.check_nproc(values["nproc"], values["device"])
+        check_data(values["data"])  # user mistakes get their one line here, before the relaunch
+        RunFiles.plan(values["out"], spec.name).check(values["resume"], values["overwrite"])
+        distributed.relaunch(values["nproc"], command_args(spec, values, keep_flags=True, drop=("nproc",)))
+        return
+    summary = _train(spec, values, options)
+    if "weights" in summary:
+        print(json.dumps(summary, indent=2))
+
+
+def _train(spec: GeneratorSpec, values: dict, options: dict) -> dict:
+    from genkit.train.loop import train
+    from genkit.train.settings import RunSettings
+
+    command = "genkit " + shlex.join(command_args(spec, values, keep_flags=False))
+    if "WORLD_SIZE" in os.environ:  # relaunched by --nproc N (or started by torchrun): say so
+        command += f" --nproc {os.environ['WORLD_SIZE']}"
+    settings = RunSettings(
+        data=Path(values["data"]), out=Path(values["out"]), device=values["device"], epochs=values["epochs"],
+        max_steps=values["max_steps"], max_minutes=values["max_minutes"], batch_size=values["batch_size"],
+        lr=values["lr"], seed=values["seed"], precision=values["precision"], resume=values["resume"],
+        overwrite=values["overwrite"], checkpoint_every=values["checkpoint_every"], evaluate=not values["no_eval"],
+        quiet=values["quiet"], options=options, command=command)
+    return train(spec, settings)
+
+
+def evaluate_from_cli(spec: GeneratorSpec, values: dict, options: dict) -> None:
+    from genkit.train.evaluation import evaluate
+
+    check_values(EVAL_NUMBERS + tuple(spec.train_options), {**values, **options})
+    metrics = evaluate(spec, data=values["data"], weights_path=values["weights"], options=options,
+                       device=values["device"], seed=values["seed"])
+    if values["json"]:
+        print(json.dumps(metrics, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("metric", "value", title=f"genkit eval {spec.name}")
+    for key, value in metrics.items():
+        table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    Console().print(table)
+
+
+def _split(spec: GeneratorSpec, kwargs: dict) -> tuple[dict, dict]:
+    options = {o.dest: plain(kwargs.pop(o.dest)) for o in spec.train_options}
+    return {k: plain(v) for k, v in kwargs.items()}, options
+
+
+def train_command(spec: GeneratorSpec):
+    def body(kwargs):
+        train_from_cli(spec, *_split(spec, kwargs))
+
+    return make_command(_training_parameters(spec, False), body, spec.name, f"Train {spec.name}: {spec.summary}")
+
+
+def eval_command(spec: GeneratorSpec):
+    def body(kwargs):
+        evaluate_from_cli(spec, *_split(spec, kwargs))
+
+    return make_command(_training_parameters(spec, True), body, spec.name, f"Measure {spec.name} with its own metrics.")

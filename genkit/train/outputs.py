@@ -1,0 +1,71 @@
+"""Every name a training run writes, planned and checked before any work starts."""
+
+from __future__ import annotations
+
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from genkit.errors import GenkitError
+from genkit.train.checkpoint import CHECKPOINT
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    out: Path
+    weights: Path
+    checkpoint: Path
+    card: Path
+    plot: Path
+    samples: Path
+
+    @classmethod
+    def plan(cls, out: Path, generator: str) -> RunFiles:
+        out = Path(out)
+        return cls(out, out / f"{generator}.safetensors", out / CHECKPOINT, out / "MODEL_CARD.md",
+                   out / "loss.png", out / "samples")
+
+    def existing(self) -> list[Path]:
+        names = (self.weights, self.checkpoint, self.card, self.plot, self.samples)
+        return [p for p in names if p.exists() or p.is_symlink()]
+
+    def check(self, resume: bool, overwrite: bool) -> None:
+        """A run's folder: a folder (or nothing yet); holding a run only with --resume or --overwrite."""
+        if self.out.exists() and not self.out.is_dir():
+            raise GenkitError(f"--out {self.out} is a file, not a folder")
+        for parent in self.out.parents:
+            if parent.exists() and not parent.is_dir():
+                raise GenkitError(f"--out {self.out}: {parent} is a file, not a folder")
+            if parent.exists():
+                break
+        if resume:
+            if not self.checkpoint.is_file():
+                raise GenkitError(f"--resume: no checkpoint at {self.checkpoint}")
+            return
+        found = self.existing()
+        if found and not overwrite:
+            names = ", ".join(p.name for p in found)
+            raise GenkitError(f"--out {self.out} already holds a training run ({names}); pass --resume to continue "
+                              "it or --overwrite to replace it")
+
+
+def check_data(data: Path, limit: int = 200_000) -> None:
+    """--data exists and holds no FIFO, socket or device (reading one would hang or never end)."""
+    data = Path(data)
+    if not data.exists():
+        raise GenkitError(f"--data {data}: no such file or folder")
+    _check_regular(data)
+    if data.is_dir():
+        for seen, path in enumerate(data.rglob("*")):
+            if seen >= limit:  # a folder this big is real data; stop looking
+                break
+            _check_regular(path)
+
+
+def _check_regular(path: Path) -> None:
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise GenkitError(f"--data {path}: cannot read ({exc.strerror})") from None
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise GenkitError(f"--data {path} is not a regular file (a FIFO, socket or device); genkit reads only files")

@@ -1,0 +1,131 @@
+"""Mixed precision for the shared loop: which one ``--precision auto`` picks, and how a step uses it.
+
+Only the forward passes run in low precision (autocast). Master weights, optimizer state,
+checkpoints and evaluation stay fp32. fp16 (CUDA only) scales the loss with a GradScaler whose
+state travels in the checkpoint so a resumed run scales exactly as an unbroken one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from pathlib import Path
+
+from genkit.errors import GenkitError
+
+CHOICES = ("auto", "fp32", "bf16", "fp16")
+CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+FASTER_BY = 1.3  # bf16 must beat fp32 by this factor on a matmul before auto picks it
+
+
+def cpu_flags(path: str = "/proc/cpuinfo") -> set[str]:
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return set(line.partition(":")[2].split())
+    return set()
+
+
+def _cache_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "genkit" / "cpu-bf16.json"
+
+
+def _time_matmul(dtype, size: int = 512, reps: int = 8) -> float:
+    import torch
+
+    a = torch.randn(size, size).to(dtype)
+    b = torch.randn(size, size).to(dtype)
+    a @ b  # first call pays for kernel selection
+    start = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    return time.perf_counter() - start
+
+
+def cpu_bf16_is_faster(flags: set[str] | None = None, timer=_time_matmul) -> bool:
+    """bf16 on this CPU: its flags must say so, and a matmul timed once (then cached) must agree."""
+    flags = cpu_flags() if flags is None else flags
+    if not any(f in flags for f in CPU_FLAGS):
+        return False
+    import torch
+
+    cache = _cache_file()
+    key = f"{' '.join(sorted(f for f in flags if f in CPU_FLAGS))}|torch {torch.__version__}|{torch.get_num_threads()}"
+    try:
+        known = json.loads(cache.read_text())
+        if key in known:
+            return bool(known[key])
+    except (OSError, ValueError):
+        known = {}
+    ratio = timer(torch.float32) / max(timer(torch.bfloat16), 1e-9)
+    faster = ratio >= FASTER_BY
+    with contextlib.suppress(OSError):  # a read-only home only costs the timing again next time
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps({**known, key: faster}))
+    return faster
+
+
+def resolve(requested: str, device, cpu_probe=cpu_bf16_is_faster) -> str:
+    """The precision a run uses on ``device`` (a torch.device) for ``requested`` (one of CHOICES)."""
+    kind = device.type
+    if requested == "auto":
+        if kind == "cuda":
+            import torch
+
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        return "bf16" if kind == "cpu" and cpu_probe() else "fp32"
+    if requested == "fp16" and kind != "cuda":
+        raise GenkitError(f"--precision fp16 needs a CUDA device (this run is on {kind}); use bf16 or fp32")
+    if requested == "bf16" and kind not in ("cpu", "cuda"):
+        raise GenkitError(f"--precision bf16 is not available on {kind}; use fp32")
+    return requested
+
+
+class Precision:
+    """Autocast and (for fp16) loss scaling for one run."""
+
+    def __init__(self, name: str, device):
+        import torch
+
+        self.name = name
+        self.device_type = device.type
+        self.dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(name)
+        self.scaler = torch.amp.GradScaler("cuda") if name == "fp16" else None
+
+    def autocast(self):
+        import torch
+
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device_type, dtype=self.dtype)
+
+    def backward(self, loss) -> None:
+        (self.scaler.scale(loss) if self.scaler else loss).backward()
+
+    def unscale(self, optimizer) -> None:
+        if self.scaler:
+            self.scaler.unscale_(optimizer)
+
+    def step(self, optimizer) -> None:
+        if self.scaler:
+            self.scaler.step(optimizer)
+        else:
+            optimizer.step()
+
+    def end_step(self) -> None:
+        if self.scaler:
+            self.scaler.update()
+
+    def state_dict(self) -> dict:
+        return {k: float(v) for k, v in self.scaler.state_dict().items()} if self.scaler else {}
+
+    def load_state_dict(self, state: dict) -> None:
+        if self.scaler and state:
+            self.scaler.load_state_dict({**state, "_growth_tracker": int(state.get("_growth_tracker", 0)),
+                                         "growth_interval": int(state.get("growth_interval", 2000))})
