@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 from genkit.errors import GenkitError
@@ -16,39 +18,85 @@ def provenance_text(provenance: dict) -> str:
 
 
 
+MAX_SIDECAR_BYTES = 1 << 20  # a real sidecar is a few hundred bytes
+MAX_MIDI_BYTES = 16 << 20  # MIDI files are read whole; genkit's are a few kB
+
+
+def _open_regular(path: Path, what: str):
+    """Open a regular file for reading; a FIFO, device or socket is refused instead of blocking."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise GenkitError(f"no such file: {path}") from None
+    except OSError as exc:
+        raise GenkitError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise GenkitError(f"{path} is not a regular file (a pipe, device or socket); genkit reads only files")
+    return os.fdopen(fd, "rb")
+
+
+def _read_bounded(path: Path, limit: int, what: str) -> bytes:
+    with _open_regular(path, what) as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise GenkitError(f"{what} {path} is larger than {limit // 1024} kB; genkit does not read it")
+    return data
+
+
+def _parse(raw, where: Path) -> dict:
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", errors="replace")
+    try:
+        record = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise GenkitError(f"{where}: the genkit provenance is not valid JSON (corrupt file)") from None
+    if not isinstance(record, dict):
+        raise GenkitError(f"{where}: the genkit provenance is not a JSON object (corrupt file)")
+    return record
+
+
 def read_provenance(path: Path) -> dict:
-    """Return the provenance stored in (or beside) a genkit file."""
+    """Return the provenance stored in (or beside) a genkit file; reads a bounded amount, never blocks."""
     path = Path(path)
-    if not path.exists():
-        raise GenkitError(f"no such file: {path}")
-    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
-    if sidecar.exists():
-        return json.loads(sidecar.read_text())
+    with _open_regular(path, "file"):
+        pass  # exists and is a regular file
+    sidecar = path if path.name.endswith(SIDECAR_SUFFIX) else path.with_name(path.name + SIDECAR_SUFFIX)
+    if sidecar.exists() or sidecar.is_symlink():
+        return _parse(_read_bounded(sidecar, MAX_SIDECAR_BYTES, "sidecar"), sidecar)
     suffix = path.suffix.lower()
     try:
-        if suffix in (".png", ".gif", ".webp"):
-            from PIL import Image
-
-            with Image.open(path) as im:
-                raw = im.info.get(PROVENANCE_KEY) or im.info.get("comment") or im.info.get("xmp")
-            if isinstance(raw, bytes):
-                raw = raw.decode()
-            if raw:
-                return json.loads(raw)
-        elif suffix == ".mp4":
-            import av
-
-            with av.open(str(path)) as container:
-                raw = container.metadata.get("comment")
-            if raw:
-                return json.loads(raw)
-        elif suffix in (".mid", ".midi"):
-            import mido
-
-            for track in mido.MidiFile(path).tracks:
-                for msg in track:
-                    if msg.type == "text" and msg.text.startswith(PROVENANCE_KEY + ":"):
-                        return json.loads(msg.text[len(PROVENANCE_KEY) + 1 :])
+        raw = _embedded(path, suffix)
+    except GenkitError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same answer
-        raise GenkitError(f"cannot read {path}: {exc}") from None
+        text = " ".join(str(exc).split())[:200]
+        raise GenkitError(f"cannot read {path}: {type(exc).__name__}: {text}") from None
+    if raw:
+        return _parse(raw, path)
     raise GenkitError(f"{path} carries no genkit provenance")
+
+
+def _embedded(path: Path, suffix: str):
+    """The provenance text embedded in a PNG/GIF/WebP, MP4 or MIDI file, or None."""
+    if suffix in (".png", ".gif", ".webp"):
+        from PIL import Image
+
+        with _open_regular(path, "image") as fh, Image.open(fh) as im:  # reads chunks, not pixels
+            return im.info.get(PROVENANCE_KEY) or im.info.get("comment") or im.info.get("xmp")
+    if suffix == ".mp4":
+        import av
+
+        with av.open(str(path)) as container:
+            return container.metadata.get("comment")
+    if suffix in (".mid", ".midi"):
+        import io
+
+        import mido
+
+        data = _read_bounded(path, MAX_MIDI_BYTES, "MIDI file")
+        for track in mido.MidiFile(file=io.BytesIO(data)).tracks:
+            for msg in track:
+                if msg.type == "text" and msg.text.startswith(PROVENANCE_KEY + ":"):
+                    return msg.text[len(PROVENANCE_KEY) + 1 :]
+    return None

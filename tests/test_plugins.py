@@ -4,14 +4,18 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 from conftest import REPO, assert_user_error, run_genkit
 
 FIXTURES = str(REPO / "tests" / "plugins")
 
 
-def with_plugins(*modules):
-    return {"PYTHONPATH": FIXTURES + os.pathsep + os.environ.get("PYTHONPATH", ""), "GENKIT_PLUGINS": ",".join(modules)}
+def with_plugins(*modules, cache=None):
+    env = {"PYTHONPATH": FIXTURES + os.pathsep + os.environ.get("PYTHONPATH", ""), "GENKIT_PLUGINS": ",".join(modules)}
+    if cache is not None:
+        env["GENKIT_CACHE_DIR"] = str(cache)
+    return env
 
 
 def plugin_table(env=None):
@@ -97,3 +101,72 @@ def test_help_plugins_and_models_never_import_torch():
 def test_an_unknown_generator_suggests_the_close_ones():
     proc = run_genkit("helo")
     assert_user_error(proc, "helo", "hello")
+
+
+# ---------------------------------------------------------------- hostile plugins (issue 14, class 1 and 2)
+
+HOSTILE_AT_IMPORT = ("genkit_exits_at_import", "genkit_interrupts_at_import", "genkit_hangs_at_import")
+
+
+def test_plugins_that_exit_raise_base_exceptions_or_hang_at_import_break_nothing_else(tmp_path):
+    env = dict(with_plugins(*HOSTILE_AT_IMPORT, cache=tmp_path / "cache"), GENKIT_PLUGIN_TIMEOUT="3")
+    plugins, _ = plugin_table(env)  # the first run probes each plugin in a child, the hang for 3 s
+    assert "sys.exit(0)" in plugins["genkit_exits_at_import"]["error"]
+    assert "Escape" in plugins["genkit_interrupts_at_import"]["error"]
+    assert "timed out" in plugins["genkit_hangs_at_import"]["error"]
+    assert plugins["hello"]["error"] is None and plugins["hello"]["generators"] == ["hello"]
+    start = time.monotonic()
+    run_genkit("hello", "-o", tmp_path / "x.png", env=env, check=0)  # no probe: read from the cache
+    assert (tmp_path / "x.png").exists()
+    assert "hello" in run_genkit("--help", env=env, check=0).stdout
+    assert time.monotonic() - start < 30
+    again, _ = plugin_table(env)
+    assert again["genkit_hangs_at_import"]["cached"] is True and "timed out" in again["genkit_hangs_at_import"]["error"]
+
+
+def test_version_needs_no_plugin_discovery(tmp_path):
+    env = dict(with_plugins("genkit_hangs_at_import", cache=tmp_path / "cache"), GENKIT_PLUGIN_TIMEOUT="60")
+    proc = run_genkit("--version", env=env, check=0, timeout=20)
+    assert proc.stdout.startswith("genkit ")
+    assert not (tmp_path / "cache").exists()  # nothing was probed
+
+
+def test_a_plugin_printing_at_import_cannot_corrupt_json_output(tmp_path):
+    env = with_plugins("genkit_hostile", cache=tmp_path / "cache")
+    plugins, _ = plugin_table(env)
+    assert "printed to stdout" in plugins["genkit_hostile"]["warning"]
+    assert plugins["genkit_hostile"]["error"] is None
+    models = json.loads(run_genkit("models", "--json", env=env, check=0).stdout)
+    assert {"quitter", "chatty"} <= {m["name"] for m in models["generators"]}
+    # Its generator prints while importing and while generating: stdout still holds only the manifest.
+    proc = run_genkit("chatty", "--n", "2", "--json", "-o", tmp_path / "out", env=env, check=0)
+    assert len(json.loads(proc.stdout)["files"]) == 2
+    assert "chatty writes to stdout" in proc.stderr
+
+
+def test_a_generator_calling_sys_exit_mid_run_fails_with_exit_1_keeping_finished_files(tmp_path):
+    env = with_plugins("genkit_hostile", cache=tmp_path / "cache")
+    proc = run_genkit("quitter", "--n", "4", "-o", tmp_path / "out", env=env)
+    assert proc.returncode == 1, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("genkit: error: ") and "sys.exit(0)" in last and "quitter" in last
+    assert len(list((tmp_path / "out").glob("*.png"))) == 2
+    proc = run_genkit("interrupter", "--n", "2", "-o", tmp_path / "int", env=env)
+    assert proc.returncode == 1 and "KeyboardInterrupt" in proc.stderr  # not 130: nobody pressed Ctrl-C
+
+
+def test_generators_cannot_take_genkit_command_names(tmp_path):
+    env = with_plugins("genkit_hostile", cache=tmp_path / "cache")
+    plugins, conflicts = plugin_table(env)  # `plugins` is still genkit's own command: its JSON parses
+    for name in ("plugins", "inspect", "help"):
+        assert any(f"{name!r}" in c and "reserved" in c for c in conflicts), conflicts
+        assert name not in plugins["genkit_hostile"]["generators"]
+    assert "Print a file" in run_genkit("inspect", "--help", env=env, check=0).stdout
+
+
+def test_builtins_are_recognised_by_the_distribution_name():
+    from genkit import __distribution__
+
+    plugins, _ = plugin_table()
+    assert {p["distribution"] for p in plugins.values() if p["builtin"]} == {__distribution__}
+    assert plugins["hello"]["builtin"] is False

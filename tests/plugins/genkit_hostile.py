@@ -2,6 +2,7 @@
 
 - ``quitter`` yields two images, then calls sys.exit(0) in the middle of generate();
 - ``chatty`` prints to stdout while generating;
+- ``interrupter`` raises KeyboardInterrupt itself (no Ctrl-C was pressed);
 - ``plugins`` and ``inspect`` try to take genkit's own command names.
 """
 
@@ -13,6 +14,6 @@ print("hello from a plugin that prints at import")
 
 @hookimpl
 def genkit_register_generators(register):
-    for name in ("quitter", "chatty", "plugins", "inspect", "help"):
+    for name in ("quitter", "chatty", "interrupter", "plugins", "inspect", "help"):
         register(GeneratorSpec(name=name, modality="image", summary=f"Hostile test generator {name}.",
                                implementation=f"genkit_hostile_impl:{name.capitalize()}", outputs=("png",)))

@@ -26,4 +26,10 @@ class Chatty(Quitter):
             yield Image(pixels=np.zeros((4, 4), np.uint8), index=i, seed=i)
 
 
+class Interrupter(Quitter):
+    def generate(self, n, seed, options, format=None):
+        yield Image(pixels=np.zeros((4, 4), np.uint8), index=0, seed=0)
+        raise KeyboardInterrupt
+
+
 Plugins = Inspect = Help = Chatty
