@@ -8,7 +8,7 @@ __version__ = "0.2.0"
 __distribution__ = "genkit-local"  # the PyPI name; "genkit" there is Google's Firebase Genkit
 
 from genkit.artifacts import Audio, Frames, Image, Midi, TextChunk  # noqa: E402
-from genkit.contract import Generator, LatentSpace, hookimpl, hookspec  # noqa: E402
+from genkit.contract import Generator, LatentSpace, TrainingTask, hookimpl, hookspec  # noqa: E402
 from genkit.device import item_seed  # noqa: E402
 from genkit.errors import GenkitError, RunError  # noqa: E402
 from genkit.spec import ArtifactKind, GeneratorSpec, Option  # noqa: E402
@@ -25,5 +25,5 @@ def load(name: str, device: str = "auto", weights=None):
 __all__ = [
     "__version__", "load", "hookimpl", "hookspec", "GeneratorSpec", "Option", "item_seed",
     "Image", "TextChunk", "Midi", "Audio", "Frames", "GenkitError", "RunError",
-    "ArtifactKind", "Writer", "WriteRun", "entry", "Generator", "LatentSpace",
+    "ArtifactKind", "Writer", "WriteRun", "entry", "Generator", "LatentSpace", "TrainingTask",
 ]

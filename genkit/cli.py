@@ -6,19 +6,16 @@ gets the same options, help, validation and error handling as a built-in one.
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
+import re
 import sys
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from genkit import __version__, interrupts
 from genkit.errors import GenkitError
-from genkit.cli_params import make_command, parameter_for, plain
-from genkit.spec import GeneratorSpec
 
 DEBUG_ENV = "GENKIT_DEBUG"
 
@@ -77,44 +74,6 @@ def plugins_command(
         console.print(f"[yellow]conflict:[/yellow] {conflict}")
 
 
-def models_command(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    device: Annotated[Optional[str], typer.Option("--device", help="Device to report (default: auto).")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
-):
-    """List every generator: modality, summary, default weights and the device it would use."""
-    from genkit import device as devices, weights
-    from genkit.registry import load_registry
-
-    registry = load_registry()
-    rows = []
-    for spec in registry.generators.values():
-        path = weights.default_weights_path(spec)
-        info = {"file": None, "bytes": None, "sha256": None}
-        if path is not None and path.exists():
-            info = {"file": path.name, "bytes": path.stat().st_size, "sha256": weights.sha256(path)}
-        elif path is not None:
-            info["file"] = f"{path.name} (missing)"
-        info["also_shipped"] = [name for name, p in weights.shipped_weights(spec).items() if p != path]
-        rows.append(
-            {"name": spec.name, "modality": spec.modality, "summary": spec.summary, "plugin": spec.plugin,
-             "weights": info, "device": devices.guess_device(device)}
-        )
-    if as_json:
-        print(json.dumps({"generators": rows}, indent=2))
-        return
-    from rich.table import Table
-
-    table = Table("generator", "modality", "summary", "weights", "size", "sha256", "device")
-    for row in rows:
-        w = row["weights"]
-        size = f"{w['bytes'] / 1e6:.2f} MB" if w["bytes"] else "-"
-        also = f" (also --weights {', '.join(w['also_shipped'])})" if w["also_shipped"] else ""
-        table.add_row(row["name"], row["modality"], row["summary"], (w["file"] or "none") + also, size,
-                      (w["sha256"] or "-")[:12], row["device"])
-    _console().print(table)
-
-
 # ---------------------------------------------------------------- building commands from specs
 
 
@@ -134,7 +93,11 @@ def build_app() -> typer.Typer:
                       context_settings={"help_option_names": ["-h", "--help"]})
     app.callback()(_root)
     app.command("plugins")(plugins_command)
+    from genkit.commands.logs import logs_command
+    from genkit.commands.models import models_command
+
     app.command("models")(models_command)
+    app.command("logs")(logs_command)
     from genkit.commands.inspect import inspect_command
 
     app.command("inspect")(inspect_command)
@@ -154,6 +117,22 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+# The parser's validation library words some errors for programmers; say them for users.
+_PARSER_WORDING = (
+    (re.compile(r"Value error, "), ""),
+    (re.compile(r"Input should be a valid integer[^.]*"), "expected a whole number"),
+    (re.compile(r"Input should be a valid number[^.]*"), "expected a number"),
+    (re.compile(r"Input should be a valid boolean[^.]*"), "expected true or false"),
+    (re.compile(r"Input should be (a valid )?"), "expected "),
+)
+
+
+def user_wording(message: str) -> str:
+    for pattern, replacement in _PARSER_WORDING:
+        message = pattern.sub(replacement, message)
+    return message
+
+
 def _take_debug(argv: list[str]) -> tuple[list[str], bool]:
     """--debug is one global flag, accepted anywhere before a ``--``; it is removed before parsing."""
     cut = argv.index("--") if "--" in argv else len(argv)
@@ -167,11 +146,16 @@ def _standard_streams() -> None:
     Otherwise the first file genkit opens would get descriptor 1 or 2 and anything printed would
     land inside it; and print() to a missing sys.stderr falls back to stdout, mixing errors into data.
     """
+    import fcntl
+
     for fd in (0, 1, 2):
         try:
-            os.fstat(fd)
-        except OSError:
-            os.open(os.devnull, os.O_RDWR)  # takes the lowest free descriptor: this one
+            writable = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE in (os.O_WRONLY, os.O_RDWR)
+        except OSError:  # closed: the next open takes the lowest free descriptor, this one
+            os.open(os.devnull, os.O_RDWR)
+            continue
+        if fd and not writable:  # e.g. a launcher script left open read-only where stderr was
+            os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
     if sys.stdout is None:
         sys.stdout = open(os.devnull, "w")
     if sys.stderr is None:
@@ -187,56 +171,27 @@ def _quiet_broken_pipe() -> None:
         pass
 
 
+def _stdout_reader_gone() -> bool:
+    """True when stdout is a pipe whose reader has closed it (poll reports an error on it)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def main(argv: list[str] | None = None) -> None:
     _standard_streams()
     argv, debug = _take_debug(list(sys.argv[1:] if argv is None else argv))
     if argv == ["--version"]:  # needs no plugin discovery at all
         print(f"genkit {__version__}")
         sys.exit(0)
-    try:  # typer >= 0.22 carries its own copy of click
-        from typer._click import exceptions as click_errors
-    except ImportError:  # pragma: no cover - older typer on real click
-        import click.exceptions as click_errors
-    from typer import Abort
-
     previous_sigint = interrupts.install()
     try:
-        code = build_app()(args=argv, prog_name="genkit", standalone_mode=False)
-        if code == 130:  # typer turns Ctrl-C into a quiet Exit(130)
-            raise KeyboardInterrupt
-    except click_errors.UsageError as exc:
-        message = exc.format_message()
-        if not message.strip():  # a bare group name printed its help
-            sys.exit(0)
-        if isinstance(exc, click_errors.NoSuchOption) or "No such command" in message:
-            message = message.rstrip(".")
-        _echo_err(f"genkit: error: {_one_line(message)}")
-        code = 2
-    except click_errors.ClickException as exc:
-        _echo_err(f"genkit: error: {_one_line(exc.format_message())}")
-        code = exc.exit_code
-    except GenkitError as exc:
-        if debug:
-            import traceback
-
-            traceback.print_exc()
-        if getattr(exc, "manifest", None) is not None and "--json" in argv:  # what a failed run did write
-            print(json.dumps(dict(exc.manifest, error=_one_line(exc)), indent=2))
-        _echo_err(f"genkit: error: {_one_line(exc)}")
-        code = exc.exit_code
-    except (KeyboardInterrupt, Abort):
-        _echo_err("genkit: interrupted; files already finished are complete, nothing half-written was kept")
-        code = 130
-    except BrokenPipeError:
-        _quiet_broken_pipe()
-        code = 0
-    except Exception as exc:  # noqa: BLE001 - the last guard: one line unless --debug
-        if debug:
-            import traceback
-
-            traceback.print_exc()
-        _echo_err(f"genkit: error: {type(exc).__name__}: {_one_line(exc)} (run with --debug for the traceback)")
-        code = 1
+        code = _run(argv, debug)
     finally:
         interrupts.restore(previous_sigint)
     try:
@@ -244,3 +199,71 @@ def main(argv: list[str] | None = None) -> None:
     except (BrokenPipeError, OSError, ValueError):
         _quiet_broken_pipe()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_errors():
+    try:  # typer >= 0.22 carries its own copy of click
+        from typer._click import exceptions as click_errors
+    except ImportError:  # pragma: no cover - older typer on real click
+        import click.exceptions as click_errors
+    return click_errors
+
+
+def _run(argv: list[str], debug: bool) -> int:
+    """Run the app; map every way it can end to the exit-code convention (2 user, 1 run, 130 Ctrl-C)."""
+    from typer import Abort
+
+    click_errors = _click_errors()
+    try:
+        code = build_app()(args=argv, prog_name="genkit", standalone_mode=False)
+        if code == 130:  # typer turns Ctrl-C into a quiet Exit(130)
+            raise KeyboardInterrupt
+        return code
+    except click_errors.UsageError as exc:
+        return _usage_error(exc, click_errors)
+    except click_errors.ClickException as exc:
+        _echo_err(f"genkit: error: {_one_line(exc.format_message())}")
+        return exc.exit_code
+    except GenkitError as exc:
+        _traceback_if(debug)
+        if getattr(exc, "manifest", None) is not None and "--json" in argv:  # what a failed run did write
+            print(json.dumps(dict(exc.manifest, error=_one_line(exc)), indent=2))
+        _echo_err(f"genkit: error: {_one_line(exc)}")
+        return exc.exit_code
+    except (KeyboardInterrupt, Abort):
+        _echo_err("genkit: interrupted; files already finished are complete, nothing half-written was kept")
+        return 130
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+        return 0
+    except SystemExit as exc:  # click turns a broken pipe into a silent exit 1
+        if exc.code != 1 or not _stdout_reader_gone():
+            raise
+        _quiet_broken_pipe()
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the last guard: one line unless --debug
+        _traceback_if(debug)
+        _echo_err(f"genkit: error: {type(exc).__name__}: {_one_line(exc)} (run with --debug for the traceback)")
+        return 1
+
+
+def _usage_error(exc, click_errors) -> int:
+    if type(exc).__name__ == "NoArgsIsHelpError" or not exc.format_message().strip():
+        if exc.ctx is not None:  # a bare group name (`genkit train`): its help, as asked for
+            try:
+                print(exc.ctx.get_help())
+            except BrokenPipeError:
+                _quiet_broken_pipe()
+        return 0
+    message = user_wording(exc.format_message())
+    if isinstance(exc, click_errors.NoSuchOption) or "No such command" in message:
+        message = message.rstrip(".")
+    _echo_err(f"genkit: error: {_one_line(message)}")
+    return 2
+
+
+def _traceback_if(debug: bool) -> None:
+    if debug:
+        import traceback
+
+        traceback.print_exc()

@@ -76,6 +76,9 @@ class LatentSpace(Protocol):
     def decode(self, latents: Any, classes: Any = None) -> Any: ...
 
 
+# The third Protocol, the training task, lives with the loop that drives it; it is part of this contract.
+from genkit.train.protocol import TrainingTask  # noqa: E402
+
 _PARAMETERS = {"generate": ("n", "seed", "options", "format"), "sample_latents": ("seeds",), "decode": ("latents",)}
 
 

@@ -95,3 +95,48 @@ def check_all(generator: str, folder: Path, args=(), bad_options=()) -> None:
     check_provenance(files[0], generator)
     for bad in [["--n", "0"], *bad_options]:
         check_bad_option(generator, bad, folder)
+
+
+# ---------------------------------------------------------------- in-process checks against the Protocols
+
+
+def check_generator_class(generator: str):
+    """The implementation imports and satisfies genkit.Generator (nothing is loaded or built)."""
+    from genkit.contract import Generator, check_implements
+    from genkit.registry import import_implementation, load_registry
+
+    spec = load_registry().get(generator)
+    cls = import_implementation(spec)
+    check_implements(cls, Generator, f"generator {generator!r}")
+    if spec.trainable:
+        assert callable(getattr(cls, "training_task", None)), f"{generator!r} is trainable but has no training_task"
+    return cls
+
+
+def check_latent_space(generator: str, weights=None) -> None:
+    """A latent-space generator gives one code per seed, deterministically, and decodes them to uint8 images."""
+    import numpy as np
+
+    import genkit
+    from genkit.contract import LatentSpace, check_implements
+
+    impl = genkit.load(generator, device="cpu", weights=weights).impl
+    check_implements(impl, LatentSpace, f"generator {generator!r}")
+    as_array = lambda x: np.asarray(x.detach().cpu() if hasattr(x, "detach") else x)  # noqa: E731
+    codes = impl.sample_latents([1, 2, 1])
+    array = as_array(codes)
+    assert array.ndim == 2 and array.shape[0] == 3, f"sample_latents gave shape {array.shape}, want (3, d)"
+    assert np.array_equal(array[0], array[2]) and not np.array_equal(array[0], array[1]), "latents must follow seeds"
+    classes = None
+    if impl.class_names:
+        classes = np.eye(len(impl.class_names))[[0, 1 % len(impl.class_names), 0]]
+    images = np.asarray(as_array(impl.decode(codes, classes=classes)))
+    assert images.dtype == np.uint8 and images.shape[0] == 3, f"decode gave {images.dtype} {images.shape}"
+
+
+def check_training_task(generator: str, data, options: dict | None = None):
+    """``training_task`` builds a task that satisfies genkit's TrainingTask Protocol (the loop's own check)."""
+    from genkit.train.protocol import adopt
+
+    cls = check_generator_class(generator)
+    return adopt(cls.training_task(Path(data), options or {}, None), generator)

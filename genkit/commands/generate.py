@@ -24,7 +24,7 @@ def _run_parameters() -> list[inspect.Parameter]:
         p("n", Annotated[int, typer.Option("--n", "-n", help="How many items to generate.")], 1),
         p("seed", Annotated[Optional[int], typer.Option("--seed", help="Seed for reproducible output (default: random, recorded).")], None),
         p("device", Annotated[Optional[str], typer.Option("--device", help="auto, cpu, cuda, cuda:N or mps (default: $GENKIT_DEVICE or auto).")], None),
-        p("output", Annotated[Optional[list[str]], typer.Option("--output", "-o", help="A folder, a file name, or a pattern such as 'img_{i:03d}.png'; repeat for several formats (-o a.mid -o a.wav).")], None),
+        p("output", Annotated[Optional[list[str]], typer.Option("--output", "-o", metavar="PATH", help="A folder, a file name, or a pattern such as 'img_{i:03d}.png'; repeat for several formats (-o a.mid -o a.wav).")], None),
         p("overwrite", Annotated[bool, typer.Option("--overwrite", help="Replace files that already exist.")], False),
         p("weights", Annotated[Optional[str], typer.Option("--weights", help="A .safetensors file, a training run's folder, or the name of shipped weights (see genkit models NAME).")], None),
         p("json", Annotated[bool, typer.Option("--json", help="Print a JSON manifest of what was written on stdout.")], False),
