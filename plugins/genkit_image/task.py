@@ -1,7 +1,9 @@
 """Training and evaluation tasks for genkit's shared loop (docs/plugins.md, section 4).
 
-``genkit train image --arch dcgan|mlp`` trains a GAN through ``train_step`` (two optimizers, one
-process); ``--arch classifier`` trains the evaluation CNN through ``loss``. ``genkit eval image``
+``genkit train image --arch dcgan|mlp`` trains a GAN with its own ``train_step`` (two optimizers,
+two losses) that goes through the loop's StepContext, so --precision, gradient clipping and --nproc
+apply to it; its EMA generator is part of the model, so it is in every checkpoint. ``--arch
+classifier`` trains the evaluation CNN through ``loss``. ``genkit eval image``
 measures a GAN in the classifier's feature space (metrics.py).
 """
 
@@ -16,6 +18,7 @@ import torch.nn.functional as F
 
 from genkit import weights as gk_weights
 from genkit.errors import GenkitError
+from genkit.train import TrainingTask
 from genkit_image import data as image_data
 from genkit_image import metrics
 from genkit_image.classifier import Classifier
@@ -60,7 +63,7 @@ def _check_classes(config: dict | None, found: list[str], data: Path):
 # ---------------------------------------------------------------- the GANs
 
 
-class GANTask:
+class GANTask(TrainingTask):
     def __init__(self, data: Path, arch: str, options: dict, config: dict | None):
         self.data = Path(data)
         self.options = options
@@ -76,8 +79,8 @@ class GANTask:
                            "width": 64, "embed_dim": 32, "ema": 0.999}
         if self.config["arch"] == "mlp":
             self.defaults = {"epochs": 20, "batch_size": 32, "lr": 1e-4}
-        else:
-            self.defaults = {"epochs": 20, "batch_size": 64, "lr": 2e-4}
+        else:  # batch norm in G needs two or more examples per process
+            self.defaults = {"epochs": 20, "batch_size": 64, "lr": 2e-4, "min_batch": 2}
 
     def build_model(self):
         return GAN(self.config)
@@ -102,25 +105,26 @@ class GANTask:
             return F.binary_cross_entropy_with_logits(fake_score, torch.ones_like(fake_score))
         return -fake_score.mean()
 
-    def train_step(self, model, batch, optimizers):
-        opt_g, opt_d = optimizers
+    def train_step(self, model, batch, step):
+        """D learns to tell real from fake, then G learns to fool the updated D.
+
+        Noise comes from ``step.normal`` (per-example rows of a global draw), so two processes
+        see the same noise as one; ``step.update`` averages each optimizer's gradients across
+        processes, clips and steps, in the run's precision.
+        """
+        opt_g, opt_d = step.optimizers
         x, y = batch  # (B, 1, 28, 28), (B,)
-        B, Z = x.shape[0], self.config["z_dim"]
-        conditional = self.config["num_classes"] > 0
-        classes = y if conditional else None  # fakes get the real batch's labels: balanced classes
-        # D: tell real from fake.
-        with torch.no_grad():
-            fake = model.G(torch.randn(B, Z, device=x.device), classes)
-        d_loss = self._d_loss(model.D(x, classes), model.D(fake, classes))
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_d.step()
-        # G: fool the updated D.
-        fake = model.G(torch.randn(B, Z, device=x.device), classes)
-        g_loss = self._g_loss(model.D(fake, classes))
-        opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt_g.step()
+        Z = self.config["z_dim"]
+        classes = y if self.config["num_classes"] > 0 else None  # fakes get the real batch's labels
+        with step.autocast():
+            with torch.no_grad():
+                fake = model.G(step.normal(Z, device=x.device), classes)
+            d_loss = self._d_loss(model.D(x, classes).float(), model.D(fake, classes).float())
+        step.update(d_loss, opt_d)
+        with step.autocast():
+            fake = model.G(step.normal(Z, device=x.device), classes)
+            g_loss = self._g_loss(model.D(fake, classes).float())
+        step.update(g_loss, opt_g)
         if self.config["ema"]:
             model.update_ema(self.config["ema"])
         return {"loss": float(d_loss.detach()), "g_loss": float(g_loss.detach())}
@@ -243,14 +247,14 @@ class EvalClassifier:
         return torch.cat(feats).numpy(), torch.cat(preds).numpy()
 
 
-class ClassifierTask:
+class ClassifierTask(TrainingTask):
     def __init__(self, data: Path, config: dict | None):
         self.data = Path(data)
         self.train_set = image_data.load(self.data, "train")
         _check_classes(config, self.train_set.class_names, self.data)
         names = self.train_set.class_names
         self.config = dict(config) if config else {"arch": "classifier", "num_classes": len(names), "class_names": names}
-        self.defaults = {"epochs": 5, "batch_size": 64, "lr": 2e-3, "schedule": "cosine"}
+        self.defaults = {"epochs": 5, "batch_size": 64, "lr": 2e-3, "schedule": "cosine", "min_batch": 2}
 
     def build_model(self):
         return Classifier(self.config["num_classes"])

@@ -1,20 +1,21 @@
 """`genkit train music` / `genkit eval music`: the task the shared loop drives (docs/plugins.md, 4).
 
 Train on the train split, select on valid, report on test (the split rule of the data README).
-Selection: at the end of every epoch the loop calls ``sample``; here that also measures the
-validation NLL and keeps a copy of the best epoch's weights, which are the ones evaluated and
-exported. (A run resumed with --resume starts its search for the best epoch afresh.)
+Selection: at the end of every epoch (``end_epoch``) the task measures the validation NLL and keeps
+a copy of the best epoch's weights, which are the ones evaluated and exported. That choice is part
+of the task's state (``state_dict``), saved in every checkpoint, so a resumed run selects exactly
+as an unbroken one.
 """
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from genkit.train import TrainingTask
 from genkit_music import data, metrics
 from genkit_music.model import DEFAULT_CONFIG, MelodyLSTM
 
@@ -64,7 +65,7 @@ def nll_summary(nlls: list[np.ndarray], tunes: list[data.Tune]) -> tuple[float, 
     return float(allnll.mean()), float(allnll[events >= data.FIRST_PITCH_TOKEN].mean())
 
 
-class MusicTask:
+class MusicTask(TrainingTask):
     def __init__(self, data_dir: Path, options: dict, config: dict | None):
         self.data_dir = Path(data_dir)
         self.splits = data.load_splits(self.data_dir)
@@ -102,19 +103,37 @@ class MusicTask:
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), target.reshape(-1), ignore_index=IGNORE)
         return loss, {}
 
-    def sample(self, model, seed: int) -> str:
-        """Per-epoch hook: valid NLL, keep the best epoch, and an 8-bar sample as event text."""
+    def end_epoch(self, model, epoch: int) -> dict:
+        """Validation NLL of this epoch; keep a copy of the best epoch's weights."""
         device = model.head.weight.device
         nll, _ = nll_summary(step_nll(model, self.splits["valid"], device), self.splits["valid"])
         self.valid_history.append(nll)
-        epoch = len(self.valid_history)
         if self.best is None or nll < self.best[0]:
-            self.best = (nll, epoch, copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()}))
+            self.best = (nll, epoch, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
+        return {"valid_nll_per_step": nll}
+
+    def state_dict(self) -> dict:
+        state = {"valid_history": self.valid_history}
+        if self.best is not None:
+            state.update(best_nll=self.best[0], best_epoch=self.best[1])
+            state.update({f"best.{k}": v for k, v in self.best[2].items()})
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        self.valid_history = [float(v) for v in state.get("valid_history", [])]
+        if "best_epoch" in state:
+            weights = {k[5:]: v for k, v in state.items() if k.startswith("best.")}
+            self.best = (float(state["best_nll"]), int(state["best_epoch"]), weights)
+
+    def sample(self, model, seed: int) -> str:
+        """An 8-bar melody as event text, headed by the epoch's validation NLL."""
         g = torch.Generator().manual_seed(seed)
         events = model.generate([0], 128, torch.rand(1, 128, generator=g))[0].tolist()
         names = {data.NO_EVENT: "-", data.NOTE_OFF: "off"}
         text = " ".join(names.get(e, str(data.LOW + e - data.FIRST_PITCH_TOKEN)) for e in events)
-        return f"epoch {epoch}: valid NLL {nll:.4f} nats/step (best {self.best[0]:.4f}, epoch {self.best[1]})\n{text}\n"
+        epoch, nll = len(self.valid_history), self.valid_history[-1] if self.valid_history else float("nan")
+        best = f"best {self.best[0]:.4f}, epoch {self.best[1]}" if self.best else "no best yet"
+        return f"epoch {epoch}: valid NLL {nll:.4f} nats/step ({best})\n{text}\n"
 
     def _use_best(self, model):
         if self.best is not None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from genkit.errors import GenkitError
+from genkit.train import TrainingTask
 from genkit_image.data import load as load_images
 from genkit_vae.model import VAE, VAEConfig
 
@@ -35,7 +36,7 @@ def binarize_test(images, seed: int = TEST_BINARIZATION_SEED) -> torch.Tensor:
     return torch.bernoulli(x, generator=torch.Generator().manual_seed(seed))
 
 
-class VAETask:
+class VAETask(TrainingTask):
     defaults = {"epochs": 30, "batch_size": 128, "lr": 1e-3, "schedule": "cosine"}
 
     def __init__(self, data: Path, options: dict, config: dict | None):
