@@ -127,7 +127,9 @@ class TextGenerator:
 
     @classmethod
     def training_task(cls, data, options, config):
-        return TextTask(Path(data), options, config)
+        from genkit_text.task import make_task
+
+        return make_task(data, options, config)
 
 
 class TextTask:
