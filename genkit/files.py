@@ -52,7 +52,7 @@ class OutputPlan:
             )
         index = f"{{i:0{index_width(n)}d}}"
         # A name without an extension is a folder, whether or not it exists yet.
-        if output is None or output.endswith(("/", os.sep)) or Path(output).is_dir() or (
+        if output is None or output.endswith(("/", os.sep)) or _is_dir(Path(output)) or (
             "{" not in output and not Path(output).suffix
         ):
             folder = Path(output) if output else Path(DEFAULT_FOLDER)
@@ -101,11 +101,18 @@ class OutputPlan:
             if path.parent not in checked:
                 check_folder(path.parent)
                 checked.add(path.parent)
+            check_name_length(path)
             if path.is_dir():
                 raise GenkitError(f"output {path} is a folder")
-            check_name_length(path)
             if path.exists() and not overwrite:
                 raise GenkitError(f"{path} already exists; pass --overwrite to replace it")
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long to look up is not a folder; check_free says why it fails
+        return False
 
 
 def _check_field_spec(pattern: str, spec: str) -> None:

@@ -211,3 +211,177 @@ def test_a_ctrl_c_swallowed_by_a_destructor_still_stops_the_run():
     finally:
         interrupts.restore(interrupts.install())  # install() clears the request for later tests
         interrupts.restore(previous)
+
+
+# ---------------------------------------------------------------- untrusted files shown to a terminal (class 7)
+
+
+def png_with_provenance(path, provenance):
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("genkit", provenance if isinstance(provenance, str) else json.dumps(provenance))
+    Image.new("L", (4, 4)).save(path, pnginfo=info)
+
+
+def test_inspect_escapes_control_characters_and_quotes_the_reproduce_command(tmp_path):
+    hostile = {"generator": "image\x1b]0;pwned\x07", "seed": 1, "device": "cpu\x1b[2J\u202e",
+               "options": {"class": "\x1b[31mred"}, "command": "genkit image --seed 1; rm -rf ~ $(touch x) `id`"}
+    png_with_provenance(tmp_path / "evil.png", hostile)
+    proc = run_genkit("inspect", tmp_path / "evil.png", check=0)
+    assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout and "\u202e" not in proc.stdout
+    assert "\\x1b" in proc.stdout
+    reproduce = [line for line in proc.stdout.splitlines() if line.startswith("reproduce")][0].split(None, 1)[1]
+    # Pasted into a shell, the command is genkit with inert arguments: no ;, $( or ` acts.
+    echoed = subprocess.run(["bash", "-c", "printf '%s\\n' " + reproduce.split("   #")[0].split(None, 1)[1]],
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert echoed.stdout.splitlines() == ["image", "--seed", "1;", "rm", "-rf", "~", "$(touch", "x)", "`id`"]
+    assert not (tmp_path / "x").exists()
+    as_json = run_genkit("inspect", tmp_path / "evil.png", "--json", check=0).stdout
+    assert "\x1b" not in as_json and json.loads(as_json)["options"]["class"] == "\x1b[31mred"
+
+
+def test_inspect_refuses_fifos_devices_huge_and_corrupt_sidecars_without_hanging(tmp_path):
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    assert_user_error(run_genkit("inspect", fifo, timeout=30), "not a regular file")
+    assert_user_error(run_genkit("inspect", "/dev/zero", timeout=30), "not a regular file")
+    (tmp_path / "a.txt").write_text("hello")
+    sidecar = tmp_path / "a.txt.genkit.json"
+    sidecar.write_text('{"generator": "text", "seed": ')  # cut short
+    assert_user_error(run_genkit("inspect", tmp_path / "a.txt"), "not valid JSON")
+    sidecar.write_text("[1, 2]")
+    assert_user_error(run_genkit("inspect", tmp_path / "a.txt"), "not a JSON object")
+    with open(sidecar, "wb") as fh:  # 50 MB of sparse nothing
+        fh.truncate(50 << 20)
+    proc, rss = child_peak_rss_mb(["inspect", tmp_path / "a.txt"])
+    assert_user_error(proc, "larger than")
+    assert rss < 200, rss
+    sidecar.unlink()
+    os.mkfifo(sidecar)
+    assert_user_error(run_genkit("inspect", tmp_path / "a.txt", timeout=30), "not a regular file")
+    png_with_provenance(tmp_path / "bad.png", "{not json")
+    assert_user_error(run_genkit("inspect", tmp_path / "bad.png"), "not valid JSON")
+
+
+# ---------------------------------------------------------------- output names (class 8)
+
+
+@pytest.mark.parametrize("pattern", ["x{i:c}.png", "x{n:c}-{i}.png", "x{i:\\>4}.png", "x{i:\x01>4}.png",
+                                     "x{i:{n}}.png", "x{i:99999999}.png", "x{i:s}.png"])
+def test_patterns_that_could_yield_a_separator_or_nul_for_some_value_are_refused(tmp_path, pattern):
+    """{i:c} is '/' for i=47 and NUL for i=0; a fill character repeats for some widths only."""
+    proc = run_genkit("hello", "--n", "50", "-o", pattern, cwd=tmp_path)
+    assert_user_error(proc)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_nul_in_an_output_name_is_refused_through_the_python_api():
+    from genkit.errors import GenkitError
+    from genkit.files import OutputPlan
+
+    with pytest.raises(GenkitError, match="NUL"):
+        OutputPlan("x\x00{i}.png", "hello", ("png",), 2, 1)
+
+
+def test_names_up_to_the_file_system_limit_work_and_longer_ones_fail_before_any_work(tmp_path):
+    limit = os.pathconf(tmp_path, "PC_NAME_MAX")
+    longest = "a" * (limit - 4) + ".png"
+    run_genkit("hello", "-o", tmp_path / longest, check=0)
+    with Image.open(tmp_path / longest) as im:
+        im.load()
+    proc = run_genkit("hello", "-o", tmp_path / ("b" * (limit - 3) + ".png"))
+    assert_user_error(proc, "bytes", str(limit))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [longest]
+
+
+def test_dash_as_output_is_refused_clearly(tmp_path):
+    assert_user_error(run_genkit("hello", "-o", "-", cwd=tmp_path), "standard output")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_default_names_are_wide_enough_to_sort_past_999(tmp_path):
+    run_genkit("hello", "--n", "1001", "--size", "8", "--seed", "5", "-o", tmp_path, check=0)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names[0] == "hello-5-0000.png" and names[-1] == "hello-5-1000.png"
+
+
+def test_stale_temporaries_of_old_and_new_names_are_cleaned(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    old = tmp_path / f".hello-1-000.png.genkit-{pid}-0a1b2c3d.tmp"
+    new = tmp_path / f".gk-{pid}-0a1b2c3d.tmp"
+    mine = tmp_path / ".gk-notes.tmp"  # not a genkit name: left alone
+    for path in (old, new, mine):
+        path.write_bytes(b"partial")
+    run_genkit("hello", "-o", tmp_path, check=0)
+    assert not old.exists() and not new.exists() and mine.exists()
+
+
+# ---------------------------------------------------------------- streams and file systems (class 9)
+
+
+def test_closed_stdout_or_stderr_still_writes_the_files(tmp_path):
+    for redirect, folder in ((">&-", "no_stdout"), ("2>&-", "no_stderr"), (">&- 2>&-", "neither")):
+        out = tmp_path / folder
+        shell = f'"{sys.executable}" -m genkit hello --n 3 --seed 2 -o "{out}" {redirect}'
+        proc = subprocess.run(["bash", "-c", shell + "; echo rc=$?"], capture_output=True, text=True)
+        assert "rc=0" in proc.stdout, (redirect, proc.stdout, proc.stderr)
+        assert complete_pngs(out) == 3
+    # with stdout closed, an error still goes to stderr, never into a file
+    proc = subprocess.run(["bash", "-c", f'"{sys.executable}" -m genkit hello --n 0 >&-'], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.startswith("genkit: error:")
+
+
+def test_a_broken_pipe_exits_quietly():
+    proc = subprocess.run(["bash", "-c", f'"{sys.executable}" -m genkit plugins --json | head -c 1; '
+                           'echo " rc=${PIPESTATUS[0]}"'], capture_output=True, text=True)
+    assert proc.stdout.strip().endswith("rc=0") and proc.stderr == "", proc
+    proc = subprocess.run(["bash", "-c", f'"{sys.executable}" -m genkit text --max-tokens 5000 -n 3 | head -c 5; '
+                           'echo " rc=${PIPESTATUS[0]}"'], capture_output=True, text=True)
+    assert proc.stdout.strip().endswith("rc=0") and proc.stderr == "", proc
+
+
+def test_never_clobber_writes_work_without_hard_links(tmp_path):
+    """FAT, exFAT and many network shares refuse link(): the exclusive-create fallback takes over."""
+    code = f"""
+import errno, os
+def no_links(*args, **kwargs):
+    raise PermissionError(errno.EPERM, "Operation not permitted")
+os.link = no_links
+from genkit.cli import main
+main(["hello", "--n", "3", "--seed", "1", "-o", {str(tmp_path / 'fat')!r}])
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert complete_pngs(tmp_path / "fat") == 3
+    keep = tmp_path / "fat" / "hello-1-001.png"
+    before = keep.read_bytes()
+    proc = subprocess.run([sys.executable, "-c", code.replace('"--seed", "1"', '"--seed", "1", "--size", "64"')],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "already exists" in proc.stderr  # still never-clobber
+    assert keep.read_bytes() == before and complete_pngs(tmp_path / "fat") == 3
+
+
+def test_the_no_hard_link_claim_refuses_a_name_taken_between_check_and_write(tmp_path):
+    import errno
+
+    from genkit import files
+    from genkit.errors import GenkitError
+
+    target = tmp_path / "taken.bin"
+    target.write_bytes(b"theirs")
+    real_link = os.link
+
+    def no_links(*args, **kwargs):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    os.link = no_links
+    try:
+        with pytest.raises(GenkitError, match="already exists"):
+            files.write_atomic(target, b"mine")
+        files.write_atomic(tmp_path / "free.bin", b"mine")
+    finally:
+        os.link = real_link
+    assert target.read_bytes() == b"theirs" and (tmp_path / "free.bin").read_bytes() == b"mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["free.bin", "taken.bin"]
