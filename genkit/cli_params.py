@@ -12,6 +12,13 @@ import typer
 from genkit.spec import Option
 
 _PY_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "path": Path}
+CLASS_OPTIONS = ("class", "classes")  # options whose values are class names the weights know
+
+
+def _complete_classes(ctx, incomplete: str) -> list[str]:
+    from genkit.commands.models import complete_class_names
+
+    return complete_class_names(ctx, incomplete)
 
 
 def help_for(opt: Option) -> str:
@@ -42,6 +49,8 @@ def parameter_for(opt: Option) -> inspect.Parameter:
         info = typer.Option(decl, help=help_for(opt))
     else:
         info = typer.Option(opt.flag, help=help_for(opt), case_sensitive=False) if opt.type == "choice" else typer.Option(opt.flag, help=help_for(opt))
+    if opt.name in CLASS_OPTIONS:  # complete class names from the weights' header, lazily
+        info = typer.Option(opt.flag, help=help_for(opt), autocompletion=_complete_classes)
     annotation = Annotated[Optional[py_type] if default is None else py_type, info]
     return inspect.Parameter(opt.dest, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 

@@ -203,19 +203,7 @@ def encode_midi(midi, name: str = "", key: Key | None = None, strict_range: bool
             key = estimate_key([n.pitch for n in notes], [n.end - n.start for n in notes])
     end = max(e for _, e in onsets.values())
 
-    # Meter and position per step, up to a whole bar past the last note. Bars restart at a change.
-    meters, positions = [], []
-    t, seg = 0, 0
-    while True:
-        while seg + 1 < len(ts_events) and ts_events[seg + 1][0] <= t:
-            seg += 1
-        seg_start, m = ts_events[seg]
-        pos = (t - seg_start) % bar_steps(METERS[m])
-        if t >= end and pos == 0:
-            break
-        meters.append(m)
-        positions.append(pos)
-        t += 1
+    meters, positions = _bar_grid(ts_events, end)
     length = len(meters)
 
     events = np.full(length, NO_EVENT, dtype=np.int64)
@@ -305,6 +293,22 @@ def pickup_of(midi) -> tuple[str | None, int]:
     if meter not in METERS or length != measure or not 0 < length < bar_steps(meter):
         return None, 0
     return meter, bar_steps(meter) - length
+
+
+def _bar_grid(ts_events: list[tuple[int, int]], end: int) -> tuple[list[int], list[int]]:
+    """Meter and position per step, up to a whole bar past ``end``. Bars restart at a change."""
+    meters, positions = [], []
+    t, seg = 0, 0
+    while True:
+        while seg + 1 < len(ts_events) and ts_events[seg + 1][0] <= t:
+            seg += 1
+        seg_start, m = ts_events[seg]
+        pos = (t - seg_start) % bar_steps(METERS[m])
+        if t >= end and pos == 0:
+            return meters, positions
+        meters.append(m)
+        positions.append(pos)
+        t += 1
 
 
 def decode(events, key: Key, tempo: float, program: int, meter: str, bars: int):
