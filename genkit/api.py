@@ -65,7 +65,9 @@ class LoadedGenerator:
                       "command": command_line(self.spec, values, seed, self._weights_arg, self._default_weights)}
         out = []
         for art in _joined(self.impl.generate(n=n, seed=seed, options=values, format=fmt)):
-            art.provenance = dict(provenance, command=f"{provenance['command']} --n {art.index + 1}")
+            # save() completes the command for the format it writes (genkit.writers.save_artifact)
+            art.provenance = dict(provenance, command=f"{provenance['command']} --n {art.index + 1}",
+                                  run_command=provenance["command"], default_format=self.spec.outputs[0])
             out.append(art)
         return out
 

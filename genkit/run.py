@@ -159,12 +159,17 @@ def base_provenance(req: Request, seed: int, device, weights_path, is_default) -
     }
 
 
-def item_provenance(base: dict, artifact, target: Target, default_ext: str) -> dict:
-    """An item's record; its command writes the same format as the file it is stored in."""
-    command = f"{base['command']} --n {artifact.index + 1}"
-    path = target.path(artifact.index)
+def reproduce_command(run_command: str, index: int, path: Path | None, default_ext: str) -> str:
+    """The command whose last item is item ``index``, writing the same format as ``path``."""
+    command = f"{run_command} --n {index + 1}"
     if path is not None and path.suffix.lower().lstrip(".") != default_ext:
         command += " -o " + shlex.quote("reproduced-{i}" + path.suffix.lower())
+    return command
+
+
+def item_provenance(base: dict, artifact, target: Target, default_ext: str) -> dict:
+    """An item's record; its command writes the same format as the file it is stored in."""
+    command = reproduce_command(base["command"], artifact.index, target.path(artifact.index), default_ext)
     return dict(base, index=artifact.index, item_seed=artifact.seed, **artifact.info, command=command)
 
 

@@ -128,7 +128,12 @@ def save_artifact(artifact, path: Path, overwrite: bool = False) -> Path:
 
     ext = path.suffix.lower().lstrip(".")
     kind = kind_for(ext, load_registry().kinds)
+    from genkit.run import reproduce_command
+
     provenance = dict(artifact.provenance or {}, index=artifact.index, item_seed=artifact.seed, **artifact.info)
+    if "run_command" in provenance:  # from genkit.load(): name the format this file is saved in
+        provenance["command"] = reproduce_command(provenance.pop("run_command"), artifact.index, path,
+                                                  provenance.pop("default_format"))
     writer = make_writer(kind, WriteRun(generator=provenance.get("generator", "?"), n=1,
                                         seed=provenance.get("seed", artifact.seed), overwrite=overwrite))
     files.check_folder(path.parent)
