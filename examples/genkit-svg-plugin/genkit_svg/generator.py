@@ -18,7 +18,6 @@ import math
 import random
 
 from genkit import GenkitError, item_seed
-
 from genkit_svg.drawing import Drawing, Stroke
 
 SIZE = 512  # drawing units; SVG scales losslessly, so one size is enough
@@ -68,7 +67,7 @@ def _colours(rng: random.Random, palette: str, count: int) -> list[str]:
     if palette == "rainbow":  # evenly spaced hues from a random start
         start = rng.random()
         rgb = [colorsys.hsv_to_rgb((start + i / count) % 1.0, 0.75, 0.85) for i in range(count)]
-        return ["#%02x%02x%02x" % tuple(round(255 * v) for v in c) for c in rgb]
+        return ["#" + "".join(f"{round(255 * v):02x}" for v in c) for c in rgb]
     fixed = _FIXED[palette]
     offset = rng.randrange(len(fixed))
     return [fixed[(offset + i) % len(fixed)] for i in range(count)]

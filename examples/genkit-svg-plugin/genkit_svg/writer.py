@@ -13,7 +13,6 @@ from xml.sax.saxutils import escape, quoteattr
 
 from genkit import Writer, entry
 from genkit.files import write_atomic
-
 from genkit_svg.drawing import Drawing
 
 BACKGROUNDS = {"white": "#ffffff", "paper": "#f5efe0", "black": "#000000"}

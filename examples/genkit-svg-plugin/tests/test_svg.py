@@ -5,6 +5,7 @@ Every CLI check runs the real command in a subprocess (genkit.testing.run is `py
 
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -41,7 +42,7 @@ def test_files_are_svg_drawings_with_one_path_per_curve(tmp_path):
         strokes = root.findall(f"{SVG}g/{SVG}path")
         assert len(strokes) == 4 and all(s.get("d").startswith("M") for s in strokes)
         embedded = json.loads(root.find(f"{SVG}metadata").text)
-        sidecar = json.loads(open(path + ".genkit.json").read())
+        sidecar = json.loads(Path(path + ".genkit.json").read_text())
         assert embedded == sidecar and embedded["generator"] == "spiro"
 
 
