@@ -14,8 +14,9 @@ from __future__ import annotations
 from genkit import __version__
 from genkit import device as devices
 from genkit import weights as weights_io
-from genkit.artifacts import TextChunk
+from genkit.artifacts import TextChunk, TextSamples
 from genkit.errors import GenkitError
+from genkit.spec import check_values
 
 
 class LoadedGenerator:
@@ -40,11 +41,7 @@ class LoadedGenerator:
             raise GenkitError(f"{self.spec.name} has no option(s) {', '.join(sorted(unknown))}")
         values = {key: opt.default for key, opt in known.items()}
         values.update(given)
-        for key, opt in known.items():
-            try:
-                opt.check(values[key])
-            except ValueError as exc:
-                raise GenkitError(str(exc)) from None
+        check_values(self.spec.options, values)
         return values
 
     def generate(self, n: int = 1, seed: int | None = None, format: str | None = None,
@@ -74,14 +71,11 @@ class LoadedGenerator:
 
 def _joined(artifacts):
     """Pass artifacts through, joining each text sample's chunks into one."""
-    parts: dict[int, list[str]] = {}
+    samples = TextSamples()
     for art in artifacts:
-        if not isinstance(art, TextChunk):
-            yield art
-            continue
-        parts.setdefault(art.index, []).append(art.text)
-        if art.done:
-            yield TextChunk(text="".join(parts.pop(art.index)), index=art.index, seed=art.seed, done=True, info=art.info)
+        whole = samples.add(art) if isinstance(art, TextChunk) else art
+        if whole is not None:
+            yield whole
 
 
 def load(name: str, device: str = "auto", weights=None) -> LoadedGenerator:

@@ -107,3 +107,20 @@ class Frames(Artifact):
         from PIL import Image as PILImage
 
         return [PILImage.fromarray(f) for f in self.to_numpy()]
+
+
+class TextSamples:
+    """Joins streamed text: ``add(chunk)`` returns the whole sample as one TextChunk on its last chunk."""
+
+    def __init__(self):
+        self.parts: dict[int, list[str]] = {}
+
+    def started(self, index: int) -> bool:
+        return index in self.parts
+
+    def add(self, chunk: TextChunk) -> TextChunk | None:
+        self.parts.setdefault(chunk.index, []).append(chunk.text)
+        if not chunk.done:
+            return None
+        text = "".join(self.parts.pop(chunk.index))
+        return TextChunk(text=text, index=chunk.index, seed=chunk.seed, done=True, info=chunk.info)

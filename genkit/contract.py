@@ -77,7 +77,7 @@ class LatentSpace(Protocol):
 
 
 # The third Protocol, the training task, lives with the loop that drives it; it is part of this contract.
-from genkit.train.protocol import TrainingTask  # noqa: E402
+from genkit.train.protocol import TrainingTask  # noqa: E402, F401
 
 _PARAMETERS = {"generate": ("n", "seed", "options", "format"), "sample_latents": ("seeds",), "decode": ("latents",)}
 

@@ -17,7 +17,7 @@ from genkit import __version__, files, interrupts, progress, weights
 from genkit import device as devices
 from genkit.contract import Generator, check_implements
 from genkit.errors import GenkitError, RunError
-from genkit.spec import GeneratorSpec
+from genkit.spec import GeneratorSpec, check_values
 from genkit.writers import Writer, WriteRun, kind_for, make_writer
 
 
@@ -79,12 +79,8 @@ def validate(req: Request) -> tuple[int, int]:
     from genkit.registry import load_registry
     from genkit.writers import options_for
 
-    for opt in [*spec.options, *options_for(spec, load_registry().kinds)]:
-        values = req.options if opt in spec.options else req.writer_options
-        try:
-            opt.check(values.get(opt.key))
-        except ValueError as exc:
-            raise GenkitError(str(exc)) from None
+    check_values(spec.options, req.options)
+    check_values(options_for(spec, load_registry().kinds), req.writer_options)
     return n, seed
 
 

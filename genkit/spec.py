@@ -88,6 +88,17 @@ class Option:
         return f"{'(' if self.min_open or self.min is None else '['}{low}, {high}{')' if self.max_open or self.max is None else ']'}"
 
 
+def check_values(options, values: dict) -> None:
+    """Range-check every option's value (by ``Option.key``); one GenkitError naming the first bad one."""
+    from genkit.errors import GenkitError
+
+    for opt in options:
+        try:
+            opt.check(values.get(opt.key))
+        except ValueError as exc:
+            raise GenkitError(str(exc)) from None
+
+
 @dataclass(frozen=True)
 class GeneratorSpec:
     """A generator as the core sees it before anything heavy is imported.

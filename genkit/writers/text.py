@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 
 from genkit import files
-from genkit.artifacts import TextChunk
+from genkit.artifacts import TextChunk, TextSamples
 from genkit.writers import Writer, entry
 
 
 class TextWriter(Writer):
     def check(self, items: list[Path]) -> None:
-        self.parts: dict[int, list[str]] = {}
+        self.samples = TextSamples()
         self.streamed = False
         self.refuse_existing(self.sidecar(p) for p in items)
 
@@ -25,10 +25,10 @@ class TextWriter(Writer):
         self.expect(artifact, TextChunk)
         if path is None:
             self._stream(artifact, provenance)
-        self.parts.setdefault(artifact.index, []).append(artifact.text)
-        if not artifact.done:
+        whole = self.samples.add(artifact)
+        if whole is None:
             return None
-        text = "".join(self.parts.pop(artifact.index))
+        text = whole.text
         if path is not None:
             files.write_atomic(path, text.encode("utf-8"), self.run.overwrite)
             record = json.dumps(provenance, indent=2, sort_keys=True).encode()
@@ -38,7 +38,7 @@ class TextWriter(Writer):
     def _stream(self, artifact, provenance: dict) -> None:
         out = self.run.stdout or sys.stdout
         self.streamed = True
-        if self.run.n > 1 and artifact.index not in self.parts:
+        if self.run.n > 1 and not self.samples.started(artifact.index):
             gap = "\n\n" if artifact.index else ""
             # The command whose last item this sample is: running it prints exactly this text last.
             out.write(f"{gap}--- sample {artifact.index + 1} of {self.run.n}: {provenance['command']} ---\n")
