@@ -385,3 +385,59 @@ def test_the_no_hard_link_claim_refuses_a_name_taken_between_check_and_write(tmp
         os.link = real_link
     assert target.read_bytes() == b"theirs" and (tmp_path / "free.bin").read_bytes() == b"mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["free.bin", "taken.bin"]
+
+
+# ---------------------------------------------------------------- weights metadata before shapes (class 3)
+
+HUGE_CONFIGS = {  # each within the config bounds or just past them, none matching the 16 bytes it carries
+    "vae": [{"latent": 50, "hidden": 10**9, "channels": 32}, {"latent": 4000, "hidden": 60000, "channels": 4000}],
+    "image": [{"arch": "dcgan", "z_dim": 4096, "num_classes": 0, "width": 4096, "embed_dim": 0, "class_names": []}],
+    "text": [{"vocab": "ab", "vocab_size": 2, "block_size": 10**10, "n_layer": 1, "n_head": 1, "n_embd": 8,
+              "dropout": 0.0}],
+    "music": [{"embed": 4096, "hidden": 8192, "layers": 16, "dropout": 0.0, "lookbacks": [1],
+               "meters": None}],
+}
+
+
+def tiny_weights(path, config, **extra_meta):
+    """A ~200-byte safetensors file: one 4-float tensor and whatever config it claims."""
+    header = {"__metadata__": {"config": json.dumps(config), **{k: json.dumps(v) for k, v in extra_meta.items()}},
+              "w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}
+    raw = json.dumps(header).encode()
+    path.write_bytes(len(raw).to_bytes(8, "little") + raw + b"\0" * 16)
+
+
+@pytest.mark.parametrize("generator", sorted(HUGE_CONFIGS))
+def test_a_tiny_weights_file_claiming_a_huge_model_is_refused_with_bounded_memory(tmp_path, generator):
+    for k, config in enumerate(HUGE_CONFIGS[generator]):
+        if generator == "music":
+            from genkit_music import data as music_data
+
+            config = dict(config, meters=list(music_data.METERS))
+        path = tmp_path / f"huge{k}.safetensors"
+        tiny_weights(path, config)
+        assert path.stat().st_size < 600
+        proc, rss = child_peak_rss_mb([generator, "--weights", path, "-o", tmp_path / f"out{k}"])
+        assert_user_error(proc, str(path.name))
+        assert rss < 800, f"{generator}: peak RSS {rss:.0f} MB"
+        assert not (tmp_path / f"out{k}").exists()
+
+
+def test_weights_of_another_generator_are_refused_in_one_line(tmp_path):
+    shipped = REPO / "plugins"
+    for generator, foreign in (("vae", "genkit_image/weights/image-fashion.safetensors"),
+                               ("image", "genkit_vae/weights/vae-mnist.safetensors"),
+                               ("text", "genkit_music/weights/music-nottingham.safetensors")):
+        proc = run_genkit(generator, "--weights", shipped / foreign, "-o", tmp_path / generator)
+        assert_user_error(proc, foreign.split("/")[-1])
+
+
+def test_a_header_whose_shape_disagrees_with_its_bytes_is_refused(tmp_path):
+    from genkit.errors import GenkitError
+    from genkit.weights_check import declared_shapes
+
+    header = {"w": {"dtype": "F32", "shape": [10**6], "data_offsets": [0, 16]}}
+    raw = json.dumps(header).encode()
+    (tmp_path / "w.safetensors").write_bytes(len(raw).to_bytes(8, "little") + raw + b"\0" * 16)
+    with pytest.raises(GenkitError, match="holds 16 bytes"):
+        declared_shapes(tmp_path / "w.safetensors")

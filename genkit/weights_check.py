@@ -1,0 +1,86 @@
+"""Weights metadata is checked before it is trusted: no module is built from an unchecked config.
+
+A weights file carries its model's config (widths, layers...) in its metadata, and a generator
+builds its network from that config. A hostile or corrupt file could claim a layer of 10^12
+units; building it would allocate terabytes before the tensors are ever compared. So a
+generator asks here first:
+
+1. ``read_config``: the config is a table and every size in it is an integer within bounds;
+2. ``check_fits``: the network is built on PyTorch's "meta" device (shapes only, no memory) and
+   its parameter shapes are compared with the shapes the file's header declares, each of which
+   has already been checked against the bytes the file really holds (``declared_shapes``).
+
+Only then is the real network built, and its size is that of the file. Every problem is a
+GenkitError (one line, exit 2), including weights of another generator.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from genkit import weights
+from genkit.errors import GenkitError
+
+DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1,
+               "U16": 2, "U32": 4, "U64": 8, "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1}
+MAX_DIMS = 8
+
+
+def declared_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    """Tensor name -> shape from the safetensors header, each shape matching its bytes in the file."""
+    shapes = {}
+    for name, entry in weights.read_header(path).items():
+        if name == "__metadata__":
+            continue
+        shape, dtype = entry.get("shape"), entry.get("dtype")
+        if (not isinstance(shape, list) or len(shape) > MAX_DIMS
+                or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
+            raise GenkitError(f"{path}: tensor {name!r} has an invalid shape {str(shape)[:60]}")
+        if dtype not in DTYPE_BYTES:
+            raise GenkitError(f"{path}: tensor {name!r} has an unknown dtype {str(dtype)[:20]!r}")
+        start, end = entry["data_offsets"]
+        if math.prod(shape) * DTYPE_BYTES[dtype] != end - start:
+            raise GenkitError(f"{path}: tensor {name!r} declares shape {tuple(shape)} but holds {end - start} bytes")
+        shapes[name] = tuple(shape)
+    return shapes
+
+
+def read_config(path: Path, generator: str, bounds: dict[str, tuple[int, int]], optional=()) -> dict:
+    """The ``config`` table from the weights' metadata, every key of ``bounds`` an int in [low, high].
+
+    Keys in ``optional`` may be missing; all others must be present.
+    """
+    config = weights.metadata(path).get("config")
+    if not isinstance(config, dict):
+        raise GenkitError(f"{path} holds no {generator} config in its metadata; was it written by 'genkit train {generator}'?")
+    for key, (low, high) in bounds.items():
+        if key not in config and key in optional:
+            continue
+        value = config.get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise GenkitError(f"{path}: its {generator} config has no whole number {key!r}; "
+                              f"was it written by 'genkit train {generator}'?")
+        if not low <= value <= high:
+            raise GenkitError(f"{path}: its config says {key} = {value}, outside [{low}, {high}]; refusing to build it")
+    return config
+
+
+def check_fits(path: Path, generator: str, build) -> None:
+    """Build ``build()`` on the meta device and check its parameters against the file's tensors."""
+    import torch
+
+    declared = declared_shapes(path)
+    try:
+        with torch.device("meta"):
+            own = {k: tuple(v.shape) for k, v in build().state_dict().items()}
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:160]
+        raise GenkitError(f"{path}: its {generator} config cannot describe a model ({reason})") from None
+    missing, unexpected = sorted(set(own) - set(declared)), sorted(set(declared) - set(own))
+    if missing or unexpected:
+        raise GenkitError(f"{path} does not hold {generator} weights (missing {missing[:2]}, unexpected "
+                          f"{unexpected[:2]}); was it written by 'genkit train {generator}'?")
+    for key, shape in own.items():
+        if declared[key] != shape:
+            raise GenkitError(f"{path}: tensor {key} has shape {declared[key]} but the config in the file needs {shape}")
