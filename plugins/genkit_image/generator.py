@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from genkit import weights as gk_weights
+from genkit import weights_check
 from genkit.artifacts import Image
 from genkit.classnames import find_class
 from genkit.errors import GenkitError
@@ -21,6 +22,8 @@ from genkit.device import item_seed
 from genkit_image.model import build_generator
 
 BATCH = 256
+# Sizes a GAN config may claim; checked before anything is built from it.
+CONFIG_BOUNDS = {"z_dim": (1, 4096), "num_classes": (0, 10_000), "width": (1, 4096), "embed_dim": (0, 4096)}
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -31,16 +34,23 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 class ImageGenerator:
     def __init__(self, device, weights):
         self.device = device
-        tensors, meta = gk_weights.load_tensors(weights, device)
-        config = meta.get("config") or {}
+        config = gk_weights.metadata(weights).get("config") or {}
+        if not isinstance(config, dict) or config.get("arch") not in ("dcgan", "mlp", "classifier"):
+            raise GenkitError(f"{weights} was not written by 'genkit train image' (no GAN config in its metadata)")
         if config.get("arch") == "classifier":
             raise GenkitError(f"{weights} holds the evaluation classifier, not an image generator")
-        if config.get("arch") not in ("dcgan", "mlp"):
-            raise GenkitError(f"{weights} was not written by 'genkit train image' (no GAN config in its metadata)")
+        bounds = CONFIG_BOUNDS if config["arch"] == "dcgan" else {"z_dim": CONFIG_BOUNDS["z_dim"]}
+        weights_check.read_config(weights, "image", dict(bounds, num_classes=CONFIG_BOUNDS["num_classes"]),
+                                  optional=("num_classes",))
+        names = config.get("class_names") or []
+        if config.get("num_classes") and (not isinstance(names, list) or len(names) != config["num_classes"]):
+            raise GenkitError(f"{weights}: its config lists {len(names)} class names for {config['num_classes']} classes")
+        weights_check.check_fits(weights, "image", lambda: build_generator(config))  # before any memory is used
+        tensors, _ = gk_weights.load_tensors(weights, device)
         self.config = config
         self.latent_dim = config["z_dim"]
         # Only class-conditional weights list classes; genkit video reads this attribute.
-        self.class_names = list(config["class_names"]) if config["num_classes"] else None
+        self.class_names = [str(c) for c in config["class_names"]] if config.get("num_classes") else None
         self.G = build_generator(config).to(device)
         gk_weights.load_into(self.G, tensors, weights)
         self.G.eval()

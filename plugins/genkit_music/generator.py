@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 
 from genkit import weights as gk_weights
+from genkit import weights_check
 from genkit.artifacts import Midi
 from genkit.errors import GenkitError
 from genkit.device import item_seed
@@ -19,20 +20,34 @@ from genkit_music.model import MelodyLSTM
 from genkit_music.roll import piano_roll, tune_steps
 
 BATCH = 64
+# Sizes a melody config may claim; checked before anything is built from it.
+CONFIG_BOUNDS = {"embed": (1, 4096), "hidden": (1, 8192), "layers": (1, 16)}
 
 
 class MusicGenerator:
     def __init__(self, device, weights):
         self.device = device
-        tensors, meta = gk_weights.load_tensors(weights, device)
-        config = meta.get("config") or {}
-        if "hidden" not in config or list(config.get("meters", [])) != list(data.METERS):
+        meta = gk_weights.metadata(weights)
+        config = weights_check.read_config(weights, "music", CONFIG_BOUNDS)
+        if list(config.get("meters", [])) != list(data.METERS):
             raise GenkitError(f"{weights} was not written by 'genkit train music' (no melody config in its metadata)")
+        lookbacks = config.get("lookbacks", [1, 2])
+        if not isinstance(lookbacks, list) or len(lookbacks) > 8 or not all(
+                isinstance(k, int) and 1 <= k <= 64 for k in lookbacks):
+            raise GenkitError(f"{weights}: its config has invalid lookbacks {str(lookbacks)[:40]}")
+        weights_check.check_fits(weights, "music", lambda: MelodyLSTM(config))  # before any memory is used
+        tensors, _ = gk_weights.load_tensors(weights, device)
         self.model = MelodyLSTM(config).to(device)
         gk_weights.load_into(self.model, tensors, weights)
         self.model.eval()
         counts = meta.get("key_counts") or {"C": 1}
-        self.keys = [data.parse_key(k) for k in counts]
+        if not isinstance(counts, dict) or not all(
+                isinstance(v, (int, float)) and 0 <= v < float("inf") for v in counts.values()) or not sum(counts.values()) > 0:
+            raise GenkitError(f"{weights}: its key_counts metadata is not a table of key frequencies")
+        try:
+            self.keys = [data.parse_key(k) for k in counts]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise GenkitError(f"{weights}: its key_counts metadata names an unknown key ({exc})") from None
         self.key_weights = torch.tensor([float(v) for v in counts.values()])
 
     @classmethod

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from genkit import weights as gk_weights
+from genkit import weights_check
 from genkit.artifacts import TextChunk
 from genkit.errors import GenkitError
 from genkit.device import item_seed
@@ -26,6 +27,9 @@ from genkit_text.data import Vocabulary, Windows, read_corpus, split
 from genkit_text.model import GPT, GPTConfig
 
 EVAL_BATCH = 32  # validation windows per forward pass
+# Sizes a character-model config may claim; checked before anything is built from it.
+CONFIG_BOUNDS = {"vocab_size": (1, 1 << 20), "block_size": (1, 1 << 16), "n_layer": (1, 256), "n_head": (1, 256),
+                 "n_embd": (1, 1 << 16)}
 
 
 def read_stdin() -> str:
@@ -88,11 +92,15 @@ class StopFilter:
 class TextGenerator:
     def __init__(self, device, weights):
         self.device = device
-        tensors, meta = gk_weights.load_tensors(weights, device)
-        config = meta.get("config") or {}
-        if "vocab" not in config:
-            raise GenkitError(f"{weights} was not written by 'genkit train text' (no vocabulary in its metadata)")
-        self.vocab = Vocabulary(config["vocab"])
+        config = weights_check.read_config(weights, "text", CONFIG_BOUNDS)
+        vocab = config.get("vocab")
+        if not isinstance(vocab, str) or len(vocab) != config["vocab_size"] or len(set(vocab)) != len(vocab):
+            raise GenkitError(f"{weights} was not written by 'genkit train text' (no valid vocabulary in its metadata)")
+        if config["n_embd"] % config["n_head"]:
+            raise GenkitError(f"{weights}: its config has n_embd {config['n_embd']}, not a multiple of n_head {config['n_head']}")
+        weights_check.check_fits(weights, "text", lambda: build_model(config))  # before any memory is used
+        tensors, _ = gk_weights.load_tensors(weights, device)
+        self.vocab = Vocabulary(vocab)
         self.model = build_model(config).to(device)
         gk_weights.load_into(self.model, tensors, weights)
         self.model.eval()

@@ -8,11 +8,14 @@ import numpy as np
 import torch
 
 from genkit import weights as weights_io
+from genkit import weights_check
 from genkit.artifacts import Frames, Image
 from genkit.errors import GenkitError
 from genkit.device import item_seed
 from genkit_vae.model import VAE, VAEConfig
 
+# Sizes a VAE config may claim; checked before anything is built from it.
+CONFIG_BOUNDS = {"latent": (1, 4096), "hidden": (1, 65536), "channels": (1, 4096)}
 MAX_INPUT_PIXELS = 4096 * 4096  # refuse bigger inputs before decoding them (decompression bombs)
 
 
@@ -52,8 +55,10 @@ class VAEGenerator:
     class_names = None
 
     def __init__(self, device, weights):
-        tensors, meta = weights_io.load_tensors(weights, device)
-        self.model = VAE(VAEConfig(**meta["config"])).to(device).eval()
+        config = weights_check.read_config(weights, "vae", CONFIG_BOUNDS)
+        weights_check.check_fits(weights, "vae", lambda: VAE(VAEConfig(**config)))  # before any memory is used
+        tensors, _ = weights_io.load_tensors(weights, device)
+        self.model = VAE(VAEConfig(**config)).to(device).eval()
         weights_io.load_into(self.model, tensors, weights)
         self.device = device
         self.latent_dim = self.model.cfg.latent
