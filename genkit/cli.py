@@ -51,7 +51,6 @@ def _echo_err(message: str) -> None:
 
 def plugins_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ):
     """List every plugin found, its version, import time, generators, and any error."""
     from genkit.registry import load_registry

@@ -54,7 +54,6 @@ def _shown(value) -> str:
 def inspect_command(
     file: Annotated[Path, typer.Argument(help="A file genkit wrote.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ):
     """Print a file's provenance and the command that reproduces it."""
     from genkit.provenance import read_provenance

@@ -31,7 +31,6 @@ def logs_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON, with seeds, options and files.")] = False,
     files: Annotated[bool, typer.Option("--files", help="Print the paths the runs wrote, one per line.")] = False,
     path: Annotated[bool, typer.Option("--path", help="Print where the history database is and exit.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ):
     """Show recent generation runs: command, generator, weights, seeds, options and files written.
 

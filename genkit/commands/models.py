@@ -113,7 +113,6 @@ def models_command(
     name: Annotated[Optional[str], typer.Argument(help="A generator: show everything about it.", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     device: Annotated[Optional[str], typer.Option("--device", help="Device to report (default: auto).")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ):
     """List every generator (one row each), or show everything about one: options, classes, weights and their metrics."""
     from genkit.registry import load_registry
