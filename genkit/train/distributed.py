@@ -92,6 +92,15 @@ class Group:
         dist.all_reduce(value, op=dist.ReduceOp.MAX)
         return bool(value.item())
 
+    def broadcast_module(self, module) -> None:
+        """Give every process rank 0's parameters and buffers (what DDP does when it wraps a model)."""
+        if not self.active:
+            return
+        import torch.distributed as dist
+
+        for tensor in module.state_dict().values():
+            dist.broadcast(tensor, src=0)
+
     def gather(self, tensor) -> list:
         """Every process's ``tensor`` (all of them must call this)."""
         if not self.active:

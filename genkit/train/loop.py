@@ -127,6 +127,8 @@ class Trainer:
 
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.model = DistributedDataParallel(self.core, device_ids=ids)
+        else:  # a task's own step: the StepContext averages gradients, so every process starts equal
+            self.group.broadcast_module(self.core)
         self.optimizers = list(self.task.optimizers(self.core, self.lr))
         self.base_lrs = [[g["lr"] for g in opt.param_groups] for opt in self.optimizers]
         self.ctx = StepContext(self.precision, self.optimizers, self.clip, self.group.world, self.group.rank,
@@ -171,6 +173,10 @@ class Trainer:
         deadline = self.start + s.max_minutes * 60 if s.max_minutes else None
         show = progress.wanted(s.quiet) and self.group.is_main
         self.stop_reason = "finished"
+        if self.group.is_main and not show and not s.quiet:  # a log file learns what the run is
+            print(f"[genkit train] {self.spec.name}: step {self.step} of {self.total_steps} ({self.steps_per_epoch} per "
+                  f"epoch), batch {self.batch_size}, precision {self.precision.name}, {self.group.world} process(es)",
+                  file=sys.stderr, flush=True)
         self.model.train()
         with progress.bar(f"train {self.spec.name}", self.total_steps, show) as advance:
             advance(self.step)
