@@ -27,7 +27,8 @@ def genkit_register_generators(register):
             default_weights="weights/music-nottingham.safetensors",
             max_n=10_000,
             options=(
-                Option("bars", "int", 8, "Length of each tune in bars; it ends on a bar line.", min=1, max=MAX_BARS),
+                Option("bars", "int", 8, "Whole bars per tune, after a pickup when it opens with one; it ends on a bar line.",
+                       min=1, max=MAX_BARS),
                 Option("time-signature", "choice", None,
                        "Meter (default: the primer MIDI's, else 4/4).", choices=TIME_SIGNATURES),
                 Option("tempo", "float", 120.0, "Quarter notes per minute.", min=0, min_open=True, max=400),
