@@ -1,0 +1,192 @@
+"""Training speed in bf16 against fp32, and genkit's text training against a bare fp32 loop.
+
+One run prints, on one thread (the figures of issue 16 are single-thread):
+  1. steps/s in bf16 autocast vs fp32 for the text model at nanoGPT's shakespeare_char size
+     (6 layers, 6 heads, width 384, block 256, batch 12; goal >= 2x), the GAN (dcgan, batch 64) and
+     the VAE (batch 128) (goal >= 1.5x each). Each model's own task and genkit's StepContext run the
+     steps, exactly as `genkit train` does; fp32 and bf16 alternate and the best of the repeats counts.
+  2. tokens/s of `genkit train text` (the whole shared loop, --precision auto) against the same model
+     in a bare fp32 loop (forward, loss, backward, AdamW), which is nanoGPT's CPU path.
+With --quality it also trains a 4x128 text model for --quality-steps in fp32 (two seeds: the noise)
+and in bf16, and prints each validation loss (fp32 evaluation over the whole validation split).
+
+Run: python bench/train_speed.py [--steps 4] [--repeats 2] [--threads 1] [--quality]
+Needs the team's data for text (../shared/data/text/tinyshakespeare.txt or $GENKIT_DATA);
+synthetic images stand in for MNIST (speed does not depend on the pixels).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("GENKIT_DATA", REPO.parent / "shared" / "data"))
+NANOGPT = {"layers": 6, "heads": 6, "width": 384, "block_size": 256}
+
+
+def text_task(corpus: Path, size: dict):
+    from genkit_text.task import make_task
+
+    return make_task(corpus, size, None)
+
+
+def gan_task(folder: Path):
+    from genkit_image.task import make_task
+
+    return make_task(folder, {"arch": "dcgan"}, None)
+
+
+def vae_task(folder: Path):
+    from genkit_vae.task import make_task
+
+    return make_task(folder, {}, None)
+
+
+def write_digits(folder: Path, n: int = 2048) -> Path:
+    """Random 28x28 digits with labels in MNIST's IDX files (train and test)."""
+    import gzip
+    import struct
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for split in ("train", "t10k"):
+        images = (rng.random((n, 28, 28)) * 255).astype(np.uint8)
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        with gzip.open(folder / f"{split}-images-idx3-ubyte.gz", "wb") as fh:
+            fh.write(struct.pack(">IIII", 0x803, n, 28, 28) + images.tobytes())
+        with gzip.open(folder / f"{split}-labels-idx1-ubyte.gz", "wb") as fh:
+            fh.write(struct.pack(">II", 0x801, n) + labels.tobytes())
+    return folder
+
+
+def seconds_per_step(task, precision: str, batch: int, steps: int) -> float:
+    """Time ``steps`` training steps of ``task`` through genkit's StepContext (after one warm-up step)."""
+    from genkit.train.loop import fetch
+    from genkit.train.precision import Precision
+    from genkit.train.protocol import adopt
+    from genkit.train.step import StepContext
+
+    task = adopt(task, "bench")
+    torch.manual_seed(0)
+    model = task.build_model()
+    optimizers = task.optimizers(model, 1e-4)
+    ctx = StepContext(Precision(precision, torch.device("cpu")), optimizers, task.defaults.get("grad_clip"),
+                      global_batch=batch)
+    data = task.train_data()
+    order = torch.randperm(len(data))
+    model.train()
+    times = []
+    for k in range(steps + 1):
+        batch_data = fetch(data, order[k * batch : (k + 1) * batch], "cpu")
+        start = time.perf_counter()
+        ctx.begin(k)
+        task.train_step(model, batch_data, ctx)
+        ctx.end()
+        times.append(time.perf_counter() - start)
+    return min(times[1:])
+
+
+def ratio(label: str, make, batch: int, steps: int, repeats: int, unit: str = "") -> float:
+    best = {"fp32": float("inf"), "bf16": float("inf")}
+    for _ in range(repeats):
+        for precision in best:  # alternate so a busy moment hurts both
+            best[precision] = min(best[precision], seconds_per_step(make(), precision, batch, steps))
+    r = best["fp32"] / best["bf16"]
+    print(f"{label:34} fp32 {1 / best['fp32']:7.2f} steps/s ({best['fp32'] * 1000:7.1f} ms)   "
+          f"bf16 {1 / best['bf16']:7.2f} steps/s ({best['bf16'] * 1000:7.1f} ms)   bf16/fp32 {r:5.2f}x{unit}",
+          flush=True)
+    return r
+
+
+def bare_fp32_tokens_per_second(task, batch: int, steps: int) -> float:
+    """nanoGPT's CPU path: fp32 forward, cross-entropy, backward, clip, AdamW; no autocast."""
+    torch.manual_seed(0)
+    model = task.build_model()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    block = task.config["block_size"]
+    ids = task.train_ids
+    times = []
+    for k in range(steps + 1):
+        starts = torch.randint(0, len(ids) - block - 1, (batch,))
+        rows = torch.stack([ids[s : s + block + 1] for s in starts])
+        start = time.perf_counter()
+        logits = model(rows[:, :-1])
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), rows[:, 1:].reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        times.append(time.perf_counter() - start)
+    return batch * block / min(times[1:])
+
+
+def genkit_tokens_per_second(corpus: Path, size: dict, batch: int, steps: int, out: Path, precision="auto",
+                             seed: int = 0, evaluate: bool = False) -> tuple[float, dict]:
+    """The whole `genkit train text` loop for ``steps`` steps; (tokens/s over the loop, summary)."""
+    from genkit.registry import load_registry
+    from genkit.train.loop import train
+    from genkit.train.settings import RunSettings
+
+    spec = load_registry().generators["text"]
+    settings = RunSettings(data=corpus, out=out, max_steps=steps, batch_size=batch, precision=precision, seed=seed,
+                           quiet=True, evaluate=evaluate, checkpoint_every=1e5, options=dict(size))
+    summary = train(spec, settings)
+    return steps * batch * size["block_size"] / summary["train_seconds"], summary
+
+
+def speed(args, corpus: Path, tmp: Path) -> None:
+    digits = write_digits(tmp / "digits")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); {args.steps} timed steps, best of "
+          f"{args.repeats} alternating repeats", flush=True)
+    ratio("text 6x384, block 256, batch 12", lambda: text_task(corpus, NANOGPT), 12, args.steps, args.repeats,
+          "  (goal >= 2x)")
+    ratio("GAN dcgan, batch 64", lambda: gan_task(digits), 64, args.steps * 3, args.repeats, "  (goal >= 1.5x)")
+    ratio("VAE, batch 128", lambda: vae_task(digits), 128, args.steps * 3, args.repeats, "  (goal >= 1.5x)")
+    bare = bare_fp32_tokens_per_second(text_task(corpus, NANOGPT), 12, args.steps)
+    ours, summary = genkit_tokens_per_second(corpus, NANOGPT, 12, args.steps * 2, tmp / "loop")
+    print(f"text 6x384 tokens/s: bare fp32 loop (nanoGPT's CPU path) {bare:7.0f}; genkit train "
+          f"(--precision auto = {summary['precision']}) {ours:7.0f}; ratio {ours / bare:5.2f}x "
+          "(genkit's figure includes data order, schedule, history and its first, slower step)", flush=True)
+
+
+def quality(args, corpus: Path, tmp: Path) -> None:
+    size = {"layers": 4, "heads": 4, "width": 128, "block_size": 128}
+    print(f"validation loss after {args.quality_steps} steps, 4x128 text model, batch 32 (fp32 evaluation):",
+          flush=True)
+    for precision, seed in (("fp32", 0), ("fp32", 1), ("bf16", 0), ("bf16", 1)):
+        _, summary = genkit_tokens_per_second(corpus, size, 32, args.quality_steps, tmp / f"q-{precision}-{seed}",
+                                              precision, seed, evaluate=True)
+        print(f"  {precision} seed {seed}: {summary['metrics']['val_loss_nats_per_char']:.4f} nats/char "
+              f"({summary['train_seconds']:.0f} s)", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=4, help="timed steps per measurement (text; x3 for GAN/VAE)")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--quality", action="store_true", help="also the bf16-vs-fp32 validation-loss runs")
+    parser.add_argument("--quality-steps", type=int, default=300)
+    parser.add_argument("--only-quality", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    corpus = DATA / "text" / "tinyshakespeare.txt"
+    if not corpus.exists():
+        sys.exit(f"needs {corpus} (set GENKIT_DATA)")
+    with tempfile.TemporaryDirectory() as tmp:
+        if not args.only_quality:
+            speed(args, corpus, Path(tmp))
+        if args.quality or args.only_quality:
+            quality(args, corpus, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
