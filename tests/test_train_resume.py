@@ -59,7 +59,16 @@ def vae_data(root):
     return root / "digits", ["--batch-size", "16", "--max-steps", "30"], 5
 
 
-BUILDERS = {"image": image_data, "text": text_data, "music": music_data, "vae": vae_data}
+def video_data(root):
+    rng = np.random.default_rng(0)
+    digits = (rng.random((64, 28, 28)) < 0.2) * 255
+    write_idx(root / "digits", "train", digits, rng.integers(0, 10, 64))
+    write_idx(root / "digits", "t10k", digits[:16], rng.integers(0, 10, 16))
+    return root / "digits", ["--channels", "8", "--blocks", "1", "--sequences", "64", "--batch-size", "8",
+                             "--max-steps", "16"], 4
+
+
+BUILDERS = {"image": image_data, "text": text_data, "music": music_data, "vae": vae_data, "video": video_data}
 
 
 def checkpoint_step(path) -> int:
