@@ -125,3 +125,56 @@ def test_fuzzed_options_succeed_completely_or_fail_cleanly(tmp_path, monkeypatch
         lines = err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("genkit: error: "), err
         assert not out.exists() or not any(out.iterdir()), argv
+
+
+# ---------------------------------------------------------------- numbers at their edges (issue 14, class 4)
+
+# Positive in Python, but a denormal (1e-45, 1e-39) or zero (5e-324) once a model computes in float32.
+TINY = (5e-324, 1e-45, 1e-39)
+BUILTINS = sorted(g for p in REGISTRY.plugins if p.builtin for g in p.generators)
+FAST = {"text": ["--max-tokens", "20"], "music": ["--bars", "2"], "video": ["--frames", "4"]}
+
+
+def inside_edges(opt):
+    """The extreme values --help advertises as allowed: closed bounds, and tiny steps past open ones."""
+    values = []
+    if opt.min is not None:
+        values += [opt.min + t for t in TINY] if opt.min_open else [opt.min]
+    if opt.max is not None and not opt.max_open:
+        values.append(opt.max)
+    return [v for v in dict.fromkeys(values) if _accepted(opt, v)]
+
+
+def _accepted(opt, value):
+    try:
+        opt.check(value)
+        return True
+    except ValueError:
+        return False
+
+
+FLOAT_EDGES = [(name, opt.name, value) for name in BUILTINS for opt in REGISTRY.get(name).options
+               if opt.type == "float" for value in inside_edges(opt)]
+
+
+@pytest.mark.parametrize("name,option,value", FLOAT_EDGES)
+def test_every_float_value_inside_an_advertised_range_works(tmp_path, name, option, value):
+    out = tmp_path / "out"
+    code, _, err = run_main([name, f"--{option}", repr(value), "--seed", "1", "-o", out, "--quiet", *FAST.get(name, [])])
+    assert code == 0, err
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert written
+    for path in written:
+        complete(path)
+
+
+def test_a_tiny_temperature_samples_greedily_instead_of_garbage():
+    """1e-45 used to overflow logits / T to inf and NaN and print 'zzzz...'; its limit is greedy choice."""
+    greedy = run_main(["text", "--top-k", "1", "--max-tokens", "40", "--seed", "3"])[1]
+    for tiny in ("1e-45", "1e-39", "5e-324"):
+        code, text, err = run_main(["text", "--temperature", tiny, "--max-tokens", "40", "--seed", "3"])
+        assert code == 0, err
+        assert text == greedy
+        code, text, err = run_main(["text", "--top-p", tiny, "--max-tokens", "40", "--seed", "3"])
+        assert code == 0 and text == greedy, err
+    assert len(set(greedy.strip())) > 3

@@ -96,7 +96,10 @@ class MelodyLSTM(nn.Module):
             if t < len(primer):
                 ev = torch.full((B,), int(primer[t]), dtype=torch.long, device=dev)
             else:
-                logits = logits.float() / temperature
+                # Dividing the gap to each row's best logit keeps a tiny temperature (1e-45 is a float32
+                # denormal, 1e-50 is zero) finite: it tends to greedy choice instead of inf/NaN.
+                logits = logits.float()
+                logits = (logits - logits.max(-1, keepdim=True).values) / max(temperature, torch.finfo(torch.float32).tiny)
                 logits[:, data.NOTE_OFF] = logits[:, data.NOTE_OFF].masked_fill(~sounding, float("-inf"))
                 cdf = torch.softmax(logits, dim=-1).cumsum(-1)
                 ev = torch.searchsorted(cdf, (uniforms[:, t] * cdf[:, -1])[:, None]).squeeze(1)

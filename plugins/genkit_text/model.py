@@ -218,7 +218,10 @@ class Decoder:
 
 def pick(logits: torch.Tensor, generator: torch.Generator, temperature=1.0, top_k=None, top_p=None) -> int:
     """Sample one id from logits (V,) after temperature, top-k and nucleus (top-p) filtering."""
-    logits = logits.float() / temperature
+    # Dividing the gap to the best logit keeps a tiny temperature (1e-45 is a float32 denormal,
+    # 1e-50 is zero) finite: sampling tends to greedy decoding instead of overflowing to NaN.
+    logits = logits.float()
+    logits = (logits - logits.max()) / max(float(temperature), torch.finfo(torch.float32).tiny)
     if top_k is not None and top_k < logits.numel():
         kth = torch.topk(logits, top_k).values[-1]
         logits = logits.masked_fill(logits < kth, float("-inf"))
@@ -227,7 +230,9 @@ def pick(logits: torch.Tensor, generator: torch.Generator, temperature=1.0, top_
         # Keep the smallest set of most likely ids whose probability reaches top_p.
         sorted_probs, order = probs.sort(descending=True)
         before = sorted_probs.cumsum(0) - sorted_probs  # mass of the ids ranked above each one
-        sorted_probs[before >= top_p] = 0.0
+        drop = before >= top_p
+        drop[0] = False  # the most likely id always stays, even when top_p rounds to 0 in float32
+        sorted_probs[drop] = 0.0
         probs = torch.zeros_like(probs).scatter(0, order, sorted_probs)
     # Inverse-CDF sampling: one uniform draw, the first id whose cumulative probability passes
     # it. Same distribution as torch.multinomial, several times cheaper per call on a CPU.
