@@ -98,6 +98,6 @@ def test_bad_training_input_gets_clear_errors(numbers, tmp_path):
     assert_user_error(train("--data", numbers, "--out", tmp_path / "r", "--resume"), "no checkpoint")
     assert_user_error(train("--data", numbers, "--out", tmp_path / "r", "--nproc", "512"), "--nproc")
     train("--data", numbers, "--out", tmp_path / "r", "--max-steps", "2", "--no-eval", check=0)
-    assert_user_error(train("--data", numbers, "--out", tmp_path / "r"), "already exists")
+    assert_user_error(train("--data", numbers, "--out", tmp_path / "r"), "already holds a training run")
     # A checkpoint of another architecture is refused on resume.
     assert_user_error(train("--data", numbers, "--out", tmp_path / "r", "--resume", "--hidden", "16"), "architecture")

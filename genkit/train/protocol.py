@@ -96,7 +96,7 @@ class TrainingTask(Protocol):
         """Put exported tensors back into a model built by ``build_model`` (for ``genkit eval``)."""
         from genkit import weights
 
-        weights.load_into(model, tensors, "the weights")
+        weights.load_into(model, tensors, "given")  # reads "weights given do not fit this model: ..."
 
     def metadata(self) -> dict:
         """Extra JSON for the weights file (class names, vocabulary, selected epoch, ...)."""
