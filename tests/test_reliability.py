@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -441,3 +442,86 @@ def test_a_header_whose_shape_disagrees_with_its_bytes_is_refused(tmp_path):
     (tmp_path / "w.safetensors").write_bytes(len(raw).to_bytes(8, "little") + raw + b"\0" * 16)
     with pytest.raises(GenkitError, match="holds 16 bytes"):
         declared_shapes(tmp_path / "w.safetensors")
+
+
+# ---------------------------------------------------------------- inputs of every kind (class 10)
+
+
+def bomb_png(path, width=20000, height=20000):
+    """A PNG whose header claims width x height pixels, with no pixel data at all (a few dozen bytes)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+                     + chunk(b"IEND", b""))
+
+
+def test_images_of_every_mode_are_read_with_their_real_values(tmp_path):
+    from genkit.datasets import read_image, to_grey
+
+    grey16 = np.full((8, 8), 4096, np.uint16)  # a dark grey background: 4096 / 65535 = 0.0625
+    grey16[2:6, 2:6] = 60000
+    Image.fromarray(grey16).save(tmp_path / "grey16.png")
+    x = read_image(tmp_path / "grey16.png")
+    assert x[0, 0] == pytest.approx(4096 / 65535, abs=1e-6) and x[3, 3] == pytest.approx(60000 / 65535, abs=1e-6)
+    Image.fromarray(np.full((4, 4), 70000, np.int32), "I").save(tmp_path / "int32.tif")
+    assert read_image(tmp_path / "int32.tif")[0, 0] == pytest.approx(1.0)
+    Image.fromarray(np.full((4, 4), 0.25, np.float32), "F").save(tmp_path / "float.tif")
+    assert read_image(tmp_path / "float.tif")[0, 0] == pytest.approx(0.25)
+    palette = Image.new("P", (4, 4), 1)
+    palette.putpalette([0, 0, 0, 200, 100, 50] + [0] * 762)
+    palette.save(tmp_path / "palette.png")
+    assert read_image(tmp_path / "palette.png")[0, 0].tolist() == pytest.approx([200 / 255, 100 / 255, 50 / 255])
+    Image.new("LA", (4, 4), (0, 0)).save(tmp_path / "clear.png")  # fully transparent black: the white page shows
+    assert read_image(tmp_path / "clear.png")[0, 0] == pytest.approx(1.0)
+    Image.new("LA", (4, 4), (0, 255)).save(tmp_path / "opaque.png")
+    assert read_image(tmp_path / "opaque.png")[0, 0] == pytest.approx(0.0)
+    Image.new("CMYK", (4, 4), (0, 0, 0, 255)).save(tmp_path / "cmyk.jpg")
+    assert to_grey(read_image(tmp_path / "cmyk.jpg"))[0, 0] < 0.1
+    tall = Image.new("L", (2, 6), 0)  # stored 2 wide, 6 tall; EXIF orientation 6 rotates it on display
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    tall.save(tmp_path / "rotated.jpg", exif=exif)
+    assert read_image(tmp_path / "rotated.jpg").shape == (2, 6)
+
+
+def test_a_16_bit_input_is_not_read_as_black_or_white_by_the_vae(tmp_path):
+    grey16 = np.full((28, 28), 8192, np.uint16)  # 0.125: dark grey, not black
+    Image.fromarray(grey16).save(tmp_path / "dark16.png")
+    run_genkit("vae", "--reconstruct", tmp_path / "dark16.png", "-o", tmp_path / "r.png", check=0)
+    with Image.open(tmp_path / "r.png") as im:
+        left = np.asarray(im.convert("L"))[:, : im.width // 2]
+    assert abs(int(np.median(left)) - 32) <= 1, np.median(left)  # 0.125 * 255
+
+
+def test_a_decompression_bomb_is_one_line_with_bounded_memory(tmp_path):
+    bomb_png(tmp_path / "bomb.png")
+    assert (tmp_path / "bomb.png").stat().st_size < 200
+    proc, rss = child_peak_rss_mb(["vae", "--reconstruct", tmp_path / "bomb.png", "-o", tmp_path / "out.png"])
+    assert_user_error(proc, "bomb.png", "decompression bomb")
+    assert rss < 800, rss
+    folder = tmp_path / "data" / "cat"
+    folder.mkdir(parents=True)
+    bomb_png(folder / "b.png")
+    code = f"from genkit.datasets import load\nload({str(tmp_path / 'data')!r})"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "decompression bomb" in proc.stderr and "GenkitError" in proc.stderr
+
+
+def test_a_fifo_as_an_input_or_inside_a_data_folder_is_refused_not_waited_on(tmp_path):
+    os.mkfifo(tmp_path / "pipe.png")
+    assert_user_error(run_genkit("vae", "--reconstruct", tmp_path / "pipe.png", "-o", tmp_path / "o.png", timeout=60),
+                      "not a regular file")
+    folder = tmp_path / "data" / "cat"
+    folder.mkdir(parents=True)
+    Image.new("L", (28, 28)).save(folder / "a.png")
+    os.mkfifo(folder / "b.png")
+    os.mkfifo(tmp_path / "data.npz")
+    for target in (tmp_path / "data", tmp_path / "data.npz"):
+        code = f"from genkit.datasets import load\nload({str(target)!r})"
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        assert "not a regular file" in proc.stderr, proc.stderr[-300:]

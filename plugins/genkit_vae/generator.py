@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from genkit import weights as weights_io
-from genkit import weights_check
+from genkit import datasets, weights_check
 from genkit.artifacts import Frames, Image
 from genkit.errors import GenkitError
 from genkit.device import item_seed
@@ -16,34 +16,19 @@ from genkit_vae.model import VAE, VAEConfig
 
 # Sizes a VAE config may claim; checked before anything is built from it.
 CONFIG_BOUNDS = {"latent": (1, 4096), "hidden": (1, 65536), "channels": (1, 4096)}
-MAX_INPUT_PIXELS = 4096 * 4096  # refuse bigger inputs before decoding them (decompression bombs)
 
 
 def read_input(path: Path) -> np.ndarray:
     """Any image file -> 28x28 float in [0, 1], white strokes on black as in MNIST.
 
-    Colour is converted to grey-scale, any size is resized (Lanczos) to 28x28, and an image
-    with a light background (mean above 0.5) is inverted so dark-on-light drawings work too.
+    The file is read at its real bit depth (genkit.datasets.read_image: 16-bit, palette, alpha over
+    white, EXIF orientation), colour becomes grey, any size is resized (Lanczos) to 28x28, and an
+    image with a light background (mean above 0.5) is inverted so dark-on-light drawings work too.
     """
-    from PIL import Image as PILImage
-    from PIL import UnidentifiedImageError
-
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise GenkitError(f"input image not found: {path}")
-    try:
-        with PILImage.open(path) as im:
-            if im.width * im.height > MAX_INPUT_PIXELS:
-                raise GenkitError(f"{path} is {im.width}x{im.height} pixels, more than the {MAX_INPUT_PIXELS:,} genkit reads")
-            im.load()
-            grey = im.convert("L").resize((28, 28), PILImage.LANCZOS)
-    except UnidentifiedImageError:
-        raise GenkitError(f"{path} is not an image genkit can read") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise GenkitError(f"{path} could not be decoded (truncated or corrupt): {exc}") from None
-    except PILImage.DecompressionBombError as exc:
-        raise GenkitError(f"{path} refused as a possible decompression bomb: {exc}") from None
-    x = np.asarray(grey, dtype=np.float32) / 255
+    x = datasets.resize(datasets.to_grey(datasets.read_image(path)), (28, 28)).astype(np.float32)
     return 1 - x if x.mean() > 0.5 else x
 
 

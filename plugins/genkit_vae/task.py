@@ -9,7 +9,7 @@ import torch
 
 from genkit.errors import GenkitError
 from genkit.train import TrainingTask
-from genkit_image.data import load as load_images
+from genkit.datasets import load as load_images
 from genkit_vae.model import VAE, VAEConfig
 
 TEST_BINARIZATION_SEED = 1234  # one fixed stochastic binarization of the test set, for every model

@@ -1,0 +1,357 @@
+"""Image data readers shared by every image-like plugin.
+
+Two steps, kept apart so a plugin can ask for what its model needs:
+
+1. ``read_image(path)``: one file -> its real values as float32 in [0, 1], (H, W) for grey or
+   (H, W, 3) for colour, whatever the bit depth or mode: 16-bit grey PNG (I;16) divided by 65535,
+   not clipped to 8 bits; 32-bit integer (I) as 16-bit when its values fit, else by its maximum;
+   float (F) clipped to [0, 1] (or divided by its maximum when it is larger than 1); palette, CMYK,
+   YCbCr and LAB converted to RGB; the EXIF orientation applied; transparency composed over
+   ``BACKGROUND`` (white, as a page shows a transparent drawing). Images of more than
+   ``MAX_IMAGE_PIXELS`` pixels are refused before decoding (decompression bombs).
+2. ``to_grey``, ``resize``, ``to_uint8``: the conversion to a model's input, e.g. 28x28 grey.
+
+And the training-data layouts ``load(path, split)`` reads into an ``ImageSet`` of uint8 28x28
+images (``--data PATH``):
+
+- a folder of MNIST-format IDX files, gzip-compressed or raw: ``train-images-idx3-ubyte[.gz]`` +
+  ``train-labels-idx1-ubyte[.gz]`` and, for the test split, ``t10k-images...`` + ``t10k-labels...``.
+  A folder whose name contains "fashion" gets Fashion-MNIST's class names; otherwise classes are
+  named by their digit, or by a ``classes.txt`` (one name a line).
+- a folder of images with one sub-folder per class (``DIR/sneaker/001.png``); optional
+  ``DIR/train/<class>/`` and ``DIR/test/<class>/`` give the split, else a fixed 1 in 10 of each
+  class (a seeded shuffle) is the test split. All images must have one size (resized to 28x28 if
+  it differs): silently stretching some and not others would distort what the model learns.
+- an ``.npz`` with ``x_train, y_train`` (and optionally ``x_test, y_test``), or ``images, labels``
+  (then 1 in 10 is held out as above); optional ``class_names``.
+
+Only regular files are read: a FIFO, device or socket is refused, never waited on. Every problem
+a user can cause is a GenkitError naming the file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import stat
+import struct
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from genkit.errors import GenkitError
+
+SIZE = 28
+MAX_IMAGE_PIXELS = 64 * 1024 * 1024  # 8192x8192; bigger files are refused before decoding
+MAX_ARCHIVE_BYTES = 8 << 30  # uncompressed size of an .npz or .gz genkit will expand
+BACKGROUND = 1.0  # transparent pixels are composed over white
+FASHION_CLASSES = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot"]
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+_IDX_PREFIX = {"train": ("train",), "test": ("t10k", "test")}
+
+
+@dataclass
+class ImageSet:
+    images: np.ndarray  # uint8 (N, 28, 28)
+    labels: np.ndarray  # int64 (N,)
+    class_names: list[str]
+
+
+def check_regular(path: Path, what: str = "file") -> None:
+    """Refuse anything but a regular file (a FIFO would block the reader forever)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise GenkitError(f"no such {what}: {path}") from None
+    except OSError as exc:
+        raise GenkitError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise GenkitError(f"{path} is not a regular file (a pipe, device or socket); genkit reads only files")
+
+
+# ---------------------------------------------------------------- one image, real values
+
+
+def read_image(path: Path, background: float = BACKGROUND) -> np.ndarray:
+    """One image file -> float32 in [0, 1]: (H, W) grey or (H, W, 3) colour (see the module notes)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    path = Path(path)
+    check_regular(path, "image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                if im.width * im.height > MAX_IMAGE_PIXELS:
+                    raise GenkitError(f"{path} is {im.width}x{im.height} pixels, more than the "
+                                      f"{MAX_IMAGE_PIXELS:,} genkit reads (a possible decompression bomb)")
+                im.load()
+                return _values(ImageOps.exif_transpose(im), background)
+    except GenkitError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise GenkitError(f"{path} refused as a possible decompression bomb: {exc}") from None
+    except UnidentifiedImageError:
+        raise GenkitError(f"{path} is not an image genkit can read") from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        raise GenkitError(f"{path} could not be decoded (truncated or corrupt): {' '.join(str(exc).split())[:160]}") from None
+
+
+def _values(im, background: float) -> np.ndarray:
+    """A loaded PIL image -> float32 [0, 1] array at its real bit depth, alpha composed."""
+    mode = im.mode
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        x = np.asarray(im, dtype=np.float64)
+        top = 65535.0 if mode != "I" or x.max(initial=0) <= 65535 else float(x.max())
+        return np.clip(x / top, 0, 1).astype(np.float32)
+    if mode == "F":
+        x = np.nan_to_num(np.asarray(im, dtype=np.float64), nan=0.0, posinf=1.0, neginf=0.0)
+        top = max(1.0, float(x.max(initial=0)))
+        return np.clip(x / top, 0, 1).astype(np.float32)
+    if mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    elif mode in ("1", "L"):
+        im = im.convert("L")
+    elif mode in ("LA", "La", "PA"):
+        im = im.convert("LA")
+    elif mode not in ("RGB", "RGBA"):
+        im = im.convert("RGBA" if "A" in mode else "RGB")  # CMYK, YCbCr, LAB, HSV, RGBa, RGBX
+    x = np.asarray(im, dtype=np.float32) / 255.0
+    if im.mode in ("LA", "RGBA"):
+        colour, alpha = x[..., :-1], x[..., -1:]
+        x = colour * alpha + background * (1 - alpha)
+        x = x[..., 0] if x.shape[-1] == 1 else x
+    return x
+
+
+def to_grey(x: np.ndarray) -> np.ndarray:
+    """Colour (H, W, 3) -> luma (H, W) with ITU-R 601 weights (as PIL's "L"); grey is returned as is."""
+    if x.ndim == 2:
+        return x
+    return (x[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).astype(np.float32)
+
+
+def resize(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Lanczos-resize a float grey (H, W) image to ``size`` = (width, height), keeping float values."""
+    from PIL import Image
+
+    if (x.shape[1], x.shape[0]) == tuple(size):
+        return x
+    return np.clip(np.asarray(Image.fromarray(x.astype(np.float32), "F").resize(size, Image.Resampling.LANCZOS)), 0, 1)
+
+
+def to_uint8(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(x * 255), 0, 255).astype(np.uint8)
+
+
+# ---------------------------------------------------------------- IDX
+
+
+def _read_bytes(path: Path) -> bytes:
+    check_regular(path)
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as fh:
+                data = fh.read(MAX_ARCHIVE_BYTES + 1)
+            if len(data) > MAX_ARCHIVE_BYTES:
+                raise GenkitError(f"{path} expands to more than {MAX_ARCHIVE_BYTES >> 30} GB; genkit does not read it")
+            return data
+        return path.read_bytes()
+    except EOFError:
+        raise GenkitError(f"{path} is truncated (its gzip stream ends early)") from None
+    except (OSError, gzip.BadGzipFile) as exc:
+        raise GenkitError(f"cannot read {path}: {exc}") from None
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Parse one IDX file of unsigned bytes: magic 0x0000 0x08 NDIM, NDIM big-endian sizes, data."""
+    raw = _read_bytes(Path(path))
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise GenkitError(f"{path} is not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
+    if raw[2] != 0x08:
+        raise GenkitError(f"{path}: IDX element type 0x{raw[2]:02x} is not supported (only unsigned bytes, 0x08)")
+    ndim = raw[3]
+    if ndim not in (1, 3):
+        raise GenkitError(f"{path}: an IDX file with {ndim} dimensions is neither images (3) nor labels (1)")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise GenkitError(f"{path} is truncated (header cut short)")
+    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    expected = int(np.prod(shape, dtype=np.int64))
+    if len(raw) - header < expected:
+        raise GenkitError(f"{path} is truncated: header says {shape} ({expected} bytes) but {len(raw) - header} follow")
+    return np.frombuffer(raw, dtype=np.uint8, count=expected, offset=header).reshape(shape)
+
+
+def _find_idx(folder: Path, split: str, kind: str) -> Path | None:
+    dims = "idx3" if kind == "images" else "idx1"
+    for prefix in _IDX_PREFIX[split]:
+        for sep in ("-", "."):  # train-images-idx3-ubyte and train-images.idx3-ubyte both circulate
+            for ext in ("", ".gz"):
+                path = folder / f"{prefix}-{kind}{sep}{dims}-ubyte{ext}"
+                if path.exists():
+                    return path
+    return None
+
+
+def _idx_class_names(folder: Path, labels: np.ndarray) -> list[str]:
+    listed = folder / "classes.txt"
+    if listed.exists():
+        check_regular(listed)
+        return [line.strip() for line in listed.read_text(errors="replace").splitlines() if line.strip()]
+    count = int(labels.max()) + 1 if labels.size else 0
+    if "fashion" in folder.resolve().name.lower() and count <= len(FASHION_CLASSES):
+        return FASHION_CLASSES[:count] if count == 10 else FASHION_CLASSES
+    return [str(k) for k in range(max(count, 1))]
+
+
+def _load_idx(folder: Path, split: str) -> ImageSet:
+    img_path, lab_path = _find_idx(folder, split, "images"), _find_idx(folder, split, "labels")
+    if img_path is None or lab_path is None:
+        want = f"{_IDX_PREFIX[split][0]}-images-idx3-ubyte[.gz] and {_IDX_PREFIX[split][0]}-labels-idx1-ubyte[.gz]"
+        raise GenkitError(f"{folder}: no {split} split found (expected {want})")
+    images, labels = read_idx(img_path), read_idx(lab_path)
+    if images.ndim != 3:
+        raise GenkitError(f"{img_path} holds labels, not images")
+    if labels.ndim != 1:
+        raise GenkitError(f"{lab_path} holds images, not labels")
+    if len(images) != len(labels):
+        raise GenkitError(f"{img_path.name} holds {len(images)} images but {lab_path.name} holds {len(labels)} labels")
+    if images.shape[1:] != (SIZE, SIZE):
+        images = np.stack([to_uint8(resize(im / 255.0, (SIZE, SIZE))) for im in images]) if len(images) else images
+    return _finish(images, labels.astype(np.int64), _idx_class_names(folder, labels), str(img_path))
+
+
+# ---------------------------------------------------------------- image folders
+
+
+def _holdout(labels: np.ndarray, split: str) -> np.ndarray:
+    """Indices of ``split`` when data has no test split of its own: 1 in 10 of each class, seeded."""
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(labels))
+    test = np.zeros(len(labels), dtype=bool)
+    for c in np.unique(labels):
+        members = order[labels[order] == c]
+        test[members[: max(1, len(members) // 10) if len(members) > 1 else 0]] = True
+    return np.flatnonzero(test if split == "test" else ~test)
+
+
+def _folder_files(root: Path) -> tuple[list[Path], list[tuple[Path, int]]]:
+    class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    files = [(f, k) for k, d in enumerate(class_dirs) for f in sorted(d.iterdir())
+             if f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")]
+    return class_dirs, files
+
+
+def _load_folder(folder: Path, split: str) -> ImageSet:
+    root = folder
+    if (folder / "train").is_dir() and (folder / "test").is_dir():
+        root = folder / split
+    class_dirs, files = _folder_files(root)
+    if not files:
+        raise GenkitError(f"{root}: no images found (expected one sub-folder per class holding .png/.jpg files)")
+    first_shape, first_file = None, None
+    pictures = []
+    for path, _ in files:
+        x = to_grey(read_image(path))
+        if first_shape is None:
+            first_shape, first_file = x.shape, path
+        elif x.shape != first_shape:
+            raise GenkitError(
+                f"images have mixed sizes: {first_file} is {first_shape[1]}x{first_shape[0]} but {path} is "
+                f"{x.shape[1]}x{x.shape[0]}; resize them to one size first"
+            )
+        pictures.append(to_uint8(resize(x, (SIZE, SIZE))))
+    images = np.stack(pictures)
+    labels = np.array([k for _, k in files], dtype=np.int64)
+    names = [d.name for d in class_dirs]
+    if root is folder:
+        keep = _holdout(labels, split)
+        images, labels = images[keep], labels[keep]
+    return _finish(images, labels, names, str(root))
+
+
+# ---------------------------------------------------------------- npz
+
+
+def _npz_arrays(path: Path) -> dict:
+    import zipfile
+
+    check_regular(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+        if expanded > MAX_ARCHIVE_BYTES:
+            raise GenkitError(f"{path} expands to {expanded / 2**30:.1f} GB, more than genkit reads")
+        with np.load(path, allow_pickle=False) as archive:
+            return {k: archive[k] for k in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise GenkitError(f"cannot read {path} as .npz: {' '.join(str(exc).split())[:160]}") from None
+
+
+def _npz_images(images: np.ndarray, path: Path) -> np.ndarray:
+    """(N, H, W[, 1]) of any numeric dtype -> uint8 (N, 28, 28)."""
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3 or not np.issubdtype(images.dtype, np.number):
+        raise GenkitError(f"{path}: images must be numbers of shape (N, H, W), got {images.dtype} {images.shape}")
+    if images.dtype != np.uint8:  # floats in [0, 1] or [0, 255], or wider integers
+        values = np.nan_to_num(np.asarray(images, dtype=np.float64))
+        top = values.max(initial=0)
+        scale = 255.0 if top <= 1.0 else (255.0 / 65535 if top > 255 and np.issubdtype(images.dtype, np.integer) else 1.0)
+        images = np.clip(values * scale, 0, 255).round().astype(np.uint8)
+    if images.shape[1:] != (SIZE, SIZE) and len(images):
+        images = np.stack([to_uint8(resize(im / 255.0, (SIZE, SIZE))) for im in images])
+    return images
+
+
+def _load_npz(path: Path, split: str) -> ImageSet:
+    arrays = _npz_arrays(path)
+    names = [str(n) for n in arrays["class_names"]] if "class_names" in arrays else None
+    if f"x_{split}" in arrays and f"y_{split}" in arrays:
+        images, labels = arrays[f"x_{split}"], arrays[f"y_{split}"]
+    elif "images" in arrays and "labels" in arrays:
+        keep = _holdout(np.asarray(arrays["labels"]).astype(np.int64).ravel(), split)
+        images, labels = arrays["images"][keep], arrays["labels"].ravel()[keep]
+    else:
+        raise GenkitError(f"{path} needs arrays x_{split} and y_{split}, or images and labels; it has {sorted(arrays)}")
+    try:
+        labels = np.asarray(labels).astype(np.int64).ravel()
+    except (TypeError, ValueError):
+        raise GenkitError(f"{path}: labels must be whole numbers") from None
+    images = _npz_images(images, path)
+    if len(images) != len(labels):
+        raise GenkitError(f"{path}: {len(images)} images but {len(labels)} labels")
+    count = int(labels.max()) + 1 if labels.size else 1
+    return _finish(images, labels, names or [str(k) for k in range(count)], str(path))
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def _finish(images, labels, names, where) -> ImageSet:
+    if len(images) == 0:
+        raise GenkitError(f"{where}: no images found")
+    if labels.min() < 0 or labels.max() >= len(names):
+        raise GenkitError(f"{where}: labels run from {labels.min()} to {labels.max()} but there are {len(names)} classes")
+    return ImageSet(np.array(images, dtype=np.uint8), labels, list(names))  # a writable copy
+
+
+def load(path: Path, split: str = "train") -> ImageSet:
+    """Read the ``train`` or ``test`` split of the data at ``path`` (any layout described above)."""
+    path = Path(path)
+    if not path.exists():
+        raise GenkitError(f"--data {path}: no such file or folder")
+    if not path.is_dir():
+        if path.suffix == ".npz":
+            return _load_npz(path, split)
+        check_regular(path)
+        raise GenkitError(f"--data {path}: expected a folder (IDX files or class sub-folders) or an .npz file")
+    if _find_idx(path, "train", "images") or _find_idx(path, "test", "images"):
+        return _load_idx(path, split)
+    if any(p.is_file() and ("idx" in p.name or p.suffix == ".gz") for p in path.iterdir()):
+        raise GenkitError(f"{path}: found IDX-like files but not the expected names (train-images-idx3-ubyte[.gz], ...)")
+    return _load_folder(path, split)
