@@ -207,3 +207,10 @@ def test_a_task_missing_a_member_is_named_in_one_line_and_defaults_fill_the_rest
 def test_the_protocol_and_the_commands_import_without_torch():
     code = "import sys, genkit.train.protocol, genkit.train.command; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_resume_keeps_the_settings_of_the_run_it_continues(numbers, tmp_path):
+    out = tmp_path / "run"
+    train("--data", numbers, "--out", out, "--batch-size", "4", "--lr", "0.01", "--max-steps", "3", "--no-eval", check=0)
+    summary = json.loads(train("--data", numbers, "--out", out, "--resume", "--no-eval", check=0).stdout)
+    assert (summary["batch_size"], summary["lr"], summary["steps"]) == (4, 0.01, 3)

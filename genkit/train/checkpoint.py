@@ -20,6 +20,8 @@ CHECKPOINT = "checkpoint.safetensors"
 _FIELDS = (("generator", str), ("config", dict), ("signature", str), ("step", int), ("history", list),
            ("elapsed", (int, float)), ("optimizers", list), ("task_state", dict), ("precision", str),
            ("scaler", dict))
+# Checkpoints written before task state and precision existed resume as fp32 with no task state.
+_ADDED_LATER = {"task_state": {}, "precision": "fp32", "scaler": {}}
 
 
 def signature(model) -> str:
@@ -95,6 +97,7 @@ def load(path: Path, generator: str) -> Saved:
     if not path.is_file():
         raise GenkitError(f"--resume: no checkpoint at {path}")
     tensors, meta = weights.load_tensors(path, "cpu")
+    meta = {**_ADDED_LATER, **meta}
     for key, kind in _FIELDS:
         if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
             raise GenkitError(f"--resume: {path} has bad or missing metadata {key!r}; it was not written by this "

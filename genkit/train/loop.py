@@ -95,9 +95,13 @@ class Trainer:
 
     def _choose_hyperparameters(self) -> None:
         s, defaults = self.settings, dict(self.task.defaults)
+        # On --resume, what the user does not give again comes from the run being continued.
+        if self.saved and isinstance(self.saved.meta.get("run"), dict):
+            defaults.update({k: v for k, v in self.saved.meta["run"].items() if v is not None})
         self.epochs = s.epochs if s.epochs is not None else int(defaults.get("epochs", 1))
         self.batch_size = s.batch_size if s.batch_size is not None else int(defaults.get("batch_size", 32))
         self.lr = s.lr if s.lr is not None else float(defaults.get("lr", 1e-3))
+        self.max_steps = s.max_steps if s.max_steps is not None else defaults.get("max_steps")
         self.schedule = defaults.get("schedule", "constant")
         self.warmup = int(defaults.get("warmup", 0))
         self.clip = defaults.get("grad_clip")
@@ -140,7 +144,7 @@ class Trainer:
         if self.steps_per_epoch < 1:
             raise GenkitError(f"the data holds {len(self.dataset)} training examples, fewer than one batch of "
                               f"{self.batch_size}")
-        self.total_steps = self.settings.max_steps or self.epochs * self.steps_per_epoch
+        self.total_steps = int(self.max_steps or self.epochs * self.steps_per_epoch)
         self.order_epoch, self.order = -1, None
 
     def _restore(self) -> None:
@@ -271,7 +275,9 @@ class Trainer:
             meta = {"generator": self.spec.name, "config": self.task.config, "signature": checkpoint.signature(self.core),
                     "step": self.step, "history": self.history, "elapsed": self.seconds(), "optimizers": optimizers,
                     "task_state": task_plain, "precision": self.precision.name, "scaler": self.precision.state_dict(),
-                    "seed": self.settings.seed, "batch_size": self.batch_size}
+                    "seed": self.settings.seed, "batch_size": self.batch_size,
+                    "run": {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
+                            "max_steps": self.max_steps}}
             checkpoint.save(self.paths.checkpoint, tensors, meta)
         self.group.barrier()
 
