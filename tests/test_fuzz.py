@@ -178,3 +178,69 @@ def test_a_tiny_temperature_samples_greedily_instead_of_garbage():
         code, text, err = run_main(["text", "--top-p", tiny, "--max-tokens", "40", "--seed", "3"])
         assert code == 0 and text == greedy, err
     assert len(set(greedy.strip())) > 3
+
+
+# ---------------------------------------------------------------- weights metadata (issue 14, class 3)
+
+
+def config_values():
+    return st.one_of(st.integers(-2, 70_000), st.integers(-(2**70), 2**70), st.booleans(), st.none(),
+                     st.text(max_size=4), st.floats(allow_nan=True), st.lists(st.integers(-3, 70), max_size=4))
+
+
+def _tiny_weights(path, config, tensors):
+    header = {"__metadata__": {"config": json.dumps(config)}}
+    offset = 0
+    for name, shape in tensors.items():
+        size = 4 * int(np.prod(shape, dtype=np.int64))
+        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [offset, offset + size]}
+        offset += size
+    raw = json.dumps(header).encode()
+    path.write_bytes(len(raw).to_bytes(8, "little") + raw + b"\0" * offset)
+
+
+def _shipped_shapes(name):
+    from genkit import weights
+    from genkit.weights_check import declared_shapes
+
+    return declared_shapes(weights.default_weights_path(REGISTRY.get(name)))
+
+
+def _shipped_config(name):
+    from genkit import weights
+
+    spec = REGISTRY.get(name)
+    return weights.metadata(weights.default_weights_path(spec)).get("config") or {}
+
+
+import numpy as np  # noqa: E402
+
+
+@pytest.mark.parametrize("name", [g for g in ("image", "music", "text", "vae") if g in REGISTRY.generators])
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzzed_weights_metadata_is_refused_cleanly_before_anything_is_built(tmp_path, name, data):
+    """The shipped config with keys changed to hostile values, over tiny tensors or the shipped shapes:
+    the generator loads (the change did not matter) or refuses with a GenkitError; memory stays small."""
+    import resource
+
+    import torch
+
+    from genkit.errors import GenkitError
+    from genkit.registry import import_implementation
+
+    config = dict(_shipped_config(name))
+    for key in data.draw(st.lists(st.sampled_from(sorted(config)), min_size=1, max_size=3, unique=True)):
+        config[key] = data.draw(config_values(), label=key)
+    random_tensors = st.dictionaries(st.sampled_from(["w", "net.0.weight", "G.fc.weight", "head.weight"]),
+                                     st.lists(st.integers(0, 6), max_size=3).map(tuple), max_size=3)
+    tensors = data.draw(st.one_of(random_tensors, st.just(_shipped_shapes(name))))  # real shapes, hostile config
+    path = tmp_path / f"w{next(_counter)}.safetensors"
+    _tiny_weights(path, config, tensors)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:  # a key the model does not use may change harmlessly; anything else is a user error
+        import_implementation(REGISTRY.get(name))(device=torch.device("cpu"), weights=path)
+    except GenkitError:
+        pass
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 300_000  # kB

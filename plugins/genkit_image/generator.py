@@ -44,7 +44,7 @@ class ImageGenerator:
                                   optional=("num_classes",))
         names = config.get("class_names") or []
         if config.get("num_classes") and (not isinstance(names, list) or len(names) != config["num_classes"]):
-            raise GenkitError(f"{weights}: its config lists {len(names)} class names for {config['num_classes']} classes")
+            raise GenkitError(f"{weights}: its config's class_names do not list {config['num_classes']} classes")
         weights_check.check_fits(weights, "image", lambda: build_generator(config))  # before any memory is used
         tensors, _ = gk_weights.load_tensors(weights, device)
         self.config = config

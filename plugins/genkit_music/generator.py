@@ -29,7 +29,7 @@ class MusicGenerator:
         self.device = device
         meta = gk_weights.metadata(weights)
         config = weights_check.read_config(weights, "music", CONFIG_BOUNDS)
-        if list(config.get("meters", [])) != list(data.METERS):
+        if config.get("meters") != list(data.METERS):
             raise GenkitError(f"{weights} was not written by 'genkit train music' (no melody config in its metadata)")
         lookbacks = config.get("lookbacks", [1, 2])
         if not isinstance(lookbacks, list) or len(lookbacks) > 8 or not all(
