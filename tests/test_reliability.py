@@ -525,3 +525,24 @@ def test_a_fifo_as_an_input_or_inside_a_data_folder_is_refused_not_waited_on(tmp
         code = f"from genkit.datasets import load\nload({str(target)!r})"
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
         assert "not a regular file" in proc.stderr, proc.stderr[-300:]
+
+
+def test_oversized_primers_are_one_line_errors(tmp_path):
+    import mido
+
+    long = mido.MidiFile()
+    track = mido.MidiTrack()
+    long.tracks.append(track)
+    track += [mido.Message("note_on", note=60, velocity=64, time=0), mido.Message("note_off", note=60, time=2**27)]
+    long.save(tmp_path / "long.mid")  # 30 bytes whose last tick would make pretty_midi allocate 1 GB
+    proc, rss = child_peak_rss_mb(["music", "--primer-midi", tmp_path / "long.mid", "-o", tmp_path / "a.mid"])
+    assert_user_error(proc, "ticks")
+    assert rss < 800, rss
+    (tmp_path / "big.mid").write_bytes(b"MThd" + os.urandom(2_000_000))
+    assert_user_error(run_genkit("music", "--primer-midi", tmp_path / "big.mid", "-o", tmp_path / "b.mid"), "at most")
+    os.mkfifo(tmp_path / "fifo.mid")
+    assert_user_error(run_genkit("music", "--primer-midi", tmp_path / "fifo.mid", "-o", tmp_path / "c.mid", timeout=60),
+                      "not a regular file")
+    proc = run_genkit("text", "-", "--max-tokens", "5", input="a" * 3_000_000)
+    assert_user_error(proc, "longer than")
+    assert not list(tmp_path.glob("[abc].mid"))

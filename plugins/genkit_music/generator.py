@@ -24,6 +24,31 @@ BATCH = 64
 CONFIG_BOUNDS = {"embed": (1, 4096), "hidden": (1, 8192), "layers": (1, 16)}
 
 
+MAX_PRIMER_BYTES = 1 << 20  # a folk tune is a few kB
+MAX_PRIMER_TICKS = 10_000_000  # pretty_midi allocates an array as long as the last tick
+
+
+def read_primer_bytes(path) -> bytes:
+    """A primer MIDI file's bytes, refused in one line if it is not a file, too big, or too long."""
+    import io
+
+    import mido
+
+    from genkit.datasets import check_regular
+
+    check_regular(path, "primer MIDI")
+    if path.stat().st_size > MAX_PRIMER_BYTES:
+        raise GenkitError(f"--primer-midi {path} is {path.stat().st_size:,} bytes; a primer may be at most {MAX_PRIMER_BYTES:,}")
+    raw = path.read_bytes()
+    try:
+        ticks = max((sum(msg.time for msg in track) for track in mido.MidiFile(file=io.BytesIO(raw)).tracks), default=0)
+    except Exception as exc:  # noqa: BLE001 - mido raises several kinds for a corrupt file
+        raise GenkitError(f"--primer-midi {path} is not a MIDI file genkit can read ({type(exc).__name__})") from None
+    if ticks > MAX_PRIMER_TICKS:
+        raise GenkitError(f"--primer-midi {path} lasts {ticks:,} ticks, more than the {MAX_PRIMER_TICKS:,} genkit reads")
+    return raw
+
+
 class MusicGenerator:
     def __init__(self, device, weights):
         self.device = device
@@ -73,10 +98,10 @@ class MusicGenerator:
         from pathlib import Path
 
         path = Path(path)
-        if not path.is_file():
+        if not path.exists():
             raise GenkitError(f"--primer-midi {path}: no such file")
         try:
-            midi = data.read_midi(path)
+            midi = data.read_midi(read_primer_bytes(path))
         except ValueError as exc:
             raise GenkitError(f"--primer-midi {path}: {exc}") from None
         all_notes = [n for inst in midi.instruments for n in inst.notes]

@@ -32,8 +32,13 @@ CONFIG_BOUNDS = {"vocab_size": (1, 1 << 20), "block_size": (1, 1 << 16), "n_laye
                  "n_embd": (1, 1 << 16)}
 
 
+MAX_PROMPT_BYTES = 1 << 20  # the model sees only its last block_size characters anyway
+
+
 def read_stdin() -> str:
-    raw = sys.stdin.buffer.read()
+    raw = sys.stdin.buffer.read(MAX_PROMPT_BYTES + 1)
+    if len(raw) > MAX_PROMPT_BYTES:
+        raise GenkitError(f"the prompt on stdin is longer than {MAX_PROMPT_BYTES:,} bytes; give a shorter one")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
