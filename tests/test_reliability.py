@@ -537,9 +537,10 @@ def test_oversized_primers_are_one_line_errors(tmp_path):
     long.save(tmp_path / "long.mid")  # 30 bytes whose last tick would make pretty_midi allocate 1 GB
     proc, rss = child_peak_rss_mb(["music", "--primer-midi", tmp_path / "long.mid", "-o", tmp_path / "a.mid"])
     assert_user_error(proc, "ticks")
-    assert rss < 800, rss
     (tmp_path / "big.mid").write_bytes(b"MThd" + os.urandom(2_000_000))
-    assert_user_error(run_genkit("music", "--primer-midi", tmp_path / "big.mid", "-o", tmp_path / "b.mid"), "at most")
+    proc, baseline = child_peak_rss_mb(["music", "--primer-midi", tmp_path / "big.mid", "-o", tmp_path / "b.mid"])
+    assert_user_error(proc, "at most")
+    assert rss - baseline < 200, (rss, baseline)  # the model is loaded either way; the primer adds nothing
     os.mkfifo(tmp_path / "fifo.mid")
     assert_user_error(run_genkit("music", "--primer-midi", tmp_path / "fifo.mid", "-o", tmp_path / "c.mid", timeout=60),
                       "not a regular file")
