@@ -44,6 +44,17 @@ class LoadedGenerator:
         check_values(self.spec.options, values)
         return values
 
+    def _reproducer(self, values: dict, seed: int):
+        """A function of (writer values, writer options, index, path) giving a file's reproduce command."""
+        from genkit.run import command_line, reproduce_command
+
+        def command(writer_values, writer_options, index, path):
+            run = command_line(self.spec, {**values, **writer_values}, seed, self._weights_arg,
+                               self._default_weights, writer_options)
+            return reproduce_command(run, index, path, self.spec.outputs[0])
+
+        return command
+
     def generate(self, n: int = 1, seed: int | None = None, format: str | None = None,
                  options: dict | None = None, **kw) -> list:
         """Return a list of artifacts (a text sample's chunks are joined into one TextChunk)."""
@@ -62,9 +73,8 @@ class LoadedGenerator:
                       "command": command_line(self.spec, values, seed, self._weights_arg, self._default_weights)}
         out = []
         for art in _joined(self.impl.generate(n=n, seed=seed, options=values, format=fmt)):
-            # save() completes the command for the format it writes (genkit.writers.save_artifact)
-            art.provenance = dict(provenance, command=f"{provenance['command']} --n {art.index + 1}",
-                                  run_command=provenance["command"], default_format=self.spec.outputs[0])
+            art.provenance = dict(provenance, command=f"{provenance['command']} --n {art.index + 1}")
+            art._reproduce = self._reproducer(values, seed)  # save() completes the command for its file
             out.append(art)
         return out
 

@@ -21,11 +21,13 @@ class Artifact:
     """
 
     provenance: dict | None = None
+    _reproduce = None  # set by genkit.load(): builds the reproducing command for the file save() writes
 
-    def save(self, path, overwrite: bool = False) -> Path:
+    def save(self, path, overwrite: bool = False, **output_options) -> Path:
+        """Write to ``path`` (format from its extension); ``output_options`` are the writer's (``scale=4``)."""
         from genkit.writers import save_artifact
 
-        return save_artifact(self, Path(path), overwrite=overwrite)
+        return save_artifact(self, Path(path), overwrite=overwrite, **output_options)
 
 
 @dataclass

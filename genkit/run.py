@@ -34,6 +34,7 @@ class Request:
     json: bool = False
     quiet: bool = False
     writer_options: dict = field(default_factory=dict)  # --grid, --scale, ... by Option.key
+    typed: str | None = None  # the command line as the user typed it, for the history
 
 
 @dataclass
@@ -60,7 +61,7 @@ def execute(req: Request, stdout=None) -> dict:
     write_all(generator, req, n, seed, targets, base, manifest)
     for target in targets:
         manifest.update(target.writer.finish(base))
-    _record(manifest, started)
+    _record(manifest, req.typed or manifest["command"], started)
     return manifest
 
 
@@ -91,25 +92,43 @@ def plan_outputs(req: Request, n: int, seed: int, stdout) -> list[Target]:
     kinds = load_registry().kinds
     default = kind_for(req.spec.outputs[0], kinds)
     if not req.outputs and default.streams and not req.json:
-        run = WriteRun(req.spec.name, n, seed, req.overwrite, req.writer_options, True, stdout)
+        run = WriteRun(req.spec.name, n, seed, req.overwrite, _values_for(default, req.writer_options, set()), stdout)
         target = Target(None, make_writer(default, run))
         target.writer.check([])
         return [target]
-    targets, seen_kinds, seen_exts = [], set(), set()
+    targets, seen_exts, claimed = [], set(), set()
     for output in req.outputs or [None]:
         plan = files.OutputPlan(output, req.spec.name, req.spec.outputs, n, seed)
         if plan.ext in seen_exts:
             raise GenkitError(f"two outputs write .{plan.ext}; give each -o its own format")
         seen_exts.add(plan.ext)
         kind = kind_for(plan.ext, kinds)
-        run = WriteRun(req.spec.name, n, seed, req.overwrite, req.writer_options, kind.name not in seen_kinds, stdout)
-        seen_kinds.add(kind.name)
+        run = WriteRun(req.spec.name, n, seed, req.overwrite, _values_for(kind, req.writer_options, claimed), stdout)
         plan.check_free(req.overwrite)
         files.clean_stale_temporaries(plan.path(0).parent)
         targets.append(Target(plan, make_writer(kind, run)))
+    _refuse_unused(req, targets)
     for target in targets:
         target.writer.check([target.plan.path(i) for i in range(n)])
     return targets
+
+
+def _values_for(kind, values: dict, claimed: set) -> dict:
+    """A writer's option values; an option naming extra files goes to the first output that takes it."""
+    own = {o.key: values.get(o.key, o.default) for o in kind.options if not (o.type == "path" and o.key in claimed)}
+    claimed.update(o.key for o in kind.options if o.type == "path")
+    return own
+
+
+def _refuse_unused(req: Request, targets: list[Target]) -> None:
+    """An output option no output of this run uses (--piano-roll with only -o x.gif) is a mistake."""
+    from genkit.registry import load_registry
+    from genkit.writers import options_for
+
+    used = {key for t in targets for key in t.writer.run.values}
+    for opt in options_for(req.spec, load_registry().kinds):
+        if opt.key not in used and req.writer_options.get(opt.key, opt.default) != opt.default:
+            raise GenkitError(f"{opt.flag} does not apply to {', '.join('.' + t.plan.ext for t in targets)} output")
 
 
 def load_generator(spec: GeneratorSpec, device, weights_path):
@@ -121,10 +140,14 @@ def load_generator(spec: GeneratorSpec, device, weights_path):
     return implementation(device=device, weights=weights_path)
 
 
-def command_line(spec: GeneratorSpec, options: dict, seed: int, weights_arg, is_default) -> str:
-    """The genkit command that reproduces a run's items; ``weights_arg`` is --weights as given."""
+def command_line(spec: GeneratorSpec, options: dict, seed: int, weights_arg, is_default, writer_options=()) -> str:
+    """The genkit command that reproduces a run's items; ``weights_arg`` is --weights as given.
+
+    ``options`` holds the generator's values and the writers'; writer options that change the file
+    (--scale, ...) are part of the command, those that name extra files (--grid, ...) are not.
+    """
     parts = ["genkit", spec.name]
-    for opt in spec.options:
+    for opt in (*spec.options, *(o for o in writer_options if o.type != "path")):
         value = options.get(opt.key)
         if opt.argument:
             parts.extend(str(v) for v in (value if isinstance(value, (list, tuple)) else [value]) if v is not None)
@@ -140,6 +163,10 @@ def command_line(spec: GeneratorSpec, options: dict, seed: int, weights_arg, is_
 
 
 def base_provenance(req: Request, seed: int, device, weights_path, is_default) -> dict:
+    from genkit.registry import load_registry
+    from genkit.writers import options_for
+
+    shaping = [o for o in options_for(req.spec, load_registry().kinds) if o.type != "path"]
     return {
         "genkit": __version__,
         "generator": req.spec.name,
@@ -149,9 +176,10 @@ def base_provenance(req: Request, seed: int, device, weights_path, is_default) -
         "seed": seed,
         "device": device.type,
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in sorted(req.options.items())},
+        "output_options": {o.key: req.writer_options.get(o.key, o.default) for o in shaping},
         # No --n here: each file records the command whose last item it is, so a file's bytes
         # do not depend on how many items its run made.
-        "command": command_line(req.spec, req.options, seed, req.weights, is_default),
+        "command": command_line(req.spec, {**req.options, **req.writer_options}, seed, req.weights, is_default, shaping),
     }
 
 
@@ -211,13 +239,13 @@ def _failure(message: str, manifest: dict) -> RunError:
     return error
 
 
-def _record(manifest: dict, started: float) -> None:
+def _record(manifest: dict, command: str, started: float) -> None:
     """Add the run to the user's history (genkit logs); a broken history never fails a run."""
     try:
         from genkit.history import record_run
     except ImportError:
         return
-    record_run(manifest, manifest["command"], started, time.time())
+    record_run(manifest, command, started, time.time())
 
 
 def echo_summary(manifest: dict) -> None:

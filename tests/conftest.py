@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# Runs the tests make are recorded in a throwaway history, never in the user's own (genkit logs).
+os.environ.setdefault("GENKIT_LOGS_PATH", str(Path(tempfile.mkdtemp(prefix="genkit-test-logs-")) / "logs.db"))
 # The team's datasets live beside the checkout; a user's clone does not have them.
 DATA = Path(os.environ.get("GENKIT_DATA", REPO.parent / "shared" / "data"))
 

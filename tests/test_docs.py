@@ -20,3 +20,12 @@ def test_no_absolute_machine_paths_in_the_repository():
         if path.suffix in {".py", ".md", ".toml"} and ".git" not in path.parts and "egg-info" not in str(path):
             text = path.read_text(errors="ignore")
             assert not any(b in text for b in banned), path
+
+
+def test_no_absolute_paths_inside_shipped_weights_metadata():
+    from genkit import weights
+
+    banned = ["/" + "work/", "/" + "root/", "/" + "home/", "/" + "tmp/"]
+    for path in REPO.glob("plugins/*/weights/*.safetensors"):
+        text = str(weights.read_header(path).get("__metadata__", {}))
+        assert not any(b in text for b in banned), path

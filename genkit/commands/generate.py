@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import inspect
 import json
+import shlex
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -16,11 +18,11 @@ from genkit.cli_params import make_command, parameter_for, plain
 from genkit.spec import ArtifactKind, GeneratorSpec
 
 
-def _run_parameters() -> list[inspect.Parameter]:
+def _run_parameters(spec: GeneratorSpec) -> list[inspect.Parameter]:
     def p(name, annotation, default):
         return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
-    return [
+    params = [
         p("n", Annotated[int, typer.Option("--n", "-n", help="How many items to generate.")], 1),
         p("seed", Annotated[Optional[int], typer.Option("--seed", help="Seed for reproducible output (default: random, recorded).")], None),
         p("device", Annotated[Optional[str], typer.Option("--device", help="auto, cpu, cuda, cuda:N or mps (default: $GENKIT_DEVICE or auto).")], None),
@@ -30,6 +32,9 @@ def _run_parameters() -> list[inspect.Parameter]:
         p("json", Annotated[bool, typer.Option("--json", help="Print a JSON manifest of what was written on stdout.")], False),
         p("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")], False),
     ]
+    if not (spec.default_weights or spec.trainable):  # nothing to choose between; --weights PATH is refused anyway
+        params = [q for q in params if q.name != "weights"]
+    return params
 
 
 def generator_command(spec: GeneratorSpec, kinds: list[ArtifactKind]):
@@ -43,9 +48,10 @@ def generator_command(spec: GeneratorSpec, kinds: list[ArtifactKind]):
         values = {k: plain(v) for k, v in kwargs.items()}
         req = Request(
             spec=spec, n=values["n"], seed=values["seed"], device=values["device"], outputs=values["output"] or [],
-            overwrite=values["overwrite"], weights=values["weights"], json=values["json"], quiet=values["quiet"],
+            overwrite=values["overwrite"], weights=values.get("weights"), json=values["json"], quiet=values["quiet"],
             options={o.key: values[o.dest] for o in spec.options},
             writer_options={o.key: values[o.dest] for o in writer_options},
+            typed=shlex.join(["genkit", *sys.argv[1:]]),
         )
         manifest = execute(req)
         if req.json:
@@ -53,5 +59,5 @@ def generator_command(spec: GeneratorSpec, kinds: list[ArtifactKind]):
         elif not req.quiet:
             echo_summary(manifest)
 
-    params = [parameter_for(o) for o in [*spec.options, *writer_options]] + _run_parameters()
+    params = [parameter_for(o) for o in [*spec.options, *writer_options]] + _run_parameters(spec)
     return make_command(params, body, spec.name, f"{spec.summary}\n\nPlugin: {spec.plugin}.")

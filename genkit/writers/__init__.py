@@ -14,7 +14,7 @@ from pathlib import Path
 
 from genkit import files
 from genkit.errors import GenkitError, RunError
-from genkit.spec import ArtifactKind, GeneratorSpec, Option
+from genkit.spec import ArtifactKind, GeneratorSpec, Option, check_values
 
 
 @dataclass
@@ -25,8 +25,9 @@ class WriteRun:
     n: int
     seed: int
     overwrite: bool
-    values: dict = field(default_factory=dict)  # writer option values by Option.key
-    primary: bool = True  # the first output of its kind: extras such as --grid are written once
+    # This writer's option values by Option.key. An option naming extra files (a path: --grid,
+    # --piano-roll) reaches only the first output whose kind declares it, so the extras are written once.
+    values: dict = field(default_factory=dict)
     stdout: object = None
 
 
@@ -122,21 +123,32 @@ def make_writer(kind: ArtifactKind, run: WriteRun) -> Writer:
     return cls(kind, run)
 
 
-def save_artifact(artifact, path: Path, overwrite: bool = False) -> Path:
-    """``artifact.save(path)``: the CLI's rules (atomic, never clobber, provenance) for one file."""
+def save_artifact(artifact, path: Path, overwrite: bool = False, **output_options) -> Path:
+    """``artifact.save(path)``: the CLI's rules (atomic, never clobber, provenance) for one file.
+
+    ``output_options`` are the writer's options (``scale=4`` for a PNG); the rest take their defaults.
+    """
     from genkit.registry import load_registry
 
     ext = path.suffix.lower().lstrip(".")
     kind = kind_for(ext, load_registry().kinds)
-    from genkit.run import reproduce_command
-
-    provenance = dict(artifact.provenance or {}, index=artifact.index, item_seed=artifact.seed, **artifact.info)
-    if "run_command" in provenance:  # from genkit.load(): name the format this file is saved in
-        provenance["command"] = reproduce_command(provenance.pop("run_command"), artifact.index, path,
-                                                  provenance.pop("default_format"))
-    writer = make_writer(kind, WriteRun(generator=provenance.get("generator", "?"), n=1,
+    values = {o.key: o.default for o in kind.options}
+    unknown = set(output_options) - set(values)
+    if unknown:
+        raise GenkitError(f"the {kind.name} writer has no option(s) {', '.join(sorted(unknown))}")
+    values.update(output_options)
+    check_values(kind.options, values)
+    shaping = [o for o in kind.options if o.type != "path"]  # as in genkit.run.base_provenance
+    provenance = dict(artifact.provenance or {}, output_options={o.key: values[o.key] for o in shaping})
+    provenance.update(index=artifact.index, item_seed=artifact.seed, **artifact.info)
+    reproduce = getattr(artifact, "_reproduce", None)
+    if reproduce is not None:  # from genkit.load(): the command for this file, in this format
+        provenance["command"] = reproduce(values, shaping, artifact.index, path)
+    writer = make_writer(kind, WriteRun(generator=provenance.get("generator", "?"), n=1, values=values,
                                         seed=provenance.get("seed", artifact.seed), overwrite=overwrite))
     files.check_folder(path.parent)
+    if path.exists() and not overwrite:
+        raise GenkitError(f"{path} already exists; pass overwrite=True to replace it")
     writer.check([path])
     result = writer.write(artifact, path, provenance)
     if result is None:  # a text chunk that is not the last of its sample

@@ -9,11 +9,13 @@ from genkit import encode, files
 from genkit.artifacts import Audio, Midi
 from genkit.errors import RunError
 from genkit.writers import Writer, entry
+from genkit.writers.midi import PianoRolls
 
 
 class AudioWriter(Writer):
     def check(self, items: list[Path]) -> None:
         self.refuse_existing(self.sidecar(p) for p in items)
+        self.rolls = PianoRolls(self)
 
     def write(self, artifact, path: Path, provenance: dict) -> dict:
         self.expect(artifact, Audio, Midi)
@@ -26,4 +28,6 @@ class AudioWriter(Writer):
         files.write_atomic(path, encode.wav_bytes(samples, rate), self.run.overwrite)
         record = json.dumps(provenance, indent=2, sort_keys=True).encode()
         files.write_atomic(self.sidecar(path), record, self.run.overwrite)
-        return entry(path, artifact)
+        row = entry(path, artifact)
+        self.rolls.draw(artifact, provenance, row)
+        return row

@@ -15,7 +15,7 @@ ENCODERS = {"gif": encode.gif_bytes, "webp": encode.webp_bytes, "mp4": encode.mp
 class FramesWriter(Writer):
     def check(self, items: list[Path]) -> None:
         folder = self.value("frames_dir")
-        self.folder = Path(folder) if folder and self.run.primary else None
+        self.folder = Path(folder) if folder else None
         if self.folder is None:
             return
         files.check_folder(self.folder)

@@ -12,7 +12,7 @@ from genkit.writers import Writer, entry
 class ImageWriter(Writer):
     def check(self, items: list[Path]) -> None:
         self.sheet, self.grid_plan = [], None
-        if self.value("grid") and self.run.primary:
+        if self.value("grid"):
             self.grid_plan = files.OutputPlan(str(self.value("grid")), self.run.generator, ("png",), 1, self.run.seed)
             self.grid_plan.check_free(self.run.overwrite)
 

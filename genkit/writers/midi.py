@@ -10,22 +10,33 @@ from genkit.errors import GenkitError
 from genkit.writers import Writer, entry
 
 
+class PianoRolls:
+    """The --piano-roll pictures of MIDI items; the MIDI and the WAV writer both offer them."""
+
+    def __init__(self, writer: Writer):
+        self.run, self.plan = writer.run, None
+        if writer.value("piano_roll"):
+            self.plan = files.OutputPlan(str(writer.value("piano_roll")), self.run.generator, ("png",),
+                                         self.run.n, self.run.seed)
+            self.plan.check_free(self.run.overwrite)
+
+    def draw(self, artifact, provenance: dict, row: dict) -> None:
+        if self.plan is None or not isinstance(artifact, Midi):
+            return
+        if artifact.render_piano_roll is None:
+            raise GenkitError(f"{self.run.generator} cannot draw piano rolls")
+        path = self.plan.path(artifact.index)
+        files.write_atomic(path, encode.png_bytes(artifact.render_piano_roll(), provenance), self.run.overwrite)
+        row["piano_roll"] = str(path)
+
+
 class MidiWriter(Writer):
     def check(self, items: list[Path]) -> None:
-        self.rolls = None
-        if self.value("piano_roll") and self.run.primary:
-            self.rolls = files.OutputPlan(str(self.value("piano_roll")), self.run.generator, ("png",),
-                                          self.run.n, self.run.seed)
-            self.rolls.check_free(self.run.overwrite)
+        self.rolls = PianoRolls(self)
 
     def write(self, artifact, path: Path, provenance: dict) -> dict:
         self.expect(artifact, Midi)
         files.write_atomic(path, encode.midi_bytes(artifact.midi, provenance), self.run.overwrite)
         row = entry(path, artifact)
-        if self.rolls is not None:
-            if artifact.render_piano_roll is None:
-                raise GenkitError(f"{self.run.generator} cannot draw piano rolls")
-            roll = self.rolls.path(artifact.index)
-            files.write_atomic(roll, encode.png_bytes(artifact.render_piano_roll(), provenance), self.run.overwrite)
-            row["piano_roll"] = str(roll)
+        self.rolls.draw(artifact, provenance, row)
         return row

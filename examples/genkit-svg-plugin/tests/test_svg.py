@@ -108,8 +108,6 @@ def test_python_api_saves_the_same_file_as_the_cli(tmp_path):
         drawings[1].save(saved)
 
 
-@pytest.mark.xfail(reason="genkit core: writer options (--stroke, --background) are not recorded in provenance "
-                          "or in its reproducing command")
 def test_the_recorded_command_reproduces_writer_options(tmp_path):
     spiro("--seed", "3", "--stroke", "4", "-o", tmp_path / "x.svg")
     record = json.loads((tmp_path / "x.svg.genkit.json").read_text())
