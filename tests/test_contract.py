@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import os
 import re
@@ -30,7 +31,8 @@ def test_every_sdk_name_is_documented_and_every_documented_sdk_name_exists():
     documented = set()
     for block in re.findall(r"from genkit import ([^\n]+)", DOC):
         documented |= {name.strip() for name in block.split(",")}
-    assert documented == set(genkit.__all__)
+    modules = {name for name in documented if importlib.util.find_spec(f"genkit.{name}")}  # e.g. testing
+    assert documented - modules == set(genkit.__all__)
 
 
 def test_every_hook_is_documented_and_every_documented_hook_exists():
