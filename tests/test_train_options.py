@@ -133,6 +133,8 @@ def test_an_interrupt_before_the_first_checkpoint_saves_one_and_resume_finishes_
     step = int(weights.metadata(out / "checkpoint.safetensors")["step"])
     assert step > 0 and not (out / "tiny.safetensors").exists()
     train("--data", numbers, "--out", out, "--max-steps", str(step + 5), "--no-eval", "--resume", check=0)
+    if signum == signal.SIGTERM:  # one comparison with an unbroken run is enough; both resume the same way
+        return
     straight_run(numbers, tmp_path / "straight", step + 5)
     a, b = load_file(str(out / "tiny.safetensors")), load_file(str(tmp_path / "straight" / "tiny.safetensors"))
     assert all(torch.equal(a[k], b[k]) for k in a)

@@ -92,12 +92,11 @@ def save(path: Path, tensors: dict, meta: dict) -> None:
     weights.save_tensors(tensors, {**meta, "genkit": __version__}, path)
 
 
-def load(path: Path, generator: str) -> Saved:
-    """Read and check a checkpoint for ``--resume``; every problem is one line (exit 2)."""
+def check(path: Path, generator: str) -> dict:
+    """The metadata of a checkpoint for ``--resume``, checked from its header alone (no torch import)."""
     if not path.is_file():
         raise GenkitError(f"--resume: no checkpoint at {path}")
-    tensors, meta = weights.load_tensors(path, "cpu")
-    meta = {**_ADDED_LATER, **meta}
+    meta = {**_ADDED_LATER, **weights.metadata(path)}
     for key, kind in _FIELDS:
         if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
             raise GenkitError(f"--resume: {path} has bad or missing metadata {key!r}; it was not written by this "
@@ -106,6 +105,13 @@ def load(path: Path, generator: str) -> Saved:
         raise GenkitError(f"--resume: {path} belongs to generator {meta['generator']!r}, not {generator!r}")
     if meta["step"] < 0 or not all(isinstance(o, dict) and {"param_groups", "plain"} <= set(o) for o in meta["optimizers"]):
         raise GenkitError(f"--resume: {path} has bad optimizer or step metadata")
+    return meta
+
+
+def load(path: Path, generator: str) -> Saved:
+    """Read a checkpoint for ``--resume``: checked metadata, then its tensors on the CPU."""
+    meta = check(path, generator)
+    tensors, _ = weights.load_tensors(path, "cpu")
     return Saved(path, tensors, meta)
 
 

@@ -55,6 +55,8 @@ def train(spec: GeneratorSpec, settings: RunSettings, cpu_probe=None) -> dict:
     paths = RunFiles.plan(settings.out, spec.name)
     paths.check(settings.resume, settings.overwrite)
     check_data(settings.data)
+    if settings.resume:  # a bad checkpoint is refused before torch is even imported
+        checkpoint.check(paths.checkpoint, spec.name)
     with trapped() as stop:
         trainer = Trainer(spec, settings, paths, cpu_probe)
         trainer.run(stop)
