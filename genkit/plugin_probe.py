@@ -31,6 +31,7 @@ from genkit.spec import ArtifactKind, GeneratorSpec, Option
 CACHE_ENV = "GENKIT_CACHE_DIR"
 TIMEOUT_ENV = "GENKIT_PLUGIN_TIMEOUT"
 DEFAULT_TIMEOUT = 10.0
+RETRY_TIMEOUT_AFTER = 24 * 3600  # seconds a cached time-out is believed before the plugin is probed again
 _TYPES = {cls.__name__: cls for cls in (GeneratorSpec, Option, ArtifactKind)}
 _stdout_sink = None  # where guarded code's prints go; the probe child collects them to report
 
@@ -189,11 +190,16 @@ def _cache_file() -> Path:
 
 
 def read_cache() -> dict:
+    """Cached records by key; time-outs older than RETRY_TIMEOUT_AFTER are dropped (probed again)."""
     try:
         raw = json.loads(_cache_file().read_text())
-        return raw if isinstance(raw, dict) else {}
     except (OSError, ValueError):
         return {}
+    if not isinstance(raw, dict):
+        return {}
+    now = time.time()
+    return {k: v for k, v in raw.items() if not (isinstance(v, str) and '"retry_after"' in v
+                                                   and json.loads(v).get("retry_after", now) < now)}
 
 
 def write_cache(entries: dict) -> None:
@@ -243,7 +249,9 @@ def _collect(out: str, proc: subprocess.Popen, deadline: float, limit: float) ->
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-            return dumps(_failed(f"timed out: importing it took over {limit:g} s (set {TIMEOUT_ENV} to wait longer)"))
+            timed_out = _failed(f"timed out: importing it took over {limit:g} s (set {TIMEOUT_ENV} to wait longer)")
+            timed_out["retry_after"] = time.time() + RETRY_TIMEOUT_AFTER  # a busy machine may have been the cause
+            return dumps(timed_out)
         try:  # it finished; only its pipes were slow (or a process it started still holds them)
             stdout, stderr = proc.communicate(timeout=1)
         except subprocess.TimeoutExpired:
