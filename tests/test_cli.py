@@ -153,19 +153,19 @@ def test_weights_that_are_missing_truncated_or_pickled_are_refused_without_unpic
     torch = pytest.importorskip("torch")
     from safetensors.torch import save_file
 
-    assert_user_error(run_genkit("hello", "--weights", tmp_path / "nope.safetensors"), "not found")
+    assert_user_error(run_genkit("image", "--weights", tmp_path / "nope.safetensors"), "not found")
     good = tmp_path / "good.safetensors"
     save_file({"w": torch.zeros(100)}, str(good))
     (tmp_path / "cut.safetensors").write_bytes(good.read_bytes()[:60])
-    assert_user_error(run_genkit("hello", "--weights", tmp_path / "cut.safetensors"), "truncated")
+    assert_user_error(run_genkit("image", "--weights", tmp_path / "cut.safetensors"), "truncated")
     # A pickle whose loading would create a file: refusing it must not run it.
     marker = tmp_path / "pwned"
     evil = tmp_path / "evil.safetensors"
     code = f"import pickle, os\nclass E:\n    def __reduce__(self):\n        return (os.system, ('touch {marker}',))\npickle.dump(E(), open({str(evil)!r}, 'wb'))\n"
     subprocess.run([sys.executable, "-c", code], check=True)
-    assert_user_error(run_genkit("hello", "--weights", evil), "pickle")
+    assert_user_error(run_genkit("image", "--weights", evil), "pickle")
     torch.save({"w": torch.zeros(3)}, tmp_path / "ckpt.safetensors")
-    assert_user_error(run_genkit("hello", "--weights", tmp_path / "ckpt.safetensors"), "never unpickles")
+    assert_user_error(run_genkit("image", "--weights", tmp_path / "ckpt.safetensors"), "never unpickles")
     assert not marker.exists()
 
 
