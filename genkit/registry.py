@@ -16,7 +16,7 @@ from functools import lru_cache
 from importlib import import_module
 from importlib.metadata import entry_points
 
-from genkit import plugin_probe
+from genkit import interrupts, plugin_probe
 from genkit.spec import ArtifactKind, GeneratorSpec
 
 # Extra plugin modules to load without installing a package: handy while writing one.
@@ -187,7 +187,7 @@ def _guarded_class(cls, where: str):
     @functools.wraps(original_generate)
     def generate(self, *args, **kwargs):
         items = _call_guarded(lambda: original_generate(self, *args, **kwargs), f"{where} failed")
-        return guarded(items, f"{where} failed while generating")
+        return guarded(items, where)
 
     try:
         return type(cls.__name__, (cls,), {"__init__": __init__, "generate": generate, "__module__": cls.__module__,
@@ -209,20 +209,27 @@ def _call_guarded(call, where: str):
 def guarded(items, where: str):
     """Iterate a plugin's ``generate()`` so that it cannot end genkit behind the core's back.
 
-    SystemExit, GeneratorExit raised by the plugin itself, and a KeyboardInterrupt that is not
-    the user's Ctrl-C become a RunError (exit 1) at the item where they happened, so the caller
-    still reports what was written. Anything the plugin prints goes to stderr, keeping stdout
-    for data. Ordinary exceptions pass through unchanged. Closing the iterator still works.
+    Anything the plugin prints goes to stderr, keeping stdout for data. A KeyboardInterrupt that
+    is not the user's Ctrl-C, and a GeneratorExit the plugin raises itself, become PluginFailure
+    (an ordinary exception), so the core fails the run with exit 1 and reports what was written
+    instead of printing "interrupted" or ending silently. SystemExit and every other exception
+    pass through unchanged for the core's own guard (run.guarded) to report with the manifest.
+    Closing this iterator still closes the plugin's.
     """
-    from genkit.errors import RunError
+    import contextlib
+    import sys
 
     iterator, end = iter(items), object()
     while True:
         try:
-            with plugin_probe.guard(where, exceptions=False):  # an ordinary crash is reported as before
+            with contextlib.redirect_stdout(sys.stderr):
                 item = next(iterator, end)
-        except plugin_probe.PluginFailure as exc:
-            raise RunError(str(exc)) from exc.__cause__
+        except KeyboardInterrupt:
+            if interrupts.requested():
+                raise
+            raise plugin_probe.PluginFailure(f"{where}: raised KeyboardInterrupt, but Ctrl-C was not pressed") from None
+        except GeneratorExit:
+            raise plugin_probe.PluginFailure(f"{where}: raised GeneratorExit itself") from None
         if item is end:
             return
         yield item

@@ -146,11 +146,12 @@ def test_a_plugin_printing_at_import_cannot_corrupt_json_output(tmp_path):
 
 def test_a_generator_calling_sys_exit_mid_run_fails_with_exit_1_keeping_finished_files(tmp_path):
     env = with_plugins("genkit_hostile", cache=tmp_path / "cache")
-    proc = run_genkit("quitter", "--n", "4", "-o", tmp_path / "out", env=env)
+    proc = run_genkit("quitter", "--n", "4", "-o", tmp_path / "out", "--json", env=env)
     assert proc.returncode == 1, proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("genkit: error: ") and "sys.exit(0)" in last and "quitter" in last
+    assert last.startswith("genkit: error: ") and "SystemExit" in last and "quitter" in last
     assert len(list((tmp_path / "out").glob("*.png"))) == 2
+    assert len(json.loads(proc.stdout)["files"]) == 2  # the manifest says what was written
     proc = run_genkit("interrupter", "--n", "2", "-o", tmp_path / "int", env=env)
     assert proc.returncode == 1 and "KeyboardInterrupt" in proc.stderr  # not 130: nobody pressed Ctrl-C
 
