@@ -64,8 +64,8 @@ def video_data(root):
     digits = (rng.random((64, 28, 28)) < 0.2) * 255
     write_idx(root / "digits", "train", digits, rng.integers(0, 10, 64))
     write_idx(root / "digits", "t10k", digits[:16], rng.integers(0, 10, 16))
-    return root / "digits", ["--channels", "8", "--blocks", "1", "--sequences", "64", "--batch-size", "8",
-                             "--max-steps", "16"], 4
+    return root / "digits", ["--channels", "8", "--blocks", "1", "--sequences", "64", "--eval-sequences", "8",
+                             "--batch-size", "8", "--max-steps", "16"], 4
 
 
 BUILDERS = {"image": image_data, "text": text_data, "music": music_data, "vae": vae_data, "video": video_data}
