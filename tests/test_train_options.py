@@ -11,13 +11,12 @@ import sys
 import time
 
 import pytest
-
 from conftest import REPO, assert_user_error, run_genkit
 
 torch = pytest.importorskip("torch")
-from safetensors.torch import load_file  # noqa: E402
+from safetensors.torch import load_file
 
-from genkit import weights  # noqa: E402
+from genkit import weights
 
 ENV = {"PYTHONPATH": str(REPO / "tests" / "plugins") + os.pathsep + os.environ.get("PYTHONPATH", ""),
        "GENKIT_PLUGINS": "genkit_tiny", "OMP_NUM_THREADS": "1"}

@@ -17,16 +17,15 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest import REPO, run_genkit
 
 torch = pytest.importorskip("torch")
-from safetensors.torch import load_file  # noqa: E402
+from safetensors.torch import load_file
 
 sys.path.insert(0, str(REPO / "tests"))
-from test_image import write_folder  # noqa: E402
-from test_music import write_melody  # noqa: E402
-from test_vae import write_idx  # noqa: E402
+from test_image import write_folder
+from test_music import write_melody
+from test_vae import write_idx
 
 ENV = {"OMP_NUM_THREADS": "1"}
 
