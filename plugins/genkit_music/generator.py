@@ -43,7 +43,7 @@ def read_primer_bytes(path) -> bytes:
     try:
         ticks = max((sum(msg.time for msg in track) for track in mido.MidiFile(file=io.BytesIO(raw)).tracks), default=0)
     except Exception as exc:  # noqa: BLE001 - mido raises several kinds for a corrupt file
-        raise GenkitError(f"--primer-midi {path} is not a MIDI file genkit can read ({type(exc).__name__})") from None
+        raise GenkitError(f"--primer-midi {path}: not a readable MIDI file ({type(exc).__name__})") from None
     if ticks > MAX_PRIMER_TICKS:
         raise GenkitError(f"--primer-midi {path} lasts {ticks:,} ticks, more than the {MAX_PRIMER_TICKS:,} genkit reads")
     return raw
