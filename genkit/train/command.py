@@ -45,6 +45,18 @@ TRAIN_NUMBERS = (
 EVAL_NUMBERS = (TRAIN_NUMBERS[7],)  # --seed
 
 
+def eval_options(spec: GeneratorSpec) -> tuple[Option, ...]:
+    """The train options `genkit eval` uses: those the spec names in ``eval_options`` (all if it names none).
+
+    Architecture options of a new model mean nothing to eval (the weights carry their config), so
+    a spec lists the ones its evaluation reads (image's --classifier, VAE's --eval-k).
+    """
+    wanted = getattr(spec, "eval_options", None)  # a GeneratorSpec field newer than some specs
+    if wanted is None:
+        return tuple(spec.train_options)
+    return tuple(o for o in spec.train_options if o.name in wanted or o.dest in wanted)
+
+
 def _param(name, annotation, default=None):
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
@@ -73,7 +85,8 @@ def _training_parameters(spec: GeneratorSpec, evaluating: bool) -> list[inspect.
             _param("no_eval", Annotated[bool, typer.Option("--no-eval", help="Skip the evaluation at the end.")], False),
             _param("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")], False),
         ]
-    return params + [parameter_for(o) for o in spec.train_options]
+    own = eval_options(spec) if evaluating else spec.train_options
+    return params + [parameter_for(o) for o in own]
 
 
 def check_values(options: tuple[Option, ...], values: dict) -> None:
@@ -140,7 +153,7 @@ def _train(spec: GeneratorSpec, values: dict, options: dict) -> dict:
 def evaluate_from_cli(spec: GeneratorSpec, values: dict, options: dict) -> None:
     from genkit.train.evaluation import evaluate
 
-    check_values(EVAL_NUMBERS + tuple(spec.train_options), {**values, **options})
+    check_values(EVAL_NUMBERS + eval_options(spec), {**values, **options})
     metrics = evaluate(spec, data=values["data"], weights_path=values["weights"], options=options,
                        device=values["device"], seed=values["seed"])
     if values["json"]:
@@ -156,7 +169,7 @@ def evaluate_from_cli(spec: GeneratorSpec, values: dict, options: dict) -> None:
 
 
 def _split(spec: GeneratorSpec, kwargs: dict) -> tuple[dict, dict]:
-    options = {o.dest: plain(kwargs.pop(o.dest)) for o in spec.train_options}
+    options = {o.dest: plain(kwargs.pop(o.dest)) for o in spec.train_options if o.dest in kwargs}
     return {k: plain(v) for k, v in kwargs.items()}, options
 
 
