@@ -111,6 +111,7 @@ class GeneratorSpec:
     max_n: the largest ``--n`` a run may ask for.
     trainable: the implementation offers ``training_task`` (see docs/training.md); enables train/eval.
     train_options: extra options of `genkit train <name>` and `genkit eval <name>`.
+    eval_options: the names of the train_options `genkit eval <name>` uses (None: all of them).
     """
 
     name: str
@@ -123,6 +124,7 @@ class GeneratorSpec:
     max_n: int = 100_000
     trainable: bool = False
     train_options: tuple[Option, ...] = ()
+    eval_options: tuple[str, ...] | None = None
     plugin: str = field(default="", compare=False)
     package: str = field(default="", compare=False)
 
@@ -140,6 +142,9 @@ class GeneratorSpec:
             if opt.key in seen:
                 raise ValueError(f"generator {self.name!r}: option {opt.flag} declared twice")
             seen.add(opt.key)
+        unknown = set(self.eval_options or ()) - {o.name for o in self.train_options}
+        if unknown:
+            raise ValueError(f"generator {self.name!r}: eval_options names unknown train options {sorted(unknown)}")
         if sum(o.one_item_each for o in self.options) > 1:
             raise ValueError(f"generator {self.name!r}: at most one option may set the item count")
 

@@ -51,10 +51,10 @@ def eval_options(spec: GeneratorSpec) -> tuple[Option, ...]:
     Architecture options of a new model mean nothing to eval (the weights carry their config), so
     a spec lists the ones its evaluation reads (image's --classifier, VAE's --eval-k).
     """
-    wanted = getattr(spec, "eval_options", None)  # a GeneratorSpec field newer than some specs
+    wanted = spec.eval_options
     if wanted is None:
         return tuple(spec.train_options)
-    return tuple(o for o in spec.train_options if o.name in wanted or o.dest in wanted)
+    return tuple(o for o in spec.train_options if o.name in wanted)
 
 
 def _param(name, annotation, default=None):
