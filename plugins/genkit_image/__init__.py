@@ -28,6 +28,7 @@ def genkit_register_generators(register):
                        min=0, min_open=True, max=1),
             ),
             trainable=True,
+            eval_options=("classifier",),  # the train options genkit eval reads
             train_options=(
                 Option("arch", "choice", "dcgan",
                        "dcgan: conditional conv GAN (default); mlp: the article's fully connected GAN; "

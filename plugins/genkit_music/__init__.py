@@ -44,6 +44,7 @@ def genkit_register_generators(register):
                 Option("primer-midi", "path", None, "A monophonic MIDI file whose melody the tune continues."),
             ),
             trainable=True,
+            eval_options=(),  # the train options genkit eval reads
             train_options=(
                 Option("hidden", "int", 256, "LSTM width of a new model.", min=8, max=2048),
                 Option("layers", "int", 2, "LSTM layers of a new model.", min=1, max=4),

@@ -36,6 +36,7 @@ def genkit_register_generators(register):
                 Option("echo", "bool", False, "Write the prompt before its continuation."),
             ),
             trainable=True,
+            eval_options=(),  # the train options genkit eval reads
             train_options=(
                 Option("layers", "int", 4, "Transformer blocks (new models only).", min=1, max=48),
                 Option("width", "int", 128, "Embedding width; a multiple of --heads (new models only).", min=8, max=4096),
