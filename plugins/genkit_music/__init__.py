@@ -7,12 +7,11 @@ generator.py, audio in synth.py, metrics in metrics.py, training in task.py. See
 
 from genkit import hookimpl
 from genkit.spec import GeneratorSpec, Option
+from genkit_music.meters import METERS
 
 __version__ = "0.1.0"
 
 MAX_BARS = 256
-# Meters the model was trained with (data.METERS); checked again against the weights at run time.
-TIME_SIGNATURES = ("4/4", "3/4", "6/8", "2/4", "9/8", "2/2", "3/2", "6/4", "12/8")
 
 
 @hookimpl
@@ -30,7 +29,7 @@ def genkit_register_generators(register):
                 Option("bars", "int", 8, "Whole bars per tune, after a pickup when it opens with one; it ends on a bar line.",
                        min=1, max=MAX_BARS),
                 Option("time-signature", "choice", None,
-                       "Meter (default: the primer MIDI's, else 4/4).", choices=TIME_SIGNATURES),
+                       "Meter (default: the primer MIDI's, else 4/4).", choices=METERS),
                 Option("tempo", "float", 120.0, "Quarter notes per minute (20-400; MIDI stores at most 16.7 s a beat).",
                        min=20, max=400),
                 Option("key", "str", None,

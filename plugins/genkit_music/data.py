@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from genkit.errors import GenkitError
+from genkit_music.meters import METERS
 
 # Token ids. Targets use 0..VOCAB-1; inputs add START for "nothing before this step".
 NO_EVENT, NOTE_OFF, FIRST_PITCH_TOKEN = 0, 1, 2
@@ -32,8 +33,7 @@ VOCAB = FIRST_PITCH_TOKEN + HIGH - LOW + 1
 START = VOCAB
 STEPS_PER_QUARTER = 4
 
-# Meters the model knows, and sixteenth steps per bar for each.
-METERS = ("4/4", "3/4", "6/8", "2/4", "9/8", "2/2", "3/2", "6/4", "5/4", "12/8")
+# The meters the model knows are in meters.py (METERS); sixteenth steps per bar for each below.
 MAX_BAR_STEPS = 24
 
 
