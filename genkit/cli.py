@@ -64,7 +64,7 @@ def plugins_command(
 
     table = Table("plugin", "version", "kind", "import", "generators", "status")
     for p in registry.plugins:
-        status = f"[red]{p.error}[/red]" if p.error else "ok"
+        status = f"[red]{p.error}[/red]" if p.error else f"[yellow]ok; {p.warning}[/yellow]" if p.warning else "ok"
         kind = "built-in" if p.builtin else "third-party"
         table.add_row(p.name, p.version or "-", kind, f"{p.import_seconds * 1000:.1f} ms", ", ".join(p.generators) or "-", status)
     console = _console()

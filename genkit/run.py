@@ -91,7 +91,8 @@ def plan_outputs(req: Request, n: int, seed: int, stdout) -> list[Target]:
 
     kinds = load_registry().kinds
     default = kind_for(req.spec.outputs[0], kinds)
-    if not req.outputs and default.streams and not req.json:
+    to_stdout = req.outputs == ["-"] or not req.outputs
+    if to_stdout and default.streams and not req.json:  # text: -o - (or no -o) streams to stdout
         run = WriteRun(req.spec.name, n, seed, req.overwrite, _values_for(default, req.writer_options, set()), stdout)
         target = Target(None, make_writer(default, run))
         target.writer.check([])

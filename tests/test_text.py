@@ -110,7 +110,7 @@ def test_empty_prompt_starts_from_a_newline(tiny):
     _, weights = tiny
     out = sample(weights, "--max-tokens", "15", "--seed", "4")
     gen = TextGenerator(torch.device("cpu"), weights)
-    from_newline = gen.generate(1, 4, {"prompt": "\n", "max_tokens": 15, "temperature": 0.8})
+    from_newline = gen.generate(1, 4, {"prompt": "\n", "max_tokens": 15, "temperature": 0.8}, "txt")
     assert len(out) == 15 and out == "".join(c.text for c in from_newline)
 
 
@@ -121,7 +121,7 @@ def test_chunks_arrive_one_by_one_and_end_with_done(tiny):
 
     _, weights = tiny
     gen = TextGenerator(torch.device("cpu"), weights)
-    chunks = list(gen.generate(2, 9, {"prompt": "the", "max_tokens": 12, "temperature": 1.0}))
+    chunks = list(gen.generate(2, 9, {"prompt": "the", "max_tokens": 12, "temperature": 1.0}, "txt"))
     for i in range(2):
         mine = [c for c in chunks if c.index == i]
         assert len(mine) >= 12 and len("".join(c.text for c in mine)) == 12

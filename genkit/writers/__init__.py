@@ -9,7 +9,6 @@ by ``genkit.writers.builtin`` through the same hook a plugin uses to add one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import import_module
 from pathlib import Path
 
 from genkit import files
@@ -64,10 +63,10 @@ class Writer:
         return path.with_name(path.name + SIDECAR_SUFFIX)
 
     def refuse_existing(self, paths) -> None:
-        if self.run.overwrite:
-            return
+        """Before any work: each extra file's name fits the file system and is free (or --overwrite)."""
         for path in paths:
-            if Path(path).exists():
+            files.check_name_length(Path(path))
+            if Path(path).exists() and not self.run.overwrite:
                 raise GenkitError(f"{path} already exists; pass --overwrite to replace it")
 
 
@@ -113,11 +112,9 @@ def options_for(spec: GeneratorSpec, kinds: list[ArtifactKind]) -> list[Option]:
 
 def make_writer(kind: ArtifactKind, run: WriteRun) -> Writer:
     """Import the kind's writer class (this is where its encoders are imported) and build it."""
-    module_name, _, attr = kind.writer.partition(":")
-    try:
-        cls = getattr(import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise RunError(f"the {kind.name} writer {kind.writer!r} could not be loaded: {exc}") from None
+    from genkit.registry import import_object
+
+    cls = import_object(kind.writer, kind.plugin or "genkit", f"the {kind.name} writer")
     if not (isinstance(cls, type) and issubclass(cls, Writer)):
         raise RunError(f"the {kind.name} writer {kind.writer!r} is not a genkit.writers.Writer")
     return cls(kind, run)
