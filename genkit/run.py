@@ -18,7 +18,8 @@ from genkit import device as devices
 from genkit.contract import Generator, check_implements
 from genkit.errors import GenkitError, RunError
 from genkit.spec import GeneratorSpec, check_values
-from genkit.writers import Writer, WriteRun, kind_for, make_writer
+from genkit.registry import import_implementation, load_registry
+from genkit.writers import Writer, WriteRun, kind_for, make_writer, options_for
 
 
 @dataclass
@@ -77,9 +78,6 @@ def validate(req: Request) -> tuple[int, int]:
     seed = devices.new_seed() if req.seed is None else req.seed
     if not 0 <= seed <= devices.MAX_SEED:
         raise GenkitError(f"--seed must be between 0 and {devices.MAX_SEED}")
-    from genkit.registry import load_registry
-    from genkit.writers import options_for
-
     check_values(spec.options, req.options)
     check_values(options_for(spec, load_registry().kinds), req.writer_options)
     return n, seed
@@ -87,8 +85,6 @@ def validate(req: Request) -> tuple[int, int]:
 
 def plan_outputs(req: Request, n: int, seed: int, stdout) -> list[Target]:
     """Decide every output name and check it is free before any work; one target per -o."""
-    from genkit.registry import load_registry
-
     kinds = load_registry().kinds
     default = kind_for(req.spec.outputs[0], kinds)
     to_stdout = req.outputs == ["-"] or not req.outputs
@@ -123,9 +119,6 @@ def _values_for(kind, values: dict, claimed: set) -> dict:
 
 def _refuse_unused(req: Request, targets: list[Target]) -> None:
     """An output option no output of this run uses (--piano-roll with only -o x.gif) is a mistake."""
-    from genkit.registry import load_registry
-    from genkit.writers import options_for
-
     used = {key for t in targets for key in t.writer.run.values}
     for opt in options_for(req.spec, load_registry().kinds):
         if opt.key not in used and req.writer_options.get(opt.key, opt.default) != opt.default:
@@ -134,8 +127,6 @@ def _refuse_unused(req: Request, targets: list[Target]) -> None:
 
 def load_generator(spec: GeneratorSpec, device, weights_path):
     """Import the implementation, check it against the Generator protocol, build it."""
-    from genkit.registry import import_implementation
-
     implementation = import_implementation(spec)
     check_implements(implementation, Generator, f"generator {spec.name!r} of plugin {spec.plugin!r}")
     return implementation(device=device, weights=weights_path)
@@ -164,9 +155,6 @@ def command_line(spec: GeneratorSpec, options: dict, seed: int, weights_arg, is_
 
 
 def base_provenance(req: Request, seed: int, device, weights_path, is_default) -> dict:
-    from genkit.registry import load_registry
-    from genkit.writers import options_for
-
     shaping = [o for o in options_for(req.spec, load_registry().kinds) if o.type != "path"]
     return {
         "genkit": __version__,
