@@ -8,6 +8,8 @@ Run: python bench/music_speed.py [--runs 5] [--weights W] [--json]
   in-process, after loading), and end to end for `genkit music --bars 8 --n 64`
 - audio: seconds to render a tune as WAV (synth.py) over the tune's own duration (< 1 is faster
   than real time), for an 8-bar and a 64-bar tune
+- WAV memory: peak RSS of `genkit music --bars 64 --tempo 40 -o x.wav` (~6.5 min of audio) over
+  that of a 4-bar WAV (1.3 after the synthesiser was made to work in blocks; 4.1 before)
 The machine is shared and noisy: compare the ratios, not the seconds.
 """
 
@@ -35,28 +37,38 @@ def median_wall(cmd, runs: int) -> float:
     return statistics.median(wall(cmd) for _ in range(runs))
 
 
+def peak_rss_mb(cmd) -> float:
+    """Peak RSS of ``cmd`` run as the only child of a fresh Python (RUSAGE_CHILDREN counts all children)."""
+    code = ("import resource, subprocess, sys\n"
+            "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n")
+    return float(subprocess.run([sys.executable, "-c", code, *map(str, cmd)], check=True,
+                                capture_output=True, text=True).stdout)
+
+
 def generator(weights):
-    from genkit import device as devices, weights
+    from genkit import device as devices, weights as gk_weights
     from genkit.registry import load_registry
     from genkit_music.generator import MusicGenerator
 
     spec = load_registry().get("music")
-    return MusicGenerator(devices.resolve_device(None), Path(weights) if weights else weights.default_weights_path(spec))
+    return MusicGenerator(devices.resolve_device(None), Path(weights) if weights else gk_weights.default_weights_path(spec))
 
 
 def bars_per_second(gen, n=64, bars=8, repeats=3) -> float:
     options = {"bars": bars, "tempo": 120.0, "temperature": 1.0, "program": 0}
-    list(gen.generate(n=n, seed=0, options=options))  # warm-up
+    list(gen.generate(n=n, seed=0, options=options, format="mid"))  # warm-up
     start = time.perf_counter()
     for r in range(repeats):
-        list(gen.generate(n=n, seed=r + 1, options=options))
+        list(gen.generate(n=n, seed=r + 1, options=options, format="mid"))
     return n * bars * repeats / (time.perf_counter() - start)
 
 
 def render_ratio(gen, bars: int, repeats=3) -> float:
     from genkit_music.synth import render_midi
 
-    art = next(gen.generate(n=1, seed=7, options={"bars": bars, "tempo": 120.0, "temperature": 1.0, "program": 0}))
+    art = next(gen.generate(n=1, seed=7, options={"bars": bars, "tempo": 120.0, "temperature": 1.0, "program": 0},
+                            format="mid"))
     seconds = bars * 2.0  # 4/4 at 120 BPM
     render_midi(art.midi, seconds=seconds)  # warm-up (imports torchaudio)
     start = time.perf_counter()
@@ -80,6 +92,9 @@ def main():
         many = [sys.executable, "-m", "genkit", "music", "--bars", "8", "--n", "64", "--seed", "1",
                 "-o", str(Path(tmp) / "many") + "/", "--overwrite", "--quiet", *extra]
         many_s = median_wall(many, max(1, args.runs // 2))
+        wav = [sys.executable, "-m", "genkit", "music", "--seed", "1", "--overwrite", "--quiet", *extra]
+        wav_short_mb = peak_rss_mb([*wav, "--bars", "4", "-o", Path(tmp) / "short.wav"])
+        wav_long_mb = peak_rss_mb([*wav, "--bars", "64", "--tempo", "40", "-o", Path(tmp) / "long.wav"])
     gen = generator(args.weights)
     result = {
         "import_torch_s": round(torch_s, 3),
@@ -89,6 +104,7 @@ def main():
         "bars_per_s_n64_end_to_end": round(64 * 8 / many_s, 1),
         "wav_render_over_duration_8_bars": round(render_ratio(gen, 8), 4),
         "wav_render_over_duration_64_bars": round(render_ratio(gen, 64), 4),
+        "wav_peak_rss_64_bars_40bpm_over_4": round(wav_long_mb / wav_short_mb, 2),
         "threads": os.environ.get("OMP_NUM_THREADS", "default"),
     }
     if args.json:
