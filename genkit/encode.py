@@ -110,13 +110,18 @@ def wav_bytes(samples, rate: int) -> bytes:
 
     import numpy as np
 
-    pcm = (np.clip(np.asarray(samples, dtype=np.float64), -1.0, 1.0) * 32767).round().astype("<i2")
+    samples = np.asarray(samples)
+    pcm = np.empty(len(samples), "<i2")
+    block = 1 << 20  # convert in blocks: a long tune never exists as float64 all at once
+    for start in range(0, len(samples), block):
+        chunk = np.clip(samples[start:start + block].astype(np.float64), -1.0, 1.0)
+        pcm[start:start + block] = (chunk * 32767).round()
     buf = io.BytesIO()
     with wave.open(buf, "wb") as wav:
         wav.setnchannels(1)
         wav.setsampwidth(2)
         wav.setframerate(int(rate))
-        wav.writeframes(pcm.tobytes())
+        wav.writeframes(pcm)
     return buf.getvalue()
 
 
