@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import shlex
 
 import pytest
-
 from conftest import DATA, REPO, assert_user_error, needs_data, run_genkit
 
 SHIPPED = REPO / "plugins" / "genkit_text" / "weights" / "text-shakespeare.safetensors"
@@ -52,11 +53,15 @@ def reference(tiny):
 
 def test_streams_reproducible_samples_each_with_its_own_seed(tiny, reference):
     two = sample(tiny[1], "ROMEO:", "--max-tokens", "60", "--seed", "7", "--n", "2")
-    head, _, rest = two.partition("\n\n--- sample 2 (seed ")
+    parts = re.split(r"(?:^|\n\n)--- sample (\d) of 2: (.*) ---\n", two)  # '', 1, cmd1, text1, 2, cmd2, text2
+    assert parts[0] == "" and parts[1::3] == ["1", "2"], two
+    first, second = parts[3], parts[6]
     assert len(reference) == 60
-    assert head == reference  # same seed, same text, and sample 1 does not depend on --n
-    second = rest.split(") ---\n", 1)[1]
+    assert first == reference  # same seed, same text, and sample 1 does not depend on --n
     assert len(second) == 60 and second != reference
+    # The header names a command that reproduces what it labels: sample 2 is that command's last sample.
+    again = run_genkit(*shlex.split(parts[5])[1:], check=0).stdout
+    assert again.endswith(second + "\n"), (parts[5], again)
 
 
 def test_writes_files_with_provenance(tiny, tmp_path):
@@ -104,7 +109,6 @@ def test_prompt_from_stdin_and_echo_and_sliding_context(tiny):
 
 def test_empty_prompt_starts_from_a_newline(tiny):
     import torch
-
     from genkit_text.generator import TextGenerator
 
     _, weights = tiny
@@ -116,7 +120,6 @@ def test_empty_prompt_starts_from_a_newline(tiny):
 
 def test_chunks_arrive_one_by_one_and_end_with_done(tiny):
     import torch
-
     from genkit_text.generator import TextGenerator
 
     _, weights = tiny
@@ -134,7 +137,6 @@ def test_chunks_arrive_one_by_one_and_end_with_done(tiny):
 
 def test_cached_and_uncached_sampling_give_the_same_tokens():
     import torch
-
     from genkit_text.model import GPT, GPTConfig
 
     torch.manual_seed(0)
@@ -148,7 +150,6 @@ def test_cached_and_uncached_sampling_give_the_same_tokens():
 
 def test_cache_step_matches_a_full_forward():
     import torch
-
     from genkit_text.model import GPT, Decoder, GPTConfig, KVCache
 
     torch.manual_seed(0)
