@@ -11,8 +11,8 @@ Two steps, kept apart so a plugin can ask for what its model needs:
    ``MAX_IMAGE_PIXELS`` pixels are refused before decoding (decompression bombs).
 2. ``to_grey``, ``resize``, ``to_uint8``: the conversion to a model's input, e.g. 28x28 grey.
 
-And the training-data layouts ``load(path, split)`` reads into an ``ImageSet`` of uint8 28x28
-images (``--data PATH``):
+And the training-data layouts ``load(path, split, size, channels, mixed)`` reads into an ``ImageSet``
+of uint8 images, (N, S, S) grey or (N, S, S, 3) colour (``--data PATH``; by default 28x28 grey):
 
 - a folder of MNIST-format IDX files, gzip-compressed or raw: ``train-images-idx3-ubyte[.gz]`` +
   ``train-labels-idx1-ubyte[.gz]`` and, for the test split, ``t10k-images...`` + ``t10k-labels...``.
@@ -20,8 +20,12 @@ images (``--data PATH``):
   named by their digit, or by a ``classes.txt`` (one name a line).
 - a folder of images with one sub-folder per class (``DIR/sneaker/001.png``); optional
   ``DIR/train/<class>/`` and ``DIR/test/<class>/`` give the split, else a fixed 1 in 10 of each
-  class (a seeded shuffle) is the test split. All images must have one size (resized to 28x28 if
-  it differs): silently stretching some and not others would distort what the model learns.
+  class (a seeded shuffle) is the test split. ``mixed="refuse"`` (the default) wants one size for
+  every image (resized to the asked size if it differs); ``mixed="crop"`` takes any sizes and
+  aspect ratios, centre-cropping each to a square before resizing. ``size=None`` keeps the data's
+  own size (the smallest square side), a callable maps that size to the one used;
+  ``channels=None`` gives colour (3) when any image has a pixel whose channels differ, else grey.
+  Images smaller than ``MIN_SIDE`` pixels on a side are refused.
 - an ``.npz`` with ``x_train, y_train`` (and optionally ``x_test, y_test``), or ``images, labels``
   (then 1 in 10 is held out as above); optional ``class_names``.
 
@@ -44,6 +48,8 @@ import numpy as np
 from genkit.errors import GenkitError
 
 SIZE = 28
+MIN_SIDE = 8  # smaller pictures hold too little to learn from or to resize faithfully
+MIXED_POLICIES = ("refuse", "crop")
 MAX_IMAGE_PIXELS = 64 * 1024 * 1024  # 8192x8192; bigger files are refused before decoding
 MAX_ARCHIVE_BYTES = 8 << 30  # uncompressed size of an .npz or .gz genkit will expand
 BACKGROUND = 1.0  # transparent pixels are composed over white
@@ -54,9 +60,17 @@ _IDX_PREFIX = {"train": ("train",), "test": ("t10k", "test")}
 
 @dataclass
 class ImageSet:
-    images: np.ndarray  # uint8 (N, 28, 28)
+    images: np.ndarray  # uint8 (N, S, S) grey or (N, S, S, 3) colour
     labels: np.ndarray  # int64 (N,)
     class_names: list[str]
+
+    @property
+    def size(self) -> int:
+        return int(self.images.shape[1])
+
+    @property
+    def channels(self) -> int:
+        return 3 if self.images.ndim == 4 else 1
 
 
 def check_regular(path: Path, what: str = "file") -> None:
@@ -133,12 +147,32 @@ def to_grey(x: np.ndarray) -> np.ndarray:
     return (x[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).astype(np.float32)
 
 
+def to_colour(x: np.ndarray) -> np.ndarray:
+    """Grey (H, W) -> (H, W, 3) with the grey value in every channel; colour is returned as is."""
+    return x if x.ndim == 3 else np.repeat(x[..., None], 3, axis=2)
+
+
+def is_colour(x: np.ndarray) -> bool:
+    """True when some pixel's channels differ by more than one 8-bit step (an RGB file of greys is grey)."""
+    return x.ndim == 3 and float(np.ptp(x, axis=2).max(initial=0)) > 1 / 255
+
+
+def centre_square(x: np.ndarray) -> np.ndarray:
+    """The largest centred square of an (H, W[, 3]) image."""
+    h, w = x.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    return x[top : top + side, left : left + side]
+
+
 def resize(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Lanczos-resize a float grey (H, W) image to ``size`` = (width, height), keeping float values."""
+    """Lanczos-resize a float (H, W) or (H, W, 3) image to ``size`` = (width, height), keeping float values."""
     from PIL import Image
 
     if (x.shape[1], x.shape[0]) == tuple(size):
         return x
+    if x.ndim == 3:
+        return np.stack([resize(x[..., c], size) for c in range(x.shape[2])], axis=2)
     return np.clip(np.asarray(Image.fromarray(x.astype(np.float32), "F").resize(size, Image.Resampling.LANCZOS)), 0, 1)
 
 
@@ -207,7 +241,7 @@ def _idx_class_names(folder: Path, labels: np.ndarray) -> list[str]:
     return [str(k) for k in range(max(count, 1))]
 
 
-def _load_idx(folder: Path, split: str) -> ImageSet:
+def _load_idx(folder: Path, split: str, size=SIZE, channels=1) -> ImageSet:
     img_path, lab_path = _find_idx(folder, split, "images"), _find_idx(folder, split, "labels")
     if img_path is None or lab_path is None:
         want = f"{_IDX_PREFIX[split][0]}-images-idx3-ubyte[.gz] and {_IDX_PREFIX[split][0]}-labels-idx1-ubyte[.gz]"
@@ -219,8 +253,7 @@ def _load_idx(folder: Path, split: str) -> ImageSet:
         raise GenkitError(f"{lab_path} holds images, not labels")
     if len(images) != len(labels):
         raise GenkitError(f"{img_path.name} holds {len(images)} images but {lab_path.name} holds {len(labels)} labels")
-    if images.shape[1:] != (SIZE, SIZE):
-        images = np.stack([to_uint8(resize(im / 255.0, (SIZE, SIZE))) for im in images]) if len(images) else images
+    images = _reshape_uint8(images, size, channels)
     return _finish(images, labels.astype(np.int64), _idx_class_names(folder, labels), str(img_path))
 
 
@@ -245,32 +278,83 @@ def _folder_files(root: Path) -> tuple[list[Path], list[tuple[Path, int]]]:
     return class_dirs, files
 
 
-def _load_folder(folder: Path, split: str) -> ImageSet:
+KEEP_SIDE = 512  # while a folder is read, larger squares are reduced to this (bounded memory)
+
+
+def _too_small(x: np.ndarray, path) -> None:
+    if min(x.shape[:2]) < MIN_SIDE:
+        raise GenkitError(f"{path} is {x.shape[1]}x{x.shape[0]} pixels; genkit trains on images of at least "
+                          f"{MIN_SIDE}x{MIN_SIDE}")
+
+
+def _conform(x: np.ndarray, side: int, colour: bool) -> np.ndarray:
+    """A float picture -> uint8 side x side, grey or colour."""
+    return to_uint8(resize(to_colour(x) if colour else to_grey(x), (side, side)))
+
+
+def _side(size, native: int) -> int:
+    """The asked size: an int, None (the data's own) or a callable of the data's own size."""
+    if size is None:
+        return native
+    return int(size(native)) if callable(size) else int(size)
+
+
+def _read_pictures(files, size, channels, mixed):
+    """Read every file once; returns uint8 pictures, converting as it goes when size and channels are known."""
+    known = channels in (1, 3) and isinstance(size, int)
+    first, pictures, native, colour = None, [], None, channels == 3
+    for path, _ in files:
+        x = read_image(path)
+        _too_small(x, path)
+        if mixed == "refuse":
+            if first is None:
+                first = (x.shape[:2], path)
+            elif x.shape[:2] != first[0]:
+                (h, w), where = first
+                raise GenkitError(f"images have mixed sizes: {where} is {w}x{h} but {path} is {x.shape[1]}x"
+                                  f"{x.shape[0]}; resize them to one size first, or train with --mixed-sizes crop")
+        else:
+            x = centre_square(x)
+        native = min(native or 1 << 30, *x.shape[:2])
+        if known:
+            pictures.append(_conform(x, size, colour))
+            continue
+        colour = colour or (channels is None and is_colour(x))
+        if x.shape[0] > KEEP_SIDE and x.shape[0] == x.shape[1]:
+            x = resize(x, (KEEP_SIDE, KEEP_SIDE))
+        pictures.append(x)
+    if not known:
+        side = _side(size, native)
+        pictures = [_conform(x, side, colour) for x in pictures]
+    return np.stack(pictures)
+
+
+def _load_folder(folder: Path, split: str, size=SIZE, channels=1, mixed="refuse") -> ImageSet:
     root = folder
     if (folder / "train").is_dir() and (folder / "test").is_dir():
         root = folder / split
     class_dirs, files = _folder_files(root)
     if not files:
         raise GenkitError(f"{root}: no images found (expected one sub-folder per class holding .png/.jpg files)")
-    first_shape, first_file = None, None
-    pictures = []
-    for path, _ in files:
-        x = to_grey(read_image(path))
-        if first_shape is None:
-            first_shape, first_file = x.shape, path
-        elif x.shape != first_shape:
-            raise GenkitError(
-                f"images have mixed sizes: {first_file} is {first_shape[1]}x{first_shape[0]} but {path} is "
-                f"{x.shape[1]}x{x.shape[0]}; resize them to one size first"
-            )
-        pictures.append(to_uint8(resize(x, (SIZE, SIZE))))
-    images = np.stack(pictures)
+    images = _read_pictures(files, size, channels, mixed)
     labels = np.array([k for _, k in files], dtype=np.int64)
     names = [d.name for d in class_dirs]
     if root is folder:
         keep = _holdout(labels, split)
         images, labels = images[keep], labels[keep]
     return _finish(images, labels, names, str(root))
+
+
+def _reshape_uint8(images: np.ndarray, size, channels) -> np.ndarray:
+    """uint8 grey (N, H, W) at one size (IDX, .npz) -> the asked size and channels."""
+    if not len(images):
+        return images
+    _too_small(images[0], "the data's images")
+    side = _side(size, min(images.shape[1:3]))
+    colour = channels == 3
+    if images.shape[1:3] == (side, side) and not colour:
+        return images
+    return np.stack([_conform(im / 255.0, side, colour) for im in images])
 
 
 # ---------------------------------------------------------------- npz
@@ -292,7 +376,7 @@ def _npz_arrays(path: Path) -> dict:
 
 
 def _npz_images(images: np.ndarray, path: Path) -> np.ndarray:
-    """(N, H, W[, 1]) of any numeric dtype -> uint8 (N, 28, 28)."""
+    """(N, H, W[, 1]) of any numeric dtype -> uint8 (N, H, W)."""
     images = np.asarray(images)
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
@@ -303,12 +387,10 @@ def _npz_images(images: np.ndarray, path: Path) -> np.ndarray:
         top = values.max(initial=0)
         scale = 255.0 if top <= 1.0 else (255.0 / 65535 if top > 255 and np.issubdtype(images.dtype, np.integer) else 1.0)
         images = np.clip(values * scale, 0, 255).round().astype(np.uint8)
-    if images.shape[1:] != (SIZE, SIZE) and len(images):
-        images = np.stack([to_uint8(resize(im / 255.0, (SIZE, SIZE))) for im in images])
     return images
 
 
-def _load_npz(path: Path, split: str) -> ImageSet:
+def _load_npz(path: Path, split: str, size=SIZE, channels=1) -> ImageSet:
     arrays = _npz_arrays(path)
     names = [str(n) for n in arrays["class_names"]] if "class_names" in arrays else None
     if f"x_{split}" in arrays and f"y_{split}" in arrays:
@@ -322,7 +404,7 @@ def _load_npz(path: Path, split: str) -> ImageSet:
         labels = np.asarray(labels).astype(np.int64).ravel()
     except (TypeError, ValueError):
         raise GenkitError(f"{path}: labels must be whole numbers") from None
-    images = _npz_images(images, path)
+    images = _reshape_uint8(_npz_images(images, path), size, channels)
     if len(images) != len(labels):
         raise GenkitError(f"{path}: {len(images)} images but {len(labels)} labels")
     count = int(labels.max()) + 1 if labels.size else 1
@@ -340,18 +422,22 @@ def _finish(images, labels, names, where) -> ImageSet:
     return ImageSet(np.array(images, dtype=np.uint8), labels, list(names))  # a writable copy
 
 
-def load(path: Path, split: str = "train") -> ImageSet:
-    """Read the ``train`` or ``test`` split of the data at ``path`` (any layout described above)."""
+def load(path: Path, split: str = "train", size=SIZE, channels: int | None = 1, mixed: str = "refuse") -> ImageSet:
+    """Read the ``train`` or ``test`` split of the data at ``path`` (any layout described above).
+
+    IDX and .npz data are grey; asked for colour, their grey is copied into three channels.
+    """
     path = Path(path)
+    shape = {"size": size, "channels": 1 if channels is None else channels}
     if not path.exists():
         raise GenkitError(f"--data {path}: no such file or folder")
     if not path.is_dir():
         if path.suffix == ".npz":
-            return _load_npz(path, split)
+            return _load_npz(path, split, **shape)
         check_regular(path)
         raise GenkitError(f"--data {path}: expected a folder (IDX files or class sub-folders) or an .npz file")
     if _find_idx(path, "train", "images") or _find_idx(path, "test", "images"):
-        return _load_idx(path, split)
+        return _load_idx(path, split, **shape)
     if any(p.is_file() and ("idx" in p.name or p.suffix == ".gz") for p in path.iterdir()):
         raise GenkitError(f"{path}: found IDX-like files but not the expected names (train-images-idx3-ubyte[.gz], ...)")
-    return _load_folder(path, split)
+    return _load_folder(path, split, size, channels, mixed)

@@ -1,4 +1,4 @@
-"""genkit built-in image generator: a class-conditional GAN for 28x28 grey-scale images.
+"""genkit built-in image generator: a class-conditional GAN for grey or colour images (8 to 128 pixels).
 
 Entry module: declares the generator and imports nothing heavy (no torch, no numpy).
 The model lives in model.py, the data readers in data.py, the metrics in metrics.py.
@@ -16,7 +16,7 @@ def genkit_register_generators(register):
         GeneratorSpec(
             name="image",
             modality="image",
-            summary="28x28 grey-scale images from a class-conditional GAN (Fashion-MNIST by default).",
+            summary="Images from a class-conditional GAN, grey or colour, 8 to 128 pixels (Fashion-MNIST 28x28 by default).",
             implementation="genkit_image.generator:ImageGenerator",
             outputs=("png",),
             default_weights="weights/image-fashion.safetensors",
@@ -35,7 +35,18 @@ def genkit_register_generators(register):
                        "classifier: the small CNN whose features genkit eval uses.",
                        choices=("dcgan", "mlp", "classifier")),
                 Option("classifier", "path", None,
-                       "Evaluation classifier weights for genkit eval (default: the shipped Fashion-MNIST one)."),
+                       "Evaluation classifier weights for genkit eval (default: a shipped one that knows the data's "
+                       "classes, else one eval trains on the data's train split and caches)."),
+                Option("size", "int", None,
+                       "Picture size in pixels (8, 14, 16, 28, 32, 56, 64, 112 or 128; default: the data's own, "
+                       "rounded down to one of these). The mlp arch is 28 only.", min=1, max=4096),
+                Option("mixed-sizes", "choice", "crop",
+                       "Images of different sizes or shapes: crop (centre square, then resize) or refuse.",
+                       choices=("crop", "refuse")),
+                Option("width", "int", 64, "dcgan channel width (64; smaller trains faster, for tests).", min=2, max=1024),
+                Option("init-weights", "str", None,
+                       "Start from these weights (a shipped name, a file or a run folder): fine-tuning; the class "
+                       "embedding follows the data's classes."),
             ),
         )
     )

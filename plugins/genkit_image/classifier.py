@@ -1,4 +1,4 @@
-"""A small CNN classifier for 28x28 grey-scale images, used only to measure generated images.
+"""A small CNN classifier for images (28x28 grey for the shipped ones), used only to measure generated images.
 
 Inception weights (for FID, Heusel et al. 2017) cannot be downloaded here, so genkit's metrics use
 the 128-d penultimate features of this network, trained on the same dataset's train split. It is
@@ -6,7 +6,8 @@ the evaluation's ruler, not a generator: `genkit eval image` loads the shipped o
 are the data's (weights/classifier-fashion.safetensors, classifier-mnist.safetensors) unless
 `--classifier` names another.
 
-Shapes: B batch; input (B, 1, 28, 28) in [-1, 1]; features (B, 128); logits (B, C).
+Shapes: B batch; input (B, channels, size, size) in [-1, 1]; features (B, 128); logits (B, C).
+A classifier trained by eval on a user's own data is cached, not shipped (task.py).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ FEATURES = 128
 
 
 class Classifier(nn.Module):
-    def __init__(self, num_classes=10):
+    def __init__(self, num_classes=10, channels=1, size=28):
         super().__init__()
+        side = size // 4  # after two 2x2 poolings
         self.body = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),  # 14x14
+            nn.Conv2d(channels, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),  # 14x14
             nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),  # 7x7
-            nn.Flatten(), nn.Dropout(0.25), nn.Linear(64 * 7 * 7, FEATURES), nn.ReLU(),
+            nn.Flatten(), nn.Dropout(0.25), nn.Linear(64 * side * side, FEATURES), nn.ReLU(),
         )
         self.head = nn.Sequential(nn.Dropout(0.25), nn.Linear(FEATURES, num_classes))
 

@@ -19,16 +19,29 @@ from genkit.artifacts import Image
 from genkit.classnames import find_class
 from genkit.errors import GenkitError
 from genkit.device import item_seed
-from genkit_image.model import build_generator
+from genkit_image.model import SIZES, build_generator, picture
 
 BATCH = 256
 # Sizes a GAN config may claim; checked before anything is built from it.
-CONFIG_BOUNDS = {"z_dim": (1, 4096), "num_classes": (0, 10_000), "width": (1, 4096), "embed_dim": (0, 4096)}
+CONFIG_BOUNDS = {"z_dim": (1, 4096), "num_classes": (0, 10_000), "width": (1, 4096), "embed_dim": (0, 4096),
+                 "size": (1, 4096), "channels": (1, 3)}
+OPTIONAL = ("num_classes", "size", "channels")  # size and channels: absent in weights older than them (28x28 grey)
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """(B, 1, 28, 28) in [-1, 1] -> uint8 (B, 28, 28)."""
-    return ((images[:, 0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
+    """(B, C, S, S) in [-1, 1] -> uint8 (B, S, S) grey or (B, S, S, 3) colour."""
+    pixels = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu()
+    return pixels[:, 0].numpy() if pixels.shape[1] == 1 else pixels.permute(0, 2, 3, 1).numpy()
+
+
+def check_picture(config: dict, weights) -> None:
+    """The config's size and channels are ones the network is built for."""
+    size, channels = picture(config)
+    if config["arch"] == "mlp" and (size, channels) != (28, 1):
+        raise GenkitError(f"{weights}: the mlp GAN makes 28x28 grey images only")
+    if size not in SIZES or channels not in (1, 3):
+        raise GenkitError(f"{weights}: its config asks for {size}x{size} pictures with {channels} channels; "
+                          f"genkit builds sizes {', '.join(map(str, SIZES))} with 1 or 3 channels")
 
 
 class ImageGenerator:
@@ -41,7 +54,8 @@ class ImageGenerator:
             raise GenkitError(f"{weights} holds the evaluation classifier, not an image generator")
         bounds = CONFIG_BOUNDS if config["arch"] == "dcgan" else {"z_dim": CONFIG_BOUNDS["z_dim"]}
         weights_check.read_config(weights, "image", dict(bounds, num_classes=CONFIG_BOUNDS["num_classes"]),
-                                  optional=("num_classes",))
+                                  optional=OPTIONAL)
+        check_picture(config, weights)
         names = config.get("class_names") or []
         if config.get("num_classes") and (not isinstance(names, list) or len(names) != config["num_classes"]):
             raise GenkitError(f"{weights}: its config's class_names do not list {config['num_classes']} classes")
@@ -73,7 +87,7 @@ class ImageGenerator:
 
     @torch.no_grad()
     def decode(self, latents, classes=None) -> np.ndarray:
-        """uint8 images (k, 28, 28) for latents (k, latent_dim).
+        """uint8 images (k, S, S) grey or (k, S, S, 3) colour, as the weights were trained, for latents (k, latent_dim).
 
         classes: for class-conditional weights, class indices (k,) or class weights (k, C) (one-hot
         rows, or blends); None means an even blend of every class. Ignored by unconditional weights.

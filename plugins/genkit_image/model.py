@@ -1,4 +1,4 @@
-"""GANs for 28x28 grey-scale images: a small class-conditional DCGAN (the default) and the MLP GAN.
+"""GANs for images: a small class-conditional DCGAN (the default; grey or colour, 8 to 128 pixels) and the MLP GAN (28x28 grey).
 
 References:
 - Radford, Metz, Chintala 2015, "Unsupervised Representation Learning with Deep Convolutional
@@ -11,7 +11,7 @@ References:
 - Goodfellow et al. 2014 and the seed article's MLP GAN: G 100-256-512-1024-784 (ReLU, tanh),
   D 784-1024-512-256-1 (sigmoid), Adam 1e-4, binary cross-entropy, batch 32.
 
-Shapes: B batch, Z latent size, C classes; images are (B, 1, 28, 28) in [-1, 1].
+Shapes: B batch, Z latent size, C classes; images are (B, channels, size, size) in [-1, 1].
 """
 
 from __future__ import annotations
@@ -34,42 +34,72 @@ def class_weights(classes, num_classes: int, batch: int, device) -> torch.Tensor
     return classes.float().reshape(batch, num_classes)
 
 
-class ConvGenerator(nn.Module):
-    """z (B, Z) + class weights (B, C) -> (B, 1, 28, 28); 7x7 -> 14x14 -> 28x28 by transposed convs."""
+SIZES = (8, 14, 16, 28, 32, 56, 64, 112, 128)  # a 4x4 or 7x7 base doubled 1 to 5 times
 
-    def __init__(self, z_dim=64, num_classes=10, width=64, embed_dim=32):
+
+def stages(size: int) -> tuple[int, int]:
+    """(base, up-sampling stages) for a supported size: 28 -> (7, 2), 64 -> (4, 4)."""
+    for base in (7, 4):
+        n = 1
+        while base << n <= size:
+            if base << n == size:
+                return base, n
+            n += 1
+    raise ValueError(f"size {size} is not one of {SIZES}")
+
+
+def supported_size(native: int) -> int | None:
+    """The largest supported size not above ``native`` (never up-sampled), or None below the smallest."""
+    fits = [s for s in SIZES if s <= native]
+    return fits[-1] if fits else None
+
+
+class ConvGenerator(nn.Module):
+    """z (B, Z) + class weights (B, C) -> (B, channels, size, size) by transposed convs from a 7x7 or 4x4 base.
+
+    28x28 grey (the shipped weights): 7x7 -> 14x14 -> 28x28, channels 2w -> w -> w/2 -> 1; each
+    further doubling of the size adds one stage and doubles the channels at the base.
+    """
+
+    def __init__(self, z_dim=64, num_classes=10, width=64, embed_dim=32, size=28, channels=1):
         super().__init__()
         self.z_dim, self.num_classes = z_dim, num_classes
+        self.base, n = stages(size)
         # A linear class embedding (not a lookup) so blended class weights mix embeddings smoothly.
         self.embed = nn.Linear(num_classes, embed_dim, bias=False) if num_classes else None
         in_dim = z_dim + (embed_dim if num_classes else 0)
-        self.fc = nn.Sequential(nn.Linear(in_dim, 2 * width * 7 * 7, bias=False), nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),  # 14x14
-            nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width // 2), nn.ReLU(),  # 28x28
-            nn.Conv2d(width // 2, 1, 3, 1, 1), nn.Tanh(),
-        )
-        self.width = width
+        self.top = width << (n - 1)  # channels at the base
+        cells = self.top * self.base * self.base
+        self.fc = nn.Sequential(nn.Linear(in_dim, cells, bias=False), nn.BatchNorm1d(cells), nn.ReLU())
+        layers, c = [], self.top
+        for _ in range(n):
+            layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU()]
+            c //= 2
+        self.net = nn.Sequential(*layers, nn.Conv2d(c, channels, 3, 1, 1), nn.Tanh())
 
     def forward(self, z, classes=None):
         B = z.shape[0]
         weights = class_weights(classes, self.num_classes, B, z.device)
         h = z if self.embed is None else torch.cat([z, self.embed(weights)], dim=1)
-        h = self.fc(h).view(B, 2 * self.width, 7, 7)
+        h = self.fc(h).view(B, self.top, self.base, self.base)
         return self.net(h)
 
 
 class ConvDiscriminator(nn.Module):
-    """(B, 1, 28, 28) + labels (B,) -> realness score (B,); spectral norm everywhere, projection for the class."""
+    """(B, channels, size, size) + labels (B,) -> realness score (B,); spectral norm everywhere, projection for the class.
 
-    def __init__(self, num_classes=10, width=64):
+    Strided convolutions halve the picture down to 4x4 (28: 14, 7, 4), channels w/2, w, 2w, ...
+    """
+
+    def __init__(self, num_classes=10, width=64, size=28, channels=1):
         super().__init__()
-        self.net = nn.Sequential(
-            spectral_norm(nn.Conv2d(1, width // 2, 4, 2, 1)), nn.LeakyReLU(0.2),  # 14x14
-            spectral_norm(nn.Conv2d(width // 2, width, 4, 2, 1)), nn.LeakyReLU(0.2),  # 7x7
-            spectral_norm(nn.Conv2d(width, 2 * width, 3, 2, 1)), nn.LeakyReLU(0.2),  # 4x4
-        )
-        features = 2 * width * 4 * 4
+        layers, c_in, c, side = [], channels, width // 2, size
+        while side > 4:
+            kernel = 4 if side % 2 == 0 else 3  # an odd side (7) goes to (side + 1) / 2
+            layers += [spectral_norm(nn.Conv2d(c_in, c, kernel, 2, 1)), nn.LeakyReLU(0.2)]
+            c_in, c, side = c, 2 * c, (side + 1) // 2
+        self.net = nn.Sequential(*layers)
+        features = c_in * side * side
         self.out = spectral_norm(nn.Linear(features, 1))
         self.embed = spectral_norm(nn.Embedding(num_classes, features)) if num_classes else None
 
@@ -110,10 +140,16 @@ class MLPDiscriminator(nn.Module):
         return self.net(x.flatten(1)).squeeze(1)
 
 
+def picture(config: dict) -> tuple[int, int]:
+    """(size, channels) of a config; weights written before these keys existed are 28x28 grey."""
+    return int(config.get("size", 28)), int(config.get("channels", 1))
+
+
 def build_generator(config: dict) -> nn.Module:
     if config["arch"] == "mlp":
         return MLPGenerator(config["z_dim"])
-    return ConvGenerator(config["z_dim"], config["num_classes"], config["width"], config["embed_dim"])
+    size, channels = picture(config)
+    return ConvGenerator(config["z_dim"], config["num_classes"], config["width"], config["embed_dim"], size, channels)
 
 
 class GAN(nn.Module):
@@ -126,7 +162,7 @@ class GAN(nn.Module):
         if config["arch"] == "mlp":
             self.D = MLPDiscriminator()
         else:
-            self.D = ConvDiscriminator(config["num_classes"], config["width"])
+            self.D = ConvDiscriminator(config["num_classes"], config["width"], *picture(config))
         self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
 
     @torch.no_grad()

@@ -4,12 +4,15 @@
 two losses) that goes through the loop's StepContext, so --precision, gradient clipping and --nproc
 apply to it; its EMA generator is part of the model, so it is in every checkpoint. ``--arch
 classifier`` trains the evaluation CNN through ``loss``. ``genkit eval image``
-measures a GAN in the classifier's feature space (metrics.py).
+measures a GAN in the classifier's feature space (metrics.py, ruler.py).
+
+Pictures: dcgan and classifier follow the data (``--size``, default the data's own size rounded
+down to a supported one; colour when any image is colour); mlp is the article's 28x28 grey model.
+``--init-weights`` starts from existing weights (finetune.py).
 """
 
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -20,39 +23,67 @@ from genkit import weights as gk_weights
 from genkit.errors import GenkitError
 from genkit.train import TrainingTask
 from genkit_image import data as image_data
-from genkit_image import metrics
+from genkit_image import finetune, metrics, ruler
 from genkit_image.classifier import Classifier
-from genkit_image.model import GAN
+from genkit_image.model import GAN, SIZES, picture, supported_size
+from genkit_image.ruler import EvalClassifier, describe  # noqa: F401 - EvalClassifier is used by tests
+from genkit_image.ruler import shipped_classifier as _shipped_classifier  # noqa: F401
 
-# Shipped evaluation classifiers, one per dataset (classifier-fashion, classifier-mnist): eval picks
-# the one whose class names are the data's.
-WEIGHTS_FOLDER = "weights"
 EVAL_SAMPLES = 10_000
+_as_input = ruler.as_input
 
 
 def make_task(data: Path, options: dict, config: dict | None):
-    arch = (config or {}).get("arch") or options.get("arch") or "dcgan"
+    start = None
+    if config is None and options.get("init_weights"):  # fine-tuning: the weights' config, adapted below
+        start = finetune.load_start(options["init_weights"])
+    arch = (config or (start.config if start else {})).get("arch") or options.get("arch") or "dcgan"
     if arch == "classifier":
-        return ClassifierTask(data, config)
-    return GANTask(data, arch, options, config)
+        return ClassifierTask(data, options, config)
+    return GANTask(data, arch, options, config, start)
+
+
+def _size_rule(options: dict):
+    """The asked --size, checked, or the rule for the data's own size (rounded down to a supported one)."""
+    asked = options.get("size")
+    if asked is not None:
+        if asked not in SIZES:
+            raise GenkitError(f"--size {asked} is not supported; choose one of {', '.join(map(str, SIZES))}")
+        return asked
+
+    def rounded(native: int) -> int:
+        size = supported_size(native)
+        if size is None:
+            raise GenkitError(f"the data's images are {native} pixels across; genkit trains on at least {SIZES[0]}")
+        return size
+
+    return rounded
+
+
+def load_split(data: Path, split: str, options: dict, config: dict | None) -> image_data.ImageSet:
+    """A split at the config's size and channels, or (a new model) as the data and --size decide."""
+    mixed = options.get("mixed_sizes") or "crop"
+    if config is not None:
+        size, channels = picture(config)
+        return image_data.load(data, split, size=size, channels=channels, mixed=mixed)
+    return image_data.load(data, split, size=_size_rule(options), channels=None, mixed=mixed)
 
 
 class ImageDataset:
-    """Map-style dataset of (image (1, 28, 28) float in [-1, 1], label) pairs from uint8 arrays."""
+    """Map-style dataset of (image (C, S, S) float in [-1, 1], label) pairs from uint8 arrays."""
 
     def __init__(self, images: np.ndarray, labels: np.ndarray):
-        self.images = torch.from_numpy(images)
+        self.images = _as_input(images)
         self.labels = torch.from_numpy(labels)
 
     def __len__(self):
         return len(self.images)
 
     def __getitem__(self, i):
-        return self.images[i].unsqueeze(0).float().div(127.5).sub(1.0), self.labels[i]
+        return self.images[i], self.labels[i]
 
-
-def _as_input(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(images).unsqueeze(1).float().div(127.5).sub(1.0)
+    def __getitems__(self, indices):
+        return list(zip(self.images[indices], self.labels[indices]))
 
 
 def _check_classes(config: dict | None, found: list[str], data: Path):
@@ -64,26 +95,41 @@ def _check_classes(config: dict | None, found: list[str], data: Path):
 
 
 class GANTask(TrainingTask):
-    def __init__(self, data: Path, arch: str, options: dict, config: dict | None):
+    def __init__(self, data: Path, arch: str, options: dict, config: dict | None, start=None):
         self.data = Path(data)
         self.options = options
-        self.train_set = image_data.load(self.data, "train")
+        self.start = start
+        self.ruler_note = None
+        if arch == "mlp":  # the article's recipe: 28x28 grey, unconditional
+            self.train_set = image_data.load(self.data, "train", mixed=options.get("mixed_sizes") or "crop")
+        else:
+            self.train_set = load_split(self.data, "train", options, config)
         _check_classes(config, self.train_set.class_names, self.data)
-        names = self.train_set.class_names
         if config is not None:
             self.config = dict(config)
-        elif arch == "mlp":  # the article's recipe, unconditional
-            self.config = {"arch": "mlp", "z_dim": 100, "num_classes": 0, "class_names": names, "ema": 0.0}
+        elif start is not None:
+            self.config = finetune.adapted_config(start, self.train_set, self.data)
         else:
-            self.config = {"arch": "dcgan", "z_dim": 64, "num_classes": len(names), "class_names": names,
-                           "width": 64, "embed_dim": 32, "ema": 0.999}
+            self.config = self._new_config(arch, options)
         if self.config["arch"] == "mlp":
             self.defaults = {"epochs": 20, "batch_size": 32, "lr": 1e-4}
         else:  # batch norm in G needs two or more examples per process
             self.defaults = {"epochs": 20, "batch_size": 64, "lr": 2e-4, "min_batch": 2}
 
+    def _new_config(self, arch: str, options: dict) -> dict:
+        names = self.train_set.class_names
+        if arch == "mlp":
+            return {"arch": "mlp", "z_dim": 100, "num_classes": 0, "class_names": names, "ema": 0.0}
+        # One class: nothing to condition on, so the model is unconditional.
+        return {"arch": "dcgan", "z_dim": 64, "num_classes": len(names) if len(names) > 1 else 0,
+                "class_names": names, "width": int(options.get("width") or 64), "embed_dim": 32, "ema": 0.999,
+                "size": self.train_set.size, "channels": self.train_set.channels}
+
     def build_model(self):
-        return GAN(self.config)
+        model = GAN(self.config)
+        if self.start is not None:
+            finetune.load_generator(model, self.start, self.config)
+        return model
 
     def train_data(self):
         return ImageDataset(self.train_set.images, self.train_set.labels)
@@ -113,7 +159,7 @@ class GANTask(TrainingTask):
         processes, clips and steps, in the run's precision.
         """
         opt_g, opt_d = step.optimizers
-        x, y = batch  # (B, 1, 28, 28), (B,)
+        x, y = batch  # (B, C, S, S), (B,)
         Z = self.config["z_dim"]
         classes = y if self.config["num_classes"] > 0 else None  # fakes get the real batch's labels
         with step.autocast():
@@ -141,7 +187,8 @@ class GANTask(TrainingTask):
         model.G.load_state_dict(model.G_ema.state_dict())
 
     def metadata(self):
-        return {"class_names": self.config["class_names"]}
+        extra = {"fine_tuned_from": self.start.name} if self.start is not None else {}
+        return {"class_names": self.config["class_names"], **extra}
 
     @torch.no_grad()
     def generate(self, model, n: int, seed: int, device, classes=None) -> np.ndarray:
@@ -159,32 +206,41 @@ class GANTask(TrainingTask):
         C = self.config["num_classes"]
         classes = np.repeat(np.arange(10) % C, 10) if C else None
         images = self.generate(model, 100, seed, next(model.parameters()).device, classes)
-        pixels = ((images[:, 0] + 1) * 127.5).round().to(torch.uint8).numpy()
-        return pixels.reshape(10, 10, 28, 28).transpose(0, 2, 1, 3).reshape(280, 280)
+        pixels = ((images + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()  # (100, S, S, ch)
+        S, ch = pixels.shape[1], pixels.shape[3]
+        sheet = pixels.reshape(10, 10, S, S, ch).transpose(0, 2, 1, 3, 4).reshape(10 * S, 10 * S, ch)
+        return sheet[..., 0] if ch == 1 else sheet
 
     def evaluate(self, model, device):
-        ruler = EvalClassifier(self.options.get("classifier"), self.train_set.class_names, device)
-        test = image_data.load(self.data, "test")
+        if self.config["arch"] == "mlp":
+            test = image_data.load(self.data, "test", mixed=self.options.get("mixed_sizes") or "crop")
+        else:
+            test = load_split(self.data, "test", self.options, self.config)
+        judge, self.ruler_note = ruler.choose(self.options.get("classifier"), self.train_set, device)
+        return self._measure(model, device, judge, test)
+
+    def _measure(self, model, device, ruler_, test):
         n = min(EVAL_SAMPLES, len(test.images), len(self.train_set.images))
         C = self.config["num_classes"]
         classes = np.arange(n) % C if C else None  # balanced classes for conditional models
         fake = self.generate(model, n, 0, device, classes)
         pick = np.random.default_rng(0).choice(len(self.train_set.images), n, replace=False)
-        f_fake, p_fake = ruler.run(fake)
-        f_test, p_test = ruler.run(_as_input(test.images[:n]))
-        f_train, _ = ruler.run(_as_input(self.train_set.images[pick]))
+        f_fake, p_fake = ruler_.run(fake)
+        f_test, p_test = ruler_.run(_as_input(test.images[:n]))
+        f_train, _ = ruler_.run(_as_input(self.train_set.images[pick]))
         fd_gen, fd_real = metrics.frechet_distance(f_fake, f_test), metrics.frechet_distance(f_train, f_test)
         precision, recall = metrics.precision_recall(f_test, f_fake, k=3)
-        counts = np.bincount(p_fake, minlength=len(ruler.class_names))
+        counts = np.bincount(p_fake, minlength=len(ruler_.class_names))
         result = {
             "samples": n,
             "classifier_test_accuracy": float((p_test == test.labels[:n]).mean()),
+            "classifier_trained_by_eval": float(ruler_.path.parent.name == "eval-classifiers"),
             "fd_generated": fd_gen,
             "fd_real_train": fd_real,
             "fd_ratio": fd_gen / max(fd_real, 1e-12),
             "precision_k3": precision,
             "recall_k3": recall,
-            "class_kl_from_uniform": metrics.kl_from_uniform(p_fake, len(ruler.class_names)),
+            "class_kl_from_uniform": metrics.kl_from_uniform(p_fake, len(ruler_.class_names)),
             "classes_present": int((counts > 0).sum()),
             "rarest_class_share": float(counts.min() / n),
         }
@@ -196,68 +252,28 @@ class GANTask(TrainingTask):
         return result
 
     def card_notes(self):
-        return ("Metrics use the 128-d features of genkit's evaluation classifier "
-                "(weights/classifier-*.safetensors, the one trained on this dataset), not Inception; "
-                "see docs/image.md.")
+        which = self.ruler_note or "genkit's evaluation classifier for this data"
+        start = f"Fine-tuned from {self.start.name}. " if self.start is not None else ""
+        return (f"{start}Pictures: {describe(*picture(self.config))}. Metrics use the 128-d features of {which}, "
+                "not Inception; see docs/image.md.")
 
 
 # ---------------------------------------------------------------- the evaluation classifier
 
 
-def _shipped_classifier(class_names: list[str]) -> Path:
-    folder = Path(str(files("genkit_image").joinpath(WEIGHTS_FOLDER)))
-    shipped = sorted(folder.glob("classifier-*.safetensors"))
-    for path in shipped:
-        if (gk_weights.metadata(path).get("config") or {}).get("class_names") == list(class_names):
-            return path
-    raise GenkitError(f"no shipped evaluation classifier ({', '.join(p.name for p in shipped) or 'none'}) knows the "
-                      f"classes {class_names}; train one with 'genkit train image --arch classifier --data DIR' "
-                      "and pass --classifier")
-
-
-class EvalClassifier:
-    """Loads the classifier weights and turns images into (features, predicted classes)."""
-
-    def __init__(self, path, class_names: list[str], device):
-        path = Path(path) if path else _shipped_classifier(class_names)
-        if not path.exists():
-            raise GenkitError(f"evaluation classifier {path} not found; train one with "
-                              "'genkit train image --arch classifier --data DIR' and pass --classifier")
-        tensors, meta = gk_weights.load_tensors(path, device)
-        config = meta.get("config") or {}
-        if config.get("arch") != "classifier":
-            raise GenkitError(f"--classifier {path} is not a classifier written by 'genkit train image --arch classifier'")
-        if list(config["class_names"]) != list(class_names):
-            raise GenkitError(f"the evaluation classifier {path.name} knows classes {config['class_names']}, "
-                              f"but the data has {class_names}; train one on this data with --arch classifier "
-                              "and pass --classifier")
-        self.class_names = class_names
-        self.device = device
-        self.net = Classifier(len(class_names)).to(device)
-        gk_weights.load_into(self.net, tensors, path)
-        self.net.eval()
-
-    @torch.no_grad()
-    def run(self, images: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-        feats, preds = [], []
-        for start in range(0, len(images), 1000):
-            f = self.net.features(images[start : start + 1000].to(self.device))
-            feats.append(f.cpu())
-            preds.append(self.net.head(f).argmax(1).cpu())
-        return torch.cat(feats).numpy(), torch.cat(preds).numpy()
-
-
 class ClassifierTask(TrainingTask):
-    def __init__(self, data: Path, config: dict | None):
+    def __init__(self, data: Path, options: dict, config: dict | None):
         self.data = Path(data)
-        self.train_set = image_data.load(self.data, "train")
+        self.options = options
+        self.train_set = load_split(self.data, "train", options, config)
         _check_classes(config, self.train_set.class_names, self.data)
         names = self.train_set.class_names
-        self.config = dict(config) if config else {"arch": "classifier", "num_classes": len(names), "class_names": names}
+        self.config = dict(config) if config else {"arch": "classifier", "num_classes": len(names), "class_names": names,
+                                                   "size": self.train_set.size, "channels": self.train_set.channels}
         self.defaults = {"epochs": 5, "batch_size": 64, "lr": 2e-3, "schedule": "cosine", "min_batch": 2}
 
     def build_model(self):
-        return Classifier(self.config["num_classes"])
+        return Classifier(self.config["num_classes"], picture(self.config)[1], picture(self.config)[0])
 
     def train_data(self):
         return ImageDataset(self.train_set.images, self.train_set.labels)
@@ -271,7 +287,7 @@ class ClassifierTask(TrainingTask):
         return {"class_names": self.config["class_names"]}
 
     def evaluate(self, model, device):
-        test = image_data.load(self.data, "test")
+        test = load_split(self.data, "test", self.options, self.config)
         model.eval()
         correct = 0
         for start in range(0, len(test.images), 1000):

@@ -1,0 +1,156 @@
+"""The evaluation classifier ("ruler") whose features `genkit eval image` measures a GAN in.
+
+Which one is used, in order: ``--classifier PATH``; a shipped one (weights/classifier-*.safetensors)
+whose class names, size and channels are the data's; otherwise one trained here on the data's own
+train split for a few epochs and cached under ``$XDG_CACHE_HOME/genkit/eval-classifiers/`` (or
+``~/.cache/...``), keyed by a hash of the training images, labels, class names and this recipe, so
+a second eval of the same data reuses it. The run's output and model card say which one it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from genkit import weights as gk_weights
+from genkit.errors import GenkitError
+from genkit_image.classifier import Classifier
+
+WEIGHTS_FOLDER = "weights"
+RECIPE = "classifier-v1 epochs=5 batch=64 adam lr=2e-3 seed=0"  # part of the cache key
+EPOCHS, BATCH, MAX_STEPS = 5, 64, 3000
+
+
+def as_input(images: np.ndarray) -> torch.Tensor:
+    """uint8 (N, S, S) or (N, S, S, 3) -> float (N, C, S, S) in [-1, 1]."""
+    x = torch.from_numpy(np.ascontiguousarray(images))
+    x = x.unsqueeze(1) if x.dim() == 3 else x.permute(0, 3, 1, 2)
+    return x.float().div(127.5).sub(1.0)
+
+
+def _picture(config: dict) -> tuple[int, int]:
+    return int(config.get("size", 28)), int(config.get("channels", 1))
+
+
+def shipped_classifier(class_names: list[str], size: int = 28, channels: int = 1) -> Path | None:
+    """The shipped classifier trained on these classes at this size and channels, or None."""
+    folder = Path(str(files("genkit_image").joinpath(WEIGHTS_FOLDER)))
+    for path in sorted(folder.glob("classifier-*.safetensors")):
+        config = gk_weights.metadata(path).get("config") or {}
+        if config.get("class_names") == list(class_names) and _picture(config) == (size, channels):
+            return path
+    return None
+
+
+class EvalClassifier:
+    """Loads the classifier weights and turns images into (features, predicted classes)."""
+
+    def __init__(self, path, class_names: list[str], device, size: int = 28, channels: int = 1):
+        path = Path(path) if path else shipped_classifier(class_names, size, channels)
+        if path is None:
+            raise GenkitError(f"no shipped evaluation classifier knows the classes {class_names} at "
+                              f"{describe(size, channels)}; pass --classifier")
+        if not path.exists():
+            raise GenkitError(f"evaluation classifier {path} not found; train one with "
+                              "'genkit train image --arch classifier --data DIR' and pass --classifier")
+        tensors, meta = gk_weights.load_tensors(path, device)
+        config = meta.get("config") or {}
+        if config.get("arch") != "classifier":
+            raise GenkitError(f"--classifier {path} is not a classifier written by 'genkit train image --arch classifier'")
+        if list(config["class_names"]) != list(class_names):
+            raise GenkitError(f"the evaluation classifier {path.name} knows classes {config['class_names']}, "
+                              f"but the data has {class_names}; train one on this data with --arch classifier "
+                              "and pass --classifier")
+        if _picture(config) != (size, channels):
+            raise GenkitError(f"the evaluation classifier {path.name} reads {describe(*_picture(config))} images, "
+                              f"the model makes {describe(size, channels)}")
+        self.class_names, self.device, self.path = class_names, device, path
+        self.net = Classifier(len(class_names), channels, size).to(device)
+        gk_weights.load_into(self.net, tensors, path)
+        self.net.eval()
+
+    @torch.no_grad()
+    def run(self, images: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        feats, preds = [], []
+        for start in range(0, len(images), 1000):
+            f = self.net.features(images[start : start + 1000].to(self.device))
+            feats.append(f.cpu())
+            preds.append(self.net.head(f).argmax(1).cpu())
+        return torch.cat(feats).numpy(), torch.cat(preds).numpy()
+
+
+def describe(size: int, channels: int) -> str:
+    return f"{size}x{size} {'colour' if channels == 3 else 'grey'}"
+
+
+def cache_path(train_set) -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    key = hashlib.sha256()
+    for part in (RECIPE, repr(train_set.class_names), str(train_set.images.shape)):
+        key.update(part.encode())
+    key.update(np.ascontiguousarray(train_set.images).tobytes())
+    key.update(np.ascontiguousarray(train_set.labels).tobytes())
+    return Path(base) / "genkit" / "eval-classifiers" / f"{key.hexdigest()[:24]}.safetensors"
+
+
+def fit(train_set, device) -> tuple[Classifier, float]:
+    """A small classifier trained on ``train_set`` (seeded); returns it and its final train accuracy."""
+    names, size, channels = train_set.class_names, train_set.size, train_set.channels
+    with torch.random.fork_rng(devices=[]), torch.enable_grad():
+        torch.manual_seed(0)
+        net = Classifier(len(names), channels, size).to(device).train()
+        opt = torch.optim.Adam(net.parameters(), lr=2e-3)
+        x, y = as_input(train_set.images), torch.from_numpy(train_set.labels)
+        batch = max(2, min(BATCH, len(x)))
+        steps = min(MAX_STEPS, EPOCHS * max(1, len(x) // batch))
+        g = torch.Generator().manual_seed(0)
+        hits = []
+        for _ in range(steps):
+            pick = torch.randint(len(x), (batch,), generator=g)
+            logits = net(x[pick].to(device))
+            loss = F.cross_entropy(logits, y[pick].to(device))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            hits.append(float((logits.argmax(1).cpu() == y[pick]).float().mean()))
+    return net.eval(), float(np.mean(hits[-10:]))
+
+
+def self_trained(train_set, device) -> Path:
+    """The cached classifier for ``train_set``, trained and saved first when there is none."""
+    path = cache_path(train_set)
+    if path.exists():
+        print(f"genkit: eval: no shipped classifier knows these classes at {describe(train_set.size, train_set.channels)}; "
+              f"using the one trained earlier on the data's train split ({path})", file=sys.stderr, flush=True)
+        return path
+    print(f"genkit: eval: no shipped classifier knows these classes at {describe(train_set.size, train_set.channels)}; "
+          f"training one on the data's train split ({len(train_set.images)} images)", file=sys.stderr, flush=True)
+    net, accuracy = fit(train_set, device)
+    config = {"arch": "classifier", "num_classes": len(train_set.class_names),
+              "class_names": list(train_set.class_names), "size": train_set.size, "channels": train_set.channels}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    gk_weights.save_tensors(net.state_dict(), {"config": config, "trained_by": "genkit eval image", "recipe": RECIPE,
+                                               "train_accuracy": accuracy}, path)
+    print(f"genkit: eval: classifier cached at {path} (train accuracy {accuracy:.3f})", file=sys.stderr, flush=True)
+    return path
+
+
+def choose(given, train_set, device) -> tuple[EvalClassifier, str]:
+    """(the ruler, a sentence for the model card saying which one it is)."""
+    names, size, channels = train_set.class_names, train_set.size, train_set.channels
+    if given:
+        return EvalClassifier(given, names, device, size, channels), f"the classifier given with --classifier ({Path(given).name})"
+    shipped = shipped_classifier(names, size, channels)
+    if shipped is not None:
+        return EvalClassifier(shipped, names, device, size, channels), f"genkit's shipped classifier {shipped.name}"
+    path = self_trained(train_set, device)
+    note = (f"a classifier trained by eval on the data's own train split ({len(train_set.images)} images, "
+            f"{EPOCHS} epochs; no shipped one knows these classes at {describe(size, channels)}), cached as {path.name}")
+    return EvalClassifier(path, names, device, size, channels), note
