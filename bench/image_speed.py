@@ -35,15 +35,16 @@ def genkit_image(n, out, weights):
     return [sys.executable, "-m", "genkit", "image", "--n", str(n), "--seed", "1", "-o", str(out), "--quiet", *extra]
 
 
-def throughput(weights, batch=1024, repeats=3) -> float:
+def throughput(weights_arg, batch=1024, repeats=3) -> float:
     import torch
 
-    from genkit import device as devices, weights
+    from genkit import device as devices
+    from genkit import weights
     from genkit.registry import load_registry
     from genkit_image.generator import ImageGenerator
 
-    spec = load_registry().get("image")
-    gen = ImageGenerator(devices.resolve_device(None), Path(weights) if weights else weights.default_weights_path(spec))
+    path, _ = weights.resolve(load_registry().get("image"), weights_arg)
+    gen = ImageGenerator(devices.resolve_device(None), path)
     latents = gen.sample_latents(range(batch))
     classes = torch.arange(batch) % len(gen.class_names) if gen.class_names else None
     gen.decode(latents, classes)  # warm-up
