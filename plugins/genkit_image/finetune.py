@@ -34,7 +34,7 @@ class Start:
 def load_start(given: str) -> Start:
     from genkit import registry
 
-    from genkit_image.generator import CONFIG_BOUNDS
+    from genkit_image.generator import CONFIG_BOUNDS, OPTIONAL, check_picture
 
     spec = registry.load_registry().get("image")
     path, _ = gk_weights.resolve(spec, str(given))
@@ -42,7 +42,8 @@ def load_start(given: str) -> Start:
     if not isinstance(config, dict) or config.get("arch") not in ("dcgan", "mlp"):
         raise GenkitError(f"--init-weights {given}: {path.name} holds no image GAN (was it written by 'genkit train image'?)")
     bounds = CONFIG_BOUNDS if config["arch"] == "dcgan" else {"z_dim": CONFIG_BOUNDS["z_dim"]}
-    weights_check.read_config(path, "image", bounds)
+    weights_check.read_config(path, "image", bounds, optional=OPTIONAL)
+    check_picture(config, path)
     weights_check.check_fits(path, "image", lambda: build_generator(config))
     tensors, _ = gk_weights.load_tensors(path, "cpu")
     return Start(dict(config), tensors, path.name)

@@ -1,4 +1,4 @@
-"""genkit built-in VAE: samples, reconstructions and latent interpolations of 28x28 digits.
+"""genkit built-in VAE: samples, reconstructions and latent interpolations of pictures (28x28 digits by default).
 
 Entry module: declares the generator and imports nothing heavy.
 """
@@ -15,7 +15,7 @@ def genkit_register_generators(register):
         GeneratorSpec(
             name="vae",
             modality="image",
-            summary="A variational autoencoder of 28x28 digits: sample, reconstruct, interpolate.",
+            summary="A variational autoencoder of pictures (28x28 digits by default, colour up to 128 pixels): sample, reconstruct, interpolate.",
             implementation="genkit_vae.generator:VAEGenerator",
             outputs=("png", "gif"),
             default_weights="weights/vae-mnist.safetensors",
@@ -28,7 +28,17 @@ def genkit_register_generators(register):
                 Option("to", "path", None, "End the interpolation at this image's code (needs --from)."),
             ),
             trainable=True,
+            eval_options=("eval-k", "eval-images"),  # the train options genkit eval reads
             train_options=(
+                Option("size", "int", None, "Picture size in pixels (8, 14, 16, 28, 32, 56, 64, 112 or 128; default: "
+                       "the data's own, rounded down to one of these).", min=1, max=4096),
+                Option("mixed-sizes", "choice", "crop",
+                       "Images of different sizes or shapes: crop (centre square, then resize) or refuse.",
+                       choices=("crop", "refuse")),
+                Option("likelihood", "choice", "auto", "auto: Bernoulli over binarized values for grey data, a "
+                       "discretized logistic over 8-bit values for colour.", choices=("auto", "bernoulli", "logistic")),
+                Option("init-weights", "str", None,
+                       "Start from these VAE weights (a shipped name, a file or a run folder): fine-tuning."),
                 Option("eval-k", "int", 5000, "Importance samples per test image for the NLL estimate.", min=1, max=100000),
                 Option("eval-images", "int", 10000, "How many test images to measure (all 10,000 by default).", min=1, max=10000),
             ),

@@ -12,35 +12,55 @@ from genkit import datasets, weights_check
 from genkit.artifacts import Frames, Image
 from genkit.errors import GenkitError
 from genkit.device import item_seed
-from genkit_vae.model import VAE, VAEConfig
+from genkit_vae.model import VAE, VAEConfig, mean_picture
 
 # Sizes a VAE config may claim; checked before anything is built from it.
-CONFIG_BOUNDS = {"latent": (1, 4096), "hidden": (1, 65536), "channels": (1, 4096)}
+CONFIG_BOUNDS = {"latent": (1, 4096), "hidden": (1, 65536), "channels": (1, 4096), "size": (8, 128),
+                 "image_channels": (1, 3)}
+OPTIONAL = ("size", "image_channels")  # absent in weights older than them: 28x28 grey
 
 
-def read_input(path: Path) -> np.ndarray:
-    """Any image file -> 28x28 float in [0, 1], white strokes on black as in MNIST.
+def check_config(config: dict, weights) -> None:
+    """What read_config cannot check: the likelihood's name and 1 or 3 channels."""
+    if config.get("likelihood", "bernoulli") not in ("bernoulli", "logistic"):
+        raise GenkitError(f"{weights}: unknown likelihood {str(config.get('likelihood'))[:40]!r} in its config")
+    if config.get("image_channels", 1) not in (1, 3):
+        raise GenkitError(f"{weights}: pictures of {config.get('image_channels')} channels; genkit makes 1 or 3")
+
+
+def read_input(path: Path, cfg: VAEConfig | None = None) -> np.ndarray:
+    """Any image file -> float in [0, 1] at the model's size, (S, S) grey or (S, S, 3) colour.
 
     The file is read at its real bit depth (genkit.datasets.read_image: 16-bit, palette, alpha over
-    white, EXIF orientation), colour becomes grey, any size is resized (Lanczos) to 28x28, and an
-    image with a light background (mean above 0.5) is inverted so dark-on-light drawings work too.
+    white, EXIF orientation), centre-cropped to a square (logistic models; digit models stretch it)
+    and resized (Lanczos) to the weights' size,
+    turned grey or colour as they were trained. For a Bernoulli (digit) model an image with a light
+    background (mean above 0.5) is inverted, so dark-on-light drawings work too.
     """
+    cfg = cfg or VAEConfig()
     path = Path(path)
     if not path.exists():
         raise GenkitError(f"input image not found: {path}")
-    x = datasets.resize(datasets.to_grey(datasets.read_image(path)), (28, 28)).astype(np.float32)
-    return 1 - x if x.mean() > 0.5 else x
+    x = datasets.read_image(path)
+    if cfg.likelihood != "bernoulli":  # the digit models have always stretched their input; colour ones crop
+        x = datasets.centre_square(x)
+    x = datasets.to_colour(x) if cfg.image_channels == 3 else datasets.to_grey(x)
+    x = datasets.resize(x, (cfg.size, cfg.size)).astype(np.float32)
+    return 1 - x if cfg.likelihood == "bernoulli" and x.mean() > 0.5 else x
 
 
-def to_uint8(probabilities: torch.Tensor) -> np.ndarray:
-    return (probabilities.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
+def to_uint8(values: torch.Tensor) -> np.ndarray:
+    """(B, C, S, S) in [0, 1] -> uint8 (B, S, S) grey or (B, S, S, 3) colour."""
+    pixels = (values.clamp(0, 1) * 255).round().to(torch.uint8).cpu()
+    return pixels[:, 0].numpy() if pixels.shape[1] == 1 else pixels.permute(0, 2, 3, 1).numpy()
 
 
 class VAEGenerator:
     class_names = None
 
     def __init__(self, device, weights):
-        config = weights_check.read_config(weights, "vae", CONFIG_BOUNDS)
+        config = weights_check.read_config(weights, "vae", CONFIG_BOUNDS, optional=OPTIONAL)
+        check_config(config, weights)
         weights_check.check_fits(weights, "vae", lambda: VAE(VAEConfig(**config)))  # before any memory is used
         tensors, _ = weights_io.load_tensors(weights, device)
         self.model = VAE(VAEConfig(**config)).to(device).eval()
@@ -54,12 +74,13 @@ class VAEGenerator:
 
     @torch.no_grad()
     def decode(self, latents, classes=None) -> np.ndarray:
-        logits = self.model.decoder(torch.as_tensor(latents, dtype=torch.float32, device=self.device))
-        return to_uint8(torch.sigmoid(logits).view(-1, 28, 28))
+        out = self.model.decoder(torch.as_tensor(latents, dtype=torch.float32, device=self.device))
+        return to_uint8(mean_picture(self.model.cfg, out))
 
     @torch.no_grad()
     def encode(self, images: np.ndarray) -> torch.Tensor:
-        x = torch.from_numpy(np.stack(images)).float().unsqueeze(1).to(self.device)
+        x = torch.from_numpy(np.stack(images)).float()
+        x = (x.unsqueeze(1) if x.dim() == 3 else x.permute(0, 3, 1, 2)).to(self.device)
         mu, _ = self.model.encoder(x)
         return mu
 
@@ -89,7 +110,7 @@ class VAEGenerator:
                 yield Image(pixels=pixels, index=start + k, seed=seeds[k])
 
     def _reconstruct(self, inputs, seed):
-        images = [read_input(p) for p in inputs]  # read all first: a bad file fails before any write
+        images = [read_input(p, self.model.cfg) for p in inputs]  # read all first: a bad file fails before any write
         recon = self.decode(self.encode(images))
         for i, (x, r) in enumerate(zip(images, recon)):
             side = np.concatenate([(x * 255).round().astype(np.uint8), r], axis=1)  # input | reconstruction
@@ -100,7 +121,7 @@ class VAEGenerator:
         for i in range(n):
             s = item_seed(seed, i)
             if options.get("from"):
-                ends = self.encode([read_input(options["from"]), read_input(options["to"])])
+                ends = self.encode([read_input(options["from"], self.model.cfg), read_input(options["to"], self.model.cfg)])
             else:
                 ends = self.sample_latents([item_seed(s, 0), item_seed(s, 1)])
             t = torch.linspace(0, 1, frames, device=self.device).unsqueeze(1)

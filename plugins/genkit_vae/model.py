@@ -1,11 +1,15 @@
-"""A variational autoencoder for 28x28 binarized images with a Bernoulli likelihood.
+"""A variational autoencoder for images: 28x28 binarized digits (Bernoulli) or colour pictures (discretized logistic).
 
 References: Kingma & Welling 2014 (the VAE and its ELBO); Burda, Grosse & Salakhutdinov 2016
-(the importance-sampled log-likelihood estimate used by `nll`).
+(the importance-sampled log-likelihood estimate used by `nll`); Salimans et al. 2017 (PixelCNN++:
+the discretized logistic likelihood of 8-bit values, here one component per sub-pixel).
 
-The encoder is convolutional; the decoder is a fully connected network. The decoder runs
-k = 5000 times per test image in the likelihood estimate, 50 million times over the MNIST test
-set, and a small MLP is what makes that fit in minutes on a CPU.
+The encoder is convolutional (stride-2 convolutions down to 8x8 or 7x7); the decoder is a fully
+connected network. The decoder runs k = 5000 times per test image in the likelihood estimate,
+50 million times over the MNIST test set, and a small MLP is what makes that fit in minutes on a CPU.
+
+Config keys ``size``, ``image_channels`` and ``likelihood`` are absent from weights older than
+them, which are 28x28 grey Bernoulli models; the defaults below rebuild exactly those.
 """
 
 from __future__ import annotations
@@ -22,22 +26,39 @@ import torch.nn.functional as F
 class VAEConfig:
     latent: int = 50     # Burda et al.'s one-layer models use 50 latent units
     hidden: int = 256    # two hidden layers in the decoder (Burda et al.: 200)
-    channels: int = 32
+    channels: int = 32   # the encoder's first convolution; each further one doubles it
+    size: int = 28       # pictures are size x size
+    image_channels: int = 1  # 1 grey, 3 colour
+    likelihood: str = "bernoulli"  # "bernoulli" (binarized values) or "logistic" (8-bit values)
+
+    @property
+    def pixels(self) -> int:
+        """Sub-pixels per picture: the decoder's output has one (Bernoulli) or two (logistic) values for each."""
+        return self.image_channels * self.size * self.size
+
+    @property
+    def outputs(self) -> int:
+        return self.pixels * (2 if self.likelihood == "logistic" else 1)
 
 
 class Encoder(nn.Module):
     def __init__(self, cfg: VAEConfig):
         super().__init__()
-        c = cfg.channels
-        self.conv = nn.Sequential(
-            nn.Conv2d(1, c, 4, 2, 1), nn.ELU(),          # (B, c, 14, 14)
-            nn.Conv2d(c, 2 * c, 4, 2, 1), nn.ELU(),      # (B, 2c, 7, 7)
-        )
-        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(2 * c * 49, cfg.hidden), nn.ELU())
+        layers, c_in, c, side = [], cfg.image_channels, cfg.channels, cfg.size
+        while side > 8:  # 28: 14, 7; 64: 32, 16, 8
+            layers += [nn.Conv2d(c_in, c, 4, 2, 1), nn.ELU()]
+            c_in, c, side = c, 2 * c, side // 2
+        self.conv = nn.Sequential(*layers)
+        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(c_in * side * side, cfg.hidden), nn.ELU())
         self.mu = nn.Linear(cfg.hidden, cfg.latent)
         self.logvar = nn.Linear(cfg.hidden, cfg.latent)
 
-    def forward(self, x):  # x: (B, 1, 28, 28) in {0, 1}
+    def log_likelihood(self, out, flat):
+        if self.cfg.likelihood == "logistic":
+            return logistic_log_prob(out, flat)
+        return bernoulli_log_prob(out, flat)
+
+    def forward(self, x):  # x: (B, C, S, S) in [0, 1]
         h = self.fc(self.conv(x))
         return self.mu(h), self.logvar(h).clamp(-12, 8)
 
@@ -48,10 +69,10 @@ class Decoder(nn.Module):
         self.net = nn.Sequential(
             nn.Linear(cfg.latent, cfg.hidden), nn.ELU(),
             nn.Linear(cfg.hidden, cfg.hidden), nn.ELU(),
-            nn.Linear(cfg.hidden, 784),
+            nn.Linear(cfg.hidden, cfg.outputs),
         )
 
-    def forward(self, z):  # z: (..., latent) -> Bernoulli logits (..., 784)
+    def forward(self, z):  # z: (..., latent) -> Bernoulli logits (..., P) or logistic (mean, log scale) (..., 2P)
         return self.net(z)
 
 
@@ -65,6 +86,35 @@ def bernoulli_log_prob(logits, x):
     return torch.einsum("...bp,bp->...b", logits, x) - F.softplus(logits).sum(-1)
 
 
+def logistic_log_prob(params, x):
+    """log p(x | params) summed over sub-pixels, x (B, P) 8-bit values in [0, 1], params (..., B, 2P).
+
+    Each sub-pixel's 256 levels are bins of width 2/255 on [-1, 1] under a logistic of that mean
+    and log scale; the two end bins take the tails (Salimans et al. 2017, one component).
+    """
+    mean, log_scale = params.chunk(2, dim=-1)
+    inv = torch.exp(-log_scale.clamp(min=-7.0))
+    centred = (2 * x - 1) - mean
+    upper, lower = inv * (centred + 1 / 255), inv * (centred - 1 / 255)
+    bin_mass = torch.sigmoid(upper) - torch.sigmoid(lower)
+    middle = inv * centred  # where the bin is too thin for a difference of sigmoids, the density times its width
+    density = middle - log_scale.clamp(min=-7.0) - 2 * F.softplus(middle) + math.log(2 / 255)
+    inner = torch.where(bin_mass > 1e-5, torch.log(bin_mass.clamp(min=1e-12)), density)
+    bottom = upper - F.softplus(upper)  # log sigmoid(upper): all mass below the first bin's top
+    top = -F.softplus(lower)            # log (1 - sigmoid(lower)): all mass above the last bin's bottom
+    edge = 2 * x - 1
+    return torch.where(edge < -0.999, bottom, torch.where(edge > 0.999, top, inner)).sum(-1)
+
+
+def mean_picture(cfg: VAEConfig, out: torch.Tensor) -> torch.Tensor:
+    """The decoder's output -> the picture it means, values in [0, 1], (..., C, S, S)."""
+    if cfg.likelihood == "logistic":
+        values = (out[..., : cfg.pixels].clamp(-1, 1) + 1) / 2
+    else:
+        values = torch.sigmoid(out)
+    return values.reshape(*out.shape[:-1], cfg.image_channels, cfg.size, cfg.size)
+
+
 def gaussian_log_prob(z, mu, logvar):
     return -0.5 * (((z - mu) ** 2) / logvar.exp() + logvar + math.log(2 * math.pi)).sum(-1)
 
@@ -76,6 +126,11 @@ class VAE(nn.Module):
         self.encoder = Encoder(cfg)
         self.decoder = Decoder(cfg)
 
+    def log_likelihood(self, out, flat):
+        if self.cfg.likelihood == "logistic":
+            return logistic_log_prob(out, flat)
+        return bernoulli_log_prob(out, flat)
+
     def forward(self, x):
         """Return the negative ELBO per image (nats), averaged over the batch: the training loss."""
         return -self.elbo(x).mean()
@@ -83,7 +138,7 @@ class VAE(nn.Module):
     def elbo(self, x):
         mu, logvar = self.encoder(x)
         z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
-        rec = bernoulli_log_prob(self.decoder(z), x.flatten(1))
+        rec = self.log_likelihood(self.decoder(z), x.flatten(1))
         kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(-1)  # KL(q(z|x) || N(0, I)) in closed form
         return rec - kl
 
@@ -91,13 +146,13 @@ class VAE(nn.Module):
     def nll(self, x, k: int = 5000, chunk: int = 500):
         """-log p(x) per image, estimated with k importance samples from q(z|x) (Burda et al. 2016)."""
         mu, logvar = self.encoder(x)
-        flat = x.flatten(1)                         # (B, 784)
+        flat = x.flatten(1)                         # (B, P)
         std = (0.5 * logvar).exp()
         weights = []
         for start in range(0, k, chunk):
             m = min(chunk, k - start)
             z = mu + torch.randn(m, *mu.shape, device=x.device) * std    # (m, B, latent)
-            log_w = (bernoulli_log_prob(self.decoder(z), flat) + gaussian_log_prob(z, 0.0, torch.zeros_like(z))
+            log_w = (self.log_likelihood(self.decoder(z), flat) + gaussian_log_prob(z, 0.0, torch.zeros_like(z))
                      - gaussian_log_prob(z, mu, logvar))                  # (m, B)
             weights.append(log_w)
         log_w = torch.cat(weights)                                        # (k, B)

@@ -1,25 +1,43 @@
-"""Training and evaluation of the VAE through genkit's shared loop (docs/plugins.md, section 4)."""
+"""Training and evaluation of the VAE through genkit's shared loop (docs/plugins.md, section 4).
+
+A new model follows its data: ``--size`` (default: the data's own size rounded down to a supported
+one), colour when any image is colour, and ``--likelihood auto`` = Bernoulli over binarized values
+for grey data (the MNIST recipe), a discretized logistic over 8-bit values for colour.
+``--init-weights`` starts from existing VAE weights of the same size and channels.
+"""
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
+from genkit import weights as gk_weights
+from genkit.datasets import load as load_images
 from genkit.errors import GenkitError
 from genkit.train import TrainingTask
-from genkit.datasets import load as load_images
-from genkit_vae.model import VAE, VAEConfig
+from genkit_vae.model import VAE, VAEConfig, mean_picture
 
 TEST_BINARIZATION_SEED = 1234  # one fixed stochastic binarization of the test set, for every model
+SIZES = (8, 14, 16, 28, 32, 56, 64, 112, 128)  # the image GAN's sizes, so one folder trains both
+NLL_ELEMENTS = 50_000_000  # decoder outputs held at once by the likelihood estimate (bounded memory)
 
 
-class Binarized(torch.utils.data.Dataset):
-    """Grey-scale digits in [0, 1]; the task binarizes each batch afresh (dynamic binarization)."""
+def as_float(images: np.ndarray) -> torch.Tensor:
+    """uint8 (N, S, S) or (N, S, S, 3) -> float (N, C, S, S) in [0, 1]."""
+    x = torch.from_numpy(np.ascontiguousarray(images))
+    x = x.unsqueeze(1) if x.dim() == 3 else x.permute(0, 3, 1, 2)
+    return x.float().div_(255)
+
+
+class Pictures(torch.utils.data.Dataset):
+    """Pictures in [0, 1]; a Bernoulli task binarizes each batch afresh (dynamic binarization)."""
 
     def __init__(self, images):
-        self.x = torch.from_numpy(images).float().div_(255).unsqueeze(1)  # (N, 1, 28, 28)
+        self.x = as_float(images)  # (N, C, S, S)
 
     def __len__(self):
         return len(self.x)
@@ -31,9 +49,31 @@ class Binarized(torch.utils.data.Dataset):
         return list(self.x[indices])
 
 
+Binarized = Pictures  # the name it had when every picture was a binarized digit
+
+
 def binarize_test(images, seed: int = TEST_BINARIZATION_SEED) -> torch.Tensor:
-    x = torch.from_numpy(images).float().div(255).unsqueeze(1)
-    return torch.bernoulli(x, generator=torch.Generator().manual_seed(seed))
+    return torch.bernoulli(as_float(images), generator=torch.Generator().manual_seed(seed))
+
+
+def describe(size: int, channels: int) -> str:
+    return f"{size}x{size} {'colour' if channels == 3 else 'grey'}"
+
+
+def _size_rule(options: dict):
+    asked = options.get("size")
+    if asked is not None:
+        if asked not in SIZES:
+            raise GenkitError(f"--size {asked} is not supported; choose one of {', '.join(map(str, SIZES))}")
+        return asked
+
+    def rounded(native: int) -> int:
+        fits = [s for s in SIZES if s <= native]
+        if not fits:
+            raise GenkitError(f"the data's images are {native} pixels across; genkit trains on at least {SIZES[0]}")
+        return fits[-1]
+
+    return rounded
 
 
 class VAETask(TrainingTask):
@@ -41,49 +81,123 @@ class VAETask(TrainingTask):
 
     def __init__(self, data: Path, options: dict, config: dict | None):
         self.data = Path(data)
-        self.config = config or VAEConfig().__dict__.copy()
+        self.options = options
+        self.mixed = options.get("mixed_sizes") or "crop"
         self.eval_k = int(options.get("eval_k") or 5000)
         self.eval_images = int(options.get("eval_images") or 10000)
+        self.start, self.train_set = None, None
+        if config is None:
+            self.train_set = load_images(self.data, "train", size=_size_rule(options), channels=None, mixed=self.mixed)
+            config = self._new_config(options)
+        self.config = config
+        self.cfg = VAEConfig(**config)
+
+    def _new_config(self, options: dict) -> dict:
+        size, channels = self.train_set.size, self.train_set.channels
+        if options.get("init_weights"):
+            self.start = _load_start(options["init_weights"])
+            have = VAEConfig(**self.start[0])
+            if (have.size, have.image_channels) != (size, channels):
+                hint = f" (try --size {have.size})" if have.image_channels == channels else ""
+                raise GenkitError(f"--init-weights {self.start[2]} make {describe(have.size, have.image_channels)} "
+                                  f"pictures but --data {self.data} gives {describe(size, channels)}{hint}")
+            return dict(self.start[0])
+        likelihood = options.get("likelihood") or "auto"
+        if likelihood == "auto":
+            likelihood = "logistic" if channels == 3 else "bernoulli"
+        return dict(VAEConfig().__dict__, size=size, image_channels=channels, likelihood=likelihood)
+
+    def _split(self, split: str):
+        if split == "train" and self.train_set is not None:
+            return self.train_set
+        return load_images(self.data, split, size=self.cfg.size, channels=self.cfg.image_channels, mixed=self.mixed)
 
     def build_model(self):
-        return VAE(VAEConfig(**self.config))
+        model = VAE(self.cfg)
+        if self.start is not None:
+            gk_weights.load_into(model, self.start[1], self.start[2])
+        return model
 
     def train_data(self):
-        return Binarized(load_images(self.data, "train").images)
+        return Pictures(self._split("train").images)
 
     def loss(self, model, batch):
-        x = torch.bernoulli(batch)  # a new binarization every time an image is seen
+        # Bernoulli: a new binarization every time an image is seen; logistic: the 8-bit values.
+        x = torch.bernoulli(batch) if self.cfg.likelihood == "bernoulli" else batch
         loss = model(x)
         return loss, {"neg_elbo": float(loss.detach())}
 
     def evaluate(self, model, device):
-        test = load_images(self.data, "test").images
-        x = binarize_test(test)[: self.eval_images].to(device)
+        test = self._split("test").images
+        binary = self.cfg.likelihood == "bernoulli"
+        x = (binarize_test(test) if binary else as_float(test))[: self.eval_images].to(device)
         torch.manual_seed(0)
         elbo = torch.cat([model.elbo(x[i : i + 1000]) for i in range(0, len(x), 1000)])
         start = time.perf_counter()
-        nll = torch.cat([model.nll(x[i : i + 20], k=self.eval_k) for i in range(0, len(x), 20)])
-        return {
+        chunk = min(500, max(1, NLL_ELEMENTS // (20 * self.cfg.outputs)))
+        nll = torch.cat([model.nll(x[i : i + 20], k=self.eval_k, chunk=chunk) for i in range(0, len(x), 20)])
+        result = {
             "test_images": len(x),
             "test_elbo_nats": float(elbo.mean()),
             f"test_nll_nats_k{self.eval_k}": float(nll.mean()),
             "nll_seconds": round(time.perf_counter() - start, 1),
         }
+        if not binary:  # bits per sub-pixel, beside the ELBO's and an independent per-pixel baseline's
+            per_dim = self.cfg.pixels * math.log(2)
+            result["test_bits_per_dim"] = float(nll.mean()) / per_dim
+            result["test_elbo_bits_per_dim"] = -float(elbo.mean()) / per_dim
+            result["baseline_pixel_categorical_bits_per_dim"] = pixel_baseline(self._split("train").images, test[: len(x)])
+        return result
 
     def sample(self, model, seed):
         from genkit.encode import grid
 
-        z = torch.randn(64, self.config["latent"], generator=torch.Generator().manual_seed(seed))
-        images = torch.sigmoid(model.decoder(z.to(next(model.parameters()).device))).view(-1, 28, 28)
-        return grid((images.cpu().numpy() * 255).round().astype("uint8"), columns=8)
+        z = torch.randn(64, self.cfg.latent, generator=torch.Generator().manual_seed(seed))
+        images = mean_picture(self.cfg, model.decoder(z.to(next(model.parameters()).device))).cpu()
+        pixels = (images * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+        return grid(pixels[..., 0] if self.cfg.image_channels == 1 else pixels, columns=8)
+
+    def metadata(self):
+        return {"fine_tuned_from": self.start[2]} if self.start is not None else {}
 
     def card_notes(self):
+        start = f"Fine-tuned from {self.start[2]}. " if self.start is not None else ""
+        if self.cfg.likelihood == "logistic":
+            return (f"{start}Pictures: {describe(self.cfg.size, self.cfg.image_channels)}. Likelihood: a discretized "
+                    "logistic per sub-pixel over its 256 levels (Salimans et al. 2017, one component); the NLL is "
+                    f"estimated by importance sampling from q(z|x) with k = {self.eval_k} (Burda et al. 2016) and given "
+                    "in bits per dimension beside the ELBO's and an independent per-pixel categorical fitted on the "
+                    "train split (add-one smoothing).")
         return (
-            "Likelihood: Bernoulli over dynamically binarized training images; the test set is binarized "
+            f"{start}Likelihood: Bernoulli over dynamically binarized training images; the test set is binarized "
             f"once, stochastically, with torch.bernoulli under seed {TEST_BINARIZATION_SEED}. The NLL is "
             f"estimated by importance sampling from q(z|x) with k = {self.eval_k} (Burda et al. 2016). "
             "Anchors: about 86.8 nats for a one-layer VAE, 84.8 for a one-layer IWAE with k = 50 (Burda et al.)."
         )
+
+
+def pixel_baseline(train: np.ndarray, test: np.ndarray) -> float:
+    """Bits per sub-pixel of ``test`` under a 256-way categorical per sub-pixel fitted on ``train`` (add-one)."""
+    flat_train, flat_test = train.reshape(len(train), -1), test.reshape(len(test), -1)
+    P = flat_train.shape[1]
+    cells = (np.arange(P) * 256 + flat_train.astype(np.int64)).ravel()  # (sub-pixel, level) pairs
+    counts = np.bincount(cells, minlength=P * 256).reshape(P, 256) + 1.0
+    log_p = np.log2(counts / counts.sum(1, keepdims=True))
+    return float(-log_p[np.arange(P), flat_test].mean())
+
+
+def _load_start(given: str) -> tuple[dict, dict, str]:
+    """(config, tensors, file name) of the VAE weights to fine-tune from."""
+    from genkit import registry, weights_check
+
+    from genkit_vae.generator import CONFIG_BOUNDS, check_config
+
+    path, _ = gk_weights.resolve(registry.load_registry().get("vae"), str(given))
+    config = weights_check.read_config(path, "vae", CONFIG_BOUNDS, optional=("size", "image_channels"))
+    check_config(config, path)
+    weights_check.check_fits(path, "vae", lambda: VAE(VAEConfig(**config)))
+    tensors, _ = gk_weights.load_tensors(path, "cpu")
+    return dict(config), tensors, path.name
 
 
 def make_task(data, options, config):
