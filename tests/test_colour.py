@@ -97,9 +97,12 @@ def test_mixed_sizes_are_cropped_by_default_and_refused_on_request(tmp_path):
     assert_user_error(proc, "mixed sizes", "wide.png")
 
 
-def test_a_single_class_trains_an_unconditional_model(tmp_path):
+def test_a_single_class_trains_an_unconditional_model_with_diffaugment(tmp_path):
     data = write_colour(tmp_path / "one", classes={"red disc": (220, 30, 30)})
-    run_genkit("train", "image", "--data", data, "--out", tmp_path / "run", "--width", "8", "--no-eval", *FAST, check=0)
+    run_genkit("train", "image", "--data", data, "--out", tmp_path / "run", "--width", "8", "--no-eval", "--diffaugment",
+               *FAST, check=0)
+    card = (tmp_path / "run" / "MODEL_CARD.md").read_text()
+    assert "--diffaugment" in card
     run_genkit("image", "--weights", tmp_path / "run", "--n", "1", "-o", tmp_path / "img", check=0)
     assert_user_error(run_genkit("image", "--weights", tmp_path / "run", "--class", "red disc", "-o", tmp_path / "x"),
                       "not class-conditional")

@@ -43,6 +43,8 @@ def genkit_register_generators(register):
                 Option("mixed-sizes", "choice", "crop",
                        "Images of different sizes or shapes: crop (centre square, then resize) or refuse.",
                        choices=("crop", "refuse")),
+                Option("diffaugment", "bool", False, "dcgan: show D randomly shifted, cut out and colour-jittered "
+                       "pictures, real and fake alike (DiffAugment; for small datasets)."),
                 Option("width", "int", 64, "dcgan channel width (64; smaller trains faster, for tests).", min=2, max=1024),
                 Option("init-weights", "str", None,
                        "Start from these weights (a shipped name, a file or a run folder): fine-tuning; the class "

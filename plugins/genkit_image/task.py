@@ -25,6 +25,7 @@ from genkit.train import TrainingTask
 from genkit_image import data as image_data
 from genkit_image import finetune, metrics, ruler
 from genkit_image.classifier import Classifier
+from genkit_image.augment import diff_augment
 from genkit_image.model import GAN, SIZES, picture, supported_size
 from genkit_image.ruler import EvalClassifier, describe  # noqa: F401 - EvalClassifier is used by tests
 from genkit_image.ruler import shipped_classifier as _shipped_classifier  # noqa: F401
@@ -73,17 +74,19 @@ class ImageDataset:
     """Map-style dataset of (image (C, S, S) float in [-1, 1], label) pairs from uint8 arrays."""
 
     def __init__(self, images: np.ndarray, labels: np.ndarray):
-        self.images = _as_input(images)
+        x = torch.from_numpy(np.ascontiguousarray(images))
+        self.images = x.unsqueeze(1) if x.dim() == 3 else x.permute(0, 3, 1, 2)  # uint8: 4x less memory than float
         self.labels = torch.from_numpy(labels)
 
     def __len__(self):
         return len(self.images)
 
     def __getitem__(self, i):
-        return self.images[i], self.labels[i]
+        return self.images[i].float().div(127.5).sub(1.0), self.labels[i]
 
     def __getitems__(self, indices):
-        return list(zip(self.images[indices], self.labels[indices]))
+        x = self.images[indices].float().div_(127.5).sub_(1.0)
+        return list(zip(x, self.labels[indices]))
 
 
 def _check_classes(config: dict | None, found: list[str], data: Path):
@@ -121,9 +124,12 @@ class GANTask(TrainingTask):
         if arch == "mlp":
             return {"arch": "mlp", "z_dim": 100, "num_classes": 0, "class_names": names, "ema": 0.0}
         # One class: nothing to condition on, so the model is unconditional.
-        return {"arch": "dcgan", "z_dim": 64, "num_classes": len(names) if len(names) > 1 else 0,
-                "class_names": names, "width": int(options.get("width") or 64), "embed_dim": 32, "ema": 0.999,
-                "size": self.train_set.size, "channels": self.train_set.channels}
+        config = {"arch": "dcgan", "z_dim": 64, "num_classes": len(names) if len(names) > 1 else 0,
+                  "class_names": names, "width": int(options.get("width") or 64), "embed_dim": 32, "ema": 0.999,
+                  "size": self.train_set.size, "channels": self.train_set.channels}
+        if options.get("diffaugment"):  # absent otherwise, so configs without it read as before
+            config["diffaugment"] = True
+        return config
 
     def build_model(self):
         model = GAN(self.config)
@@ -162,14 +168,15 @@ class GANTask(TrainingTask):
         x, y = batch  # (B, C, S, S), (B,)
         Z = self.config["z_dim"]
         classes = y if self.config["num_classes"] > 0 else None  # fakes get the real batch's labels
+        seen = diff_augment if self.config.get("diffaugment") else (lambda pictures: pictures)  # what D is shown
         with step.autocast():
             with torch.no_grad():
                 fake = model.G(step.normal(Z, device=x.device), classes)
-            d_loss = self._d_loss(model.D(x, classes).float(), model.D(fake, classes).float())
+            d_loss = self._d_loss(model.D(seen(x), classes).float(), model.D(seen(fake), classes).float())
         step.update(d_loss, opt_d)
         with step.autocast():
             fake = model.G(step.normal(Z, device=x.device), classes)
-            g_loss = self._g_loss(model.D(fake, classes).float())
+            g_loss = self._g_loss(model.D(seen(fake), classes).float())
         step.update(g_loss, opt_g)
         if self.config["ema"]:
             model.update_ema(self.config["ema"])
