@@ -103,6 +103,7 @@ class GANTask(TrainingTask):
         self.options = options
         self.start = start
         self.ruler_note = None
+        self.ema_updates = 0
         if arch == "mlp":  # the article's recipe: 28x28 grey, unconditional
             self.train_set = image_data.load(self.data, "train", mixed=options.get("mixed_sizes") or "crop")
         else:
@@ -179,8 +180,24 @@ class GANTask(TrainingTask):
             g_loss = self._g_loss(model.D(seen(fake), classes).float())
         step.update(g_loss, opt_g)
         if self.config["ema"]:
-            model.update_ema(self.config["ema"])
+            model.update_ema(self._ema_decay())
         return {"loss": float(d_loss.detach()), "g_loss": float(g_loss.detach())}
+
+    def _ema_decay(self) -> float:
+        """The EMA's decay, warmed up: (1 + t) / (10 + t) for the first updates, then the config's.
+
+        Without the warm-up a decay of 0.999 keeps G_ema near its random start for the first
+        thousands of steps, longer than a whole run on a small dataset.
+        """
+        t = self.ema_updates
+        self.ema_updates += 1
+        return min(self.config["ema"], (1 + t) / (10 + t))
+
+    def state_dict(self):
+        return {"ema_updates": self.ema_updates}
+
+    def load_state_dict(self, state):
+        self.ema_updates = int(state.get("ema_updates", 0))
 
     def _sampler(self, model):
         """The network users get: the moving average when training keeps one."""
