@@ -115,7 +115,9 @@ class VideoGenerator:
             places = [moving_mnist.trajectory(rng, cfg.context) for _ in drawn]
             frames = moving_mnist.paste([np.asarray(d.pixels) for d in drawn], places, cfg.size)
             contexts.append(torch.from_numpy(frames).float() / 255)
-            info.append({"digits": [d.info.get("class") for d in drawn]})
+            info.append({"digits": [d.info.get("class") for d in drawn], "digit_generator": "image",
+                         "digit_weights": self._digits.weights.name,
+                         "digit_weights_sha256": getattr(self._digits, "weights_sha256", None)})
         return torch.stack(contexts), info
 
     @classmethod
