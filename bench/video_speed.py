@@ -35,11 +35,11 @@ def end_to_end(runs: int, weights) -> tuple[float, float]:
 
 
 def load_model(weights):
-    from genkit.registry import load_registry
-    from genkit.weights import default_weights_path
+    import torch
     from genkit_video.predict import VideoGenerator
 
-    import torch
+    from genkit.registry import load_registry
+    from genkit.weights import default_weights_path
 
     path = Path(weights) if weights else default_weights_path(load_registry().get("video"))
     return VideoGenerator(torch.device("cpu"), path).model()
@@ -59,7 +59,6 @@ def prediction_rate(model, batch: int, frames: int = 20, repeats: int = 3) -> fl
 def training_rate(config: dict, bf16: bool, steps: int = 6, batch: int = 16) -> float:
     import numpy as np
     import torch
-
     from genkit_video.motion import MotionConfig, MotionNet
     from genkit_video.task import step_sequences
 

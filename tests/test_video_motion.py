@@ -4,9 +4,8 @@ import json
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import DATA, assert_user_error, needs_data, run_genkit
+from PIL import Image
 
 torch = pytest.importorskip("torch")
 
@@ -15,8 +14,9 @@ MNIST = DATA / "images" / "mnist"
 
 def tiny_weights(path, channels=8):
     """A small untrained motion model saved as genkit train would: enough to exercise every path."""
-    from genkit import weights
     from genkit_video.motion import MotionConfig, MotionNet
+
+    from genkit import weights
 
     cfg = MotionConfig(channels=channels, blocks=1)
     torch.manual_seed(0)

@@ -25,8 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
 
 
 @dataclass
@@ -75,8 +75,7 @@ class MotionNet(nn.Module):
         self.head = nn.Sequential(nn.GroupNorm(8, c), nn.SiLU(), nn.Conv2d(c, cfg.horizon * cells, 3, padding=1))
 
     def forward(self, past: torch.Tensor) -> torch.Tensor:
-        B, T, H, W = past.shape
-        x = F.pixel_unshuffle(past, self.cfg.patch)  # (B, T*16, G, G): each frame's 4x4 blocks as channels
+        x = F.pixel_unshuffle(past, self.cfg.patch)  # (B, T, H, W) -> (B, T*16, G, G): 4x4 blocks as channels
         x = self.enc1(self.stem(x))  # (B, C, G, G)
         skip1 = x
         x = self.enc2(self.down1(x))  # (B, 2C, G/2, G/2)

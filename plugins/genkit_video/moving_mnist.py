@@ -40,7 +40,11 @@ _IDX_NAMES = {"train": ("train-images-idx3-ubyte",), "test": ("t10k-images-idx3-
 def _read_idx_images(path: Path) -> np.ndarray:
     """One IDX file of unsigned bytes with three dimensions (N, 28, 28), gzip or raw."""
     try:
-        raw = gzip.open(path, "rb").read() if path.suffix == ".gz" else path.read_bytes()
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as fh:
+                raw = fh.read()
+        else:
+            raw = path.read_bytes()
     except (OSError, EOFError) as exc:
         raise GenkitError(f"cannot read {path}: {exc}") from None
     if len(raw) < 16 or raw[:4] != b"\x00\x00\x08\x03":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -60,7 +61,7 @@ def score(model: MotionNet, past: torch.Tensor, future: torch.Tensor) -> dict[st
 
 
 class VideoTask:
-    defaults = {"epochs": 1, "batch_size": 16, "lr": 1e-3, "schedule": "cosine", "warmup": 200}
+    defaults: ClassVar[dict] = {"epochs": 1, "batch_size": 16, "lr": 1e-3, "schedule": "cosine", "warmup": 200}
 
     def __init__(self, data: Path, options: dict, config: dict | None):
         self.data = Path(data)
