@@ -30,6 +30,8 @@ def genkit_register_generators(register):
                 Option("with-context", "bool", False, "Put the 10 context frames (primer or seeded digits) before the predicted ones."),
                 Option("fps", "float", 12.0, "Frames per second (0.1-100: a GIF frame lasts at most 655 s).", min=0.1, max=100),
                 Option("source", "str", None, "Make a latent walk through this image generator instead (e.g. image, vae)."),
+                Option("source-weights", "str", None,
+                       "Latent walks: the source's weights, a shipped name (e.g. mnist), a file or a run folder."),
                 Option("keyframes", "int", None, "Latent walks: random latent points the loop passes through (default 4).", min=2, max=64),
                 Option("classes", "str", None, "Latent walks: comma-separated classes to morph through, e.g. 'sneaker,boot,bag'."),
             ),

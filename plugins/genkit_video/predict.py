@@ -39,9 +39,10 @@ def _walk_options(options: dict) -> dict:
 
 
 def _check_motion_options(options: dict) -> int:
-    for name in ("classes", "keyframes"):
+    for name in ("classes", "keyframes", "source_weights"):
         if options.get(name):
-            raise GenkitError(f"--{name} belongs to latent walks; add --source image (or another image generator)")
+            flag = "--" + name.replace("_", "-")
+            raise GenkitError(f"{flag} belongs to latent walks; add --source image (or another image generator)")
     frames = options.get("frames") or DEFAULT_FRAMES["motion"]
     if frames > MAX_PREDICTED:
         raise GenkitError(f"--frames {frames}: the motion model predicts at most {MAX_PREDICTED} frames")
@@ -100,7 +101,8 @@ class VideoGenerator:
                 raise GenkitError("--primer continues a clip with the motion model; it does not go with --source")
             from genkit_video.walk import LatentWalk
 
-            yield from LatentWalk(self.device, self._walk_weights()).generate(n, seed, _walk_options(options), format)
+            walk_weights = options.get("source_weights") or self._walk_weights()
+            yield from LatentWalk(self.device, walk_weights).generate(n, seed, _walk_options(options), format)
             return
         frames = _check_motion_options(options)
         with small_batch_threads(n):

@@ -58,7 +58,7 @@ class LatentWalk:
     def __init__(self, device, weights=None):
         self.device = device
         self.weights = weights
-        self._sources: dict[str, LoadedGenerator] = {}
+        self._sources: dict = {}  # name -> genkit.api.LoadedGenerator, loaded once
 
     def _source(self, name: str):
         """The source generator, loaded once, checked to have a latent space of images."""
