@@ -69,7 +69,7 @@ def test_a_folder_of_colour_classes_trains_writes_colour_and_eval_trains_its_own
 
 def test_video_walks_a_colour_model(colour_run, tmp_path):
     _, run, _, _ = colour_run
-    run_genkit("video", "--source", "image", "--weights", run / "image.safetensors", "--frames", "8",
+    run_genkit("video", "--source", "image", "--source-weights", run, "--frames", "8",
                "-o", tmp_path / "walk.gif", check=0)
     with Image.open(tmp_path / "walk.gif") as im:
         assert im.n_frames == 8 and im.size == (32, 32)
