@@ -144,13 +144,13 @@ def test_bad_folders_are_one_line_errors(tmp_path, make, fragments):
 def test_fine_tuning_adapts_the_classes_and_refuses_other_pictures(colour_run, tmp_path):
     _, run, env, _ = colour_run
     data = write_colour(tmp_path / "new", classes={"red disc": (220, 30, 30), "violet ring": (150, 40, 200)})
-    proc = run_genkit("train", "image", "--data", data, "--out", tmp_path / "ft", "--init-weights", run, "--no-eval",
+    proc = run_genkit("train", "image", "--data", data, "--out", tmp_path / "ft", "--weights", run, "--no-eval",
                       *FAST, env=env, check=0)
     out = run_genkit("image", "--weights", tmp_path / "ft", "--class", "violet ring", "--n", "1", "-o",
                      tmp_path / "img", "--json", check=0)
     assert image_of(json.loads(out.stdout)["files"][0]["path"]) == ((32, 32), "RGB")
     assert "Fine-tuned from image.safetensors" in (tmp_path / "ft" / "MODEL_CARD.md").read_text(), proc.stderr
-    proc = run_genkit("train", "image", "--data", data, "--out", tmp_path / "bad", "--init-weights", "fashion", *FAST)
+    proc = run_genkit("train", "image", "--data", data, "--out", tmp_path / "bad", "--weights", "fashion", *FAST)
     assert_user_error(proc, "28x28 grey", "32x32 colour")
 
 
@@ -163,7 +163,7 @@ def test_vae_trains_on_colour_with_bits_per_dim_and_fine_tunes(colour_run, tmp_p
         assert 0 < metrics[key] < 8.5, (key, metrics)
     run_genkit("vae", "--weights", tmp_path / "vae", "--n", "1", "-o", tmp_path / "img", check=0)
     assert image_of(next((tmp_path / "img").glob("*.png"))) == ((32, 32), "RGB")
-    run_genkit("train", "vae", "--data", data, "--out", tmp_path / "ft", "--init-weights", tmp_path / "vae",
+    run_genkit("train", "vae", "--data", data, "--out", tmp_path / "ft", "--weights", tmp_path / "vae",
                "--no-eval", *FAST, env=env, check=0)
-    proc = run_genkit("train", "vae", "--data", data, "--out", tmp_path / "bad", "--init-weights", "mnist", *FAST)
+    proc = run_genkit("train", "vae", "--data", data, "--out", tmp_path / "bad", "--weights", "mnist", *FAST)
     assert_user_error(proc, "28x28 grey", "32x32 colour")

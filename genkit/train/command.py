@@ -168,20 +168,22 @@ def evaluate_from_cli(spec: GeneratorSpec, values: dict, options: dict) -> None:
     Console().print(table)
 
 
-def _split(spec: GeneratorSpec, kwargs: dict) -> tuple[dict, dict]:
-    options = {o.dest: plain(kwargs.pop(o.dest)) for o in spec.train_options if o.dest in kwargs}
+def _split(own: tuple[Option, ...], kwargs: dict) -> tuple[dict, dict]:
+    """(the command's own values, the generator's train options): a train option named like one of the
+    command's own (image's --weights to fine-tune from) is only offered where the command has none."""
+    options = {o.dest: plain(kwargs.pop(o.dest)) for o in own if o.dest in kwargs}
     return {k: plain(v) for k, v in kwargs.items()}, options
 
 
 def train_command(spec: GeneratorSpec):
     def body(kwargs):
-        train_from_cli(spec, *_split(spec, kwargs))
+        train_from_cli(spec, *_split(spec.train_options, kwargs))
 
     return make_command(_training_parameters(spec, False), body, spec.name, f"Train {spec.name}: {spec.summary}")
 
 
 def eval_command(spec: GeneratorSpec):
     def body(kwargs):
-        evaluate_from_cli(spec, *_split(spec, kwargs))
+        evaluate_from_cli(spec, *_split(eval_options(spec), kwargs))
 
     return make_command(_training_parameters(spec, True), body, spec.name, f"Measure {spec.name} with its own metrics.")

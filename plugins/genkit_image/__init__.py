@@ -28,7 +28,7 @@ def genkit_register_generators(register):
                        min=0, min_open=True, max=1),
             ),
             trainable=True,
-            eval_options=("classifier",),  # the train options genkit eval reads
+            eval_options=("classifier", "mixed-sizes"),  # the train options genkit eval reads
             train_options=(
                 Option("arch", "choice", "dcgan",
                        "dcgan: conditional conv GAN (default); mlp: the article's fully connected GAN; "
@@ -46,7 +46,7 @@ def genkit_register_generators(register):
                 Option("diffaugment", "bool", False, "dcgan: show D randomly shifted, cut out and colour-jittered "
                        "pictures, real and fake alike (DiffAugment; for small datasets)."),
                 Option("width", "int", 64, "dcgan channel width (64; smaller trains faster, for tests).", min=2, max=1024),
-                Option("init-weights", "str", None,
+                Option("weights", "str", None,
                        "Start from these weights (a shipped name, a file or a run folder): fine-tuning; the class "
                        "embedding follows the data's classes."),
             ),

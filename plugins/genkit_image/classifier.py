@@ -12,7 +12,6 @@ A classifier trained by eval on a user's own data is cached, not shipped (task.p
 
 from __future__ import annotations
 
-import torch
 import torch.nn as nn
 
 FEATURES = 128

@@ -1,7 +1,6 @@
-"""`genkit train image --init-weights NAME|PATH|RUN_FOLDER --data DIR`: start from existing GAN weights.
+"""`genkit train image --weights NAME|PATH|RUN_FOLDER --data DIR`: start from existing GAN weights.
 
-(Named --init-weights, not --weights: `genkit eval` has a --weights of its own, and genkit's
-command builder would take a train option of that name for it.)
+(`genkit eval` has a --weights of its own, the weights it measures; this train option is not offered there.)
 
 The weights (shipped, or a run's) give the architecture, size and channels; the data must match
 them (else one line naming both). Class-conditional weights keep a class embedding column for
@@ -40,7 +39,7 @@ def load_start(given: str) -> Start:
     path, _ = gk_weights.resolve(spec, str(given))
     config = gk_weights.metadata(path).get("config")
     if not isinstance(config, dict) or config.get("arch") not in ("dcgan", "mlp"):
-        raise GenkitError(f"--init-weights {given}: {path.name} holds no image GAN (was it written by 'genkit train image'?)")
+        raise GenkitError(f"--weights {given}: {path.name} holds no image GAN (was it written by 'genkit train image'?)")
     bounds = CONFIG_BOUNDS if config["arch"] == "dcgan" else {"z_dim": CONFIG_BOUNDS["z_dim"]}
     weights_check.read_config(path, "image", bounds, optional=OPTIONAL)
     check_picture(config, path)
@@ -54,7 +53,7 @@ def adapted_config(start: Start, train_set, data: Path) -> dict:
     have, found = picture(start.config), (train_set.size, train_set.channels)
     if have != found:
         hint = f" (try --size {have[0]})" if have[1] == found[1] else ""
-        raise GenkitError(f"--init-weights {start.name} make {describe(*have)} images but --data {data} gives "
+        raise GenkitError(f"--weights {start.name} make {describe(*have)} images but --data {data} gives "
                           f"{describe(*found)}{hint}")
     config = dict(start.config, class_names=list(train_set.class_names))
     if config["arch"] == "dcgan":

@@ -8,7 +8,7 @@ measures a GAN in the classifier's feature space (metrics.py, ruler.py).
 
 Pictures: dcgan and classifier follow the data (``--size``, default the data's own size rounded
 down to a supported one; colour when any image is colour); mlp is the article's 28x28 grey model.
-``--init-weights`` starts from existing weights (finetune.py).
+``--weights`` starts from existing weights (finetune.py).
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ _as_input = ruler.as_input
 
 def make_task(data: Path, options: dict, config: dict | None):
     start = None
-    if config is None and options.get("init_weights"):  # fine-tuning: the weights' config, adapted below
-        start = finetune.load_start(options["init_weights"])
+    if config is None and options.get("weights"):  # fine-tuning: the weights' config, adapted below
+        start = finetune.load_start(options["weights"])
     arch = (config or (start.config if start else {})).get("arch") or options.get("arch") or "dcgan"
     if arch == "classifier":
         return ClassifierTask(data, options, config)

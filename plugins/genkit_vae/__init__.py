@@ -37,7 +37,7 @@ def genkit_register_generators(register):
                        choices=("crop", "refuse")),
                 Option("likelihood", "choice", "auto", "auto: Bernoulli over binarized values for grey data, a "
                        "discretized logistic over 8-bit values for colour.", choices=("auto", "bernoulli", "logistic")),
-                Option("init-weights", "str", None,
+                Option("weights", "str", None,
                        "Start from these VAE weights (a shipped name, a file or a run folder): fine-tuning."),
                 Option("eval-k", "int", 5000, "Importance samples per test image for the NLL estimate.", min=1, max=100000),
                 Option("eval-images", "int", 10000, "How many test images to measure (all 10,000 by default).", min=1, max=10000),

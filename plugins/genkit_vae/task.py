@@ -3,7 +3,7 @@
 A new model follows its data: ``--size`` (default: the data's own size rounded down to a supported
 one), colour when any image is colour, and ``--likelihood auto`` = Bernoulli over binarized values
 for grey data (the MNIST recipe), a discretized logistic over 8-bit values for colour.
-``--init-weights`` starts from existing VAE weights of the same size and channels.
+``--weights`` starts from existing VAE weights of the same size and channels.
 """
 
 from __future__ import annotations
@@ -95,12 +95,12 @@ class VAETask(TrainingTask):
 
     def _new_config(self, options: dict) -> dict:
         size, channels = self.train_set.size, self.train_set.channels
-        if options.get("init_weights"):
-            self.start = _load_start(options["init_weights"])
+        if options.get("weights"):
+            self.start = _load_start(options["weights"])
             have = VAEConfig(**self.start[0])
             if (have.size, have.image_channels) != (size, channels):
                 hint = f" (try --size {have.size})" if have.image_channels == channels else ""
-                raise GenkitError(f"--init-weights {self.start[2]} make {describe(have.size, have.image_channels)} "
+                raise GenkitError(f"--weights {self.start[2]} make {describe(have.size, have.image_channels)} "
                                   f"pictures but --data {self.data} gives {describe(size, channels)}{hint}")
             return dict(self.start[0])
         likelihood = options.get("likelihood") or "auto"
