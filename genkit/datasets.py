@@ -183,6 +183,23 @@ def to_uint8(x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- IDX
 
 
+def size_rule(asked: int | None, sizes: tuple[int, ...]):
+    """``--size``: the asked size, checked against what a network supports, or (None asked) the rule
+    that rounds the data's own size down to a supported one, so pictures are never enlarged."""
+    if asked is not None:
+        if asked not in sizes:
+            raise GenkitError(f"--size {asked} is not supported; choose one of {', '.join(map(str, sizes))}")
+        return asked
+
+    def rounded(native: int) -> int:
+        fits = [s for s in sizes if s <= native]
+        if not fits:
+            raise GenkitError(f"the data's images are {native} pixels across; genkit trains on at least {sizes[0]}")
+        return fits[-1]
+
+    return rounded
+
+
 def _read_bytes(path: Path) -> bytes:
     check_regular(path)
     try:

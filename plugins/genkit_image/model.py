@@ -48,12 +48,6 @@ def stages(size: int) -> tuple[int, int]:
     raise ValueError(f"size {size} is not one of {SIZES}")
 
 
-def supported_size(native: int) -> int | None:
-    """The largest supported size not above ``native`` (never up-sampled), or None below the smallest."""
-    fits = [s for s in SIZES if s <= native]
-    return fits[-1] if fits else None
-
-
 class ConvGenerator(nn.Module):
     """z (B, Z) + class weights (B, C) -> (B, channels, size, size) by transposed convs from a 7x7 or 4x4 base.
 

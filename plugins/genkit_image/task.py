@@ -20,13 +20,14 @@ import torch
 import torch.nn.functional as F
 
 from genkit import weights as gk_weights
+from genkit.datasets import size_rule
 from genkit.errors import GenkitError
 from genkit.train import TrainingTask
 from genkit_image import data as image_data
 from genkit_image import finetune, metrics, ruler
 from genkit_image.classifier import Classifier
 from genkit_image.augment import diff_augment
-from genkit_image.model import GAN, SIZES, picture, supported_size
+from genkit_image.model import GAN, SIZES, picture
 from genkit_image.ruler import EvalClassifier, describe  # noqa: F401 - EvalClassifier is used by tests
 from genkit_image.ruler import shipped_classifier as _shipped_classifier  # noqa: F401
 
@@ -44,30 +45,13 @@ def make_task(data: Path, options: dict, config: dict | None):
     return GANTask(data, arch, options, config, start)
 
 
-def _size_rule(options: dict):
-    """The asked --size, checked, or the rule for the data's own size (rounded down to a supported one)."""
-    asked = options.get("size")
-    if asked is not None:
-        if asked not in SIZES:
-            raise GenkitError(f"--size {asked} is not supported; choose one of {', '.join(map(str, SIZES))}")
-        return asked
-
-    def rounded(native: int) -> int:
-        size = supported_size(native)
-        if size is None:
-            raise GenkitError(f"the data's images are {native} pixels across; genkit trains on at least {SIZES[0]}")
-        return size
-
-    return rounded
-
-
 def load_split(data: Path, split: str, options: dict, config: dict | None) -> image_data.ImageSet:
     """A split at the config's size and channels, or (a new model) as the data and --size decide."""
     mixed = options.get("mixed_sizes") or "crop"
     if config is not None:
         size, channels = picture(config)
         return image_data.load(data, split, size=size, channels=channels, mixed=mixed)
-    return image_data.load(data, split, size=_size_rule(options), channels=None, mixed=mixed)
+    return image_data.load(data, split, size=size_rule(options.get("size"), SIZES), channels=None, mixed=mixed)
 
 
 class ImageDataset:

@@ -17,6 +17,7 @@ import torch
 
 from genkit import weights as gk_weights
 from genkit.datasets import load as load_images
+from genkit.datasets import size_rule
 from genkit.errors import GenkitError
 from genkit.train import TrainingTask
 from genkit_vae.model import VAE, VAEConfig, mean_picture
@@ -61,22 +62,6 @@ def describe(size: int, channels: int) -> str:
     return f"{size}x{size} {'colour' if channels == 3 else 'grey'}"
 
 
-def _size_rule(options: dict):
-    asked = options.get("size")
-    if asked is not None:
-        if asked not in SIZES:
-            raise GenkitError(f"--size {asked} is not supported; choose one of {', '.join(map(str, SIZES))}")
-        return asked
-
-    def rounded(native: int) -> int:
-        fits = [s for s in SIZES if s <= native]
-        if not fits:
-            raise GenkitError(f"the data's images are {native} pixels across; genkit trains on at least {SIZES[0]}")
-        return fits[-1]
-
-    return rounded
-
-
 class VAETask(TrainingTask):
     defaults = {"epochs": 30, "batch_size": 128, "lr": 1e-3, "schedule": "cosine"}
 
@@ -88,7 +73,7 @@ class VAETask(TrainingTask):
         self.eval_images = int(options.get("eval_images") or 10000)
         self.start, self.train_set = None, None
         if config is None:
-            self.train_set = load_images(self.data, "train", size=_size_rule(options), channels=None, mixed=self.mixed)
+            self.train_set = load_images(self.data, "train", size=size_rule(options.get("size"), SIZES), channels=None, mixed=self.mixed)
             config = self._new_config(options)
         self.config = config
         self.cfg = VAEConfig(**config)
