@@ -19,7 +19,7 @@ from genkit.contract import Generator, check_implements
 from genkit.errors import GenkitError, RunError
 from genkit.spec import GeneratorSpec, check_values
 from genkit.registry import import_implementation, load_registry
-from genkit.writers import Writer, WriteRun, kind_for, make_writer, options_for
+from genkit.writers import Writer, WriteRun, kind_for, make_writer, options_for, shapes_the_file
 
 
 @dataclass
@@ -112,8 +112,8 @@ def plan_outputs(req: Request, n: int, seed: int, stdout) -> list[Target]:
 
 def _values_for(kind, values: dict, claimed: set) -> dict:
     """A writer's option values; an option naming extra files goes to the first output that takes it."""
-    own = {o.key: values.get(o.key, o.default) for o in kind.options if not (o.type == "path" and o.key in claimed)}
-    claimed.update(o.key for o in kind.options if o.type == "path")
+    own = {o.key: values.get(o.key, o.default) for o in kind.options if shapes_the_file(o) or o.key not in claimed}
+    claimed.update(o.key for o in kind.options if not shapes_the_file(o))
     return own
 
 
@@ -135,11 +135,11 @@ def load_generator(spec: GeneratorSpec, device, weights_path):
 def command_line(spec: GeneratorSpec, options: dict, seed: int, weights_arg, is_default, writer_options=()) -> str:
     """The genkit command that reproduces a run's items; ``weights_arg`` is --weights as given.
 
-    ``options`` holds the generator's values and the writers'; writer options that change the file
-    (--scale, ...) are part of the command, those that name extra files (--grid, ...) are not.
+    ``options`` holds the generator's values and the writers'; ``writer_options`` are the writer options
+    that shape the file (--scale, ...), those naming extra files (--grid, ...) are not part of it.
     """
     parts = ["genkit", spec.name]
-    for opt in (*spec.options, *(o for o in writer_options if o.type != "path")):
+    for opt in (*spec.options, *writer_options):
         value = options.get(opt.key)
         if opt.argument:
             parts.extend(str(v) for v in (value if isinstance(value, (list, tuple)) else [value]) if v is not None)
@@ -155,7 +155,7 @@ def command_line(spec: GeneratorSpec, options: dict, seed: int, weights_arg, is_
 
 
 def base_provenance(req: Request, seed: int, device, weights_path, is_default) -> dict:
-    shaping = [o for o in options_for(req.spec, load_registry().kinds) if o.type != "path"]
+    shaping = [o for o in options_for(req.spec, load_registry().kinds) if shapes_the_file(o)]
     return {
         "genkit": __version__,
         "generator": req.spec.name,

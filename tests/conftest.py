@@ -51,3 +51,16 @@ def needs_data(*relative):
 @pytest.fixture
 def genkit():
     return run_genkit
+
+
+# The small test plugins in tests/plugins, loaded through $GENKIT_PLUGINS as a developer would.
+TINY_PLUGIN_ENV = {"PYTHONPATH": str(REPO / "tests" / "plugins") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+                   "GENKIT_PLUGINS": "genkit_tiny", "OMP_NUM_THREADS": "1"}
+
+
+@pytest.fixture
+def numbers(tmp_path):
+    """The tiny trainable plugin's data: twenty numbers in a text file."""
+    path = tmp_path / "numbers.txt"
+    path.write_text(" ".join(str(k) for k in range(1, 21)))
+    return path

@@ -11,22 +11,14 @@ import sys
 import time
 
 import pytest
-from conftest import REPO, assert_user_error, run_genkit
+from conftest import TINY_PLUGIN_ENV, assert_user_error, run_genkit
 
 torch = pytest.importorskip("torch")
 from safetensors.torch import load_file
 
 from genkit import weights
 
-ENV = {"PYTHONPATH": str(REPO / "tests" / "plugins") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-       "GENKIT_PLUGINS": "genkit_tiny", "OMP_NUM_THREADS": "1"}
-
-
-@pytest.fixture
-def numbers(tmp_path):
-    path = tmp_path / "numbers.txt"
-    path.write_text(" ".join(str(k) for k in range(1, 21)))
-    return path
+ENV = TINY_PLUGIN_ENV
 
 
 def train(*args, **kw):

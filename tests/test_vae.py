@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import DATA, assert_user_error, needs_data, run_genkit
+from conftest import assert_user_error, needs_data, run_genkit
 
 
 def write_idx(folder, prefix, images, labels):

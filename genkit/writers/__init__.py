@@ -70,6 +70,12 @@ class Writer:
                 raise GenkitError(f"{path} already exists; pass --overwrite to replace it")
 
 
+def shapes_the_file(opt: Option) -> bool:
+    """A writer option either shapes each file (--scale, --stroke: recorded in its provenance and
+    reproduce command) or names extra files (a path: --grid, --piano-roll, written once per run)."""
+    return opt.type != "path"
+
+
 def entry(path: Path | None, artifact, **extra) -> dict:
     """A manifest row: where an item went and what it is."""
     return {"path": str(path) if path else None, "index": artifact.index, "seed": artifact.seed,
@@ -135,7 +141,7 @@ def save_artifact(artifact, path: Path, overwrite: bool = False, **output_option
         raise GenkitError(f"the {kind.name} writer has no option(s) {', '.join(sorted(unknown))}")
     values.update(output_options)
     check_values(kind.options, values)
-    shaping = [o for o in kind.options if o.type != "path"]  # as in genkit.run.base_provenance
+    shaping = [o for o in kind.options if shapes_the_file(o)]
     provenance = dict(artifact.provenance or {}, output_options={o.key: values[o.key] for o in shaping})
     provenance.update(index=artifact.index, item_seed=artifact.seed, **artifact.info)
     reproduce = getattr(artifact, "_reproduce", None)
