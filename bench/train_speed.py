@@ -8,6 +8,9 @@ One run prints, on one thread (the figures of issue 16 are single-thread):
   2. tokens/s of `genkit train text` (the whole shared loop, --precision auto; the difference of a
      run of 2N and one of N steps, so start-up and the final checkpoint cancel) against the same
      model in a bare fp32 loop (forward, loss, backward, clip, AdamW), which is nanoGPT's CPU path.
+  3. training images/s at 64x64 colour (issue 15): the emoji GAN recipe (DiffAugment, class loss)
+     and the colour VAE (convolutional decoder, discretized logistic), fp32 and, where the CPU has
+     bf16 (AVX512-BF16 or AMX), bf16; synthetic 64x64 pictures (speed does not depend on the pixels).
 With --quality it also trains a 4x128 text model for --quality-steps in fp32 (two seeds: the noise)
 and in bf16, and prints each validation loss (fp32 evaluation over the whole validation split).
 
@@ -66,6 +69,39 @@ def write_digits(folder: Path, n: int = 2048) -> Path:
         with gzip.open(folder / f"{split}-labels-idx1-ubyte.gz", "wb") as fh:
             fh.write(struct.pack(">II", 0x801, n) + labels.tobytes())
     return folder
+
+
+def write_colour(folder: Path, n: int = 320, classes: int = 4, size: int = 64) -> Path:
+    """Random 64x64 RGB pictures in class sub-folders."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for k in range(n):
+        sub = folder / f"class{k % classes}"
+        sub.mkdir(parents=True, exist_ok=True)
+        Image.fromarray((rng.random((size, size, 3)) * 255).astype(np.uint8)).save(sub / f"{k:04d}.png")
+    return folder
+
+
+def colour_speed(args, tmp: Path) -> None:
+    from genkit.train.precision import cpu_bf16_is_faster
+
+    from genkit_image.task import make_task as image_task
+    from genkit_vae.task import make_task as vae_task_
+
+    folder = write_colour(tmp / "colour")
+    precisions = ("fp32", "bf16") if cpu_bf16_is_faster() else ("fp32",)
+    if len(precisions) == 1:
+        print("64x64: this CPU has no fast bf16 (no AVX512-BF16/AMX, or a timed matmul says no): fp32 only, "
+              "as --precision auto does", flush=True)
+    recipes = (("GAN 64x64 colour, emoji recipe", lambda: image_task(folder, {"arch": "dcgan", "diffaugment": True,
+                                                                             "class_loss": 1.0}, None), 64),
+               ("VAE 64x64 colour, conv decoder", lambda: vae_task_(folder, {}, None), 128))
+    for label, make, batch in recipes:
+        best = {p: min(seconds_per_step(make(), p, batch, args.steps) for _ in range(args.repeats)) for p in precisions}
+        rates = "   ".join(f"{p} {batch / t:7.1f} images/s ({t * 1000:6.0f} ms/step)" for p, t in best.items())
+        extra = f"   bf16/fp32 {best['fp32'] / best['bf16']:.2f}x" if "bf16" in best else ""
+        print(f"{label:34} batch {batch}: {rates}{extra}", flush=True)
 
 
 def seconds_per_step(task, precision: str, batch: int, steps: int) -> float:
@@ -152,6 +188,16 @@ def genkit_tokens_per_second(corpus: Path, size: dict, batch: int, steps: int, o
 
 
 def speed(args, corpus: Path, tmp: Path) -> None:
+    from genkit.train.precision import cpu_bf16_is_faster
+
+    if not cpu_bf16_is_faster():  # bf16 emulated in software runs ~100x slower: nothing to compare
+        print("this CPU has no fast bf16 (no AVX512-BF16/AMX, or a timed matmul says no): the bf16/fp32 ratios "
+              "are skipped; --precision auto trains in fp32 here", flush=True)
+        bare = bare_fp32_tokens_per_second(text_task(corpus, NANOGPT), 12, args.steps)
+        ours, precision = genkit_tokens_per_second(corpus, NANOGPT, 12, args.steps * 2, tmp / "loop")
+        print(f"text 6x384 tokens/s: bare fp32 loop {bare:7.0f}; genkit train (--precision auto = {precision}) "
+              f"{ours:7.0f}; ratio {ours / bare:5.2f}x", flush=True)
+        return
     digits = write_digits(tmp / "digits")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); {args.steps} timed steps, best of "
           f"{args.repeats} alternating repeats", flush=True)
@@ -184,14 +230,18 @@ def main() -> None:
     parser.add_argument("--quality", action="store_true", help="also the bf16-vs-fp32 validation-loss runs")
     parser.add_argument("--quality-steps", type=int, default=300)
     parser.add_argument("--only-quality", action="store_true")
+    parser.add_argument("--only-colour", action="store_true", help="only the 64x64 colour images/s")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     corpus = DATA / "text" / "tinyshakespeare.txt"
     if not corpus.exists():
         sys.exit(f"needs {corpus} (set GENKIT_DATA)")
     with tempfile.TemporaryDirectory() as tmp:
+        if args.only_colour:
+            return colour_speed(args, Path(tmp))
         if not args.only_quality:
             speed(args, corpus, Path(tmp))
+            colour_speed(args, Path(tmp))
         if args.quality or args.only_quality:
             quality(args, corpus, Path(tmp))
 

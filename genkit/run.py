@@ -54,7 +54,7 @@ def execute(req: Request, stdout=None) -> dict:
     started = time.time()
     n, seed = validate(req)
     targets = plan_outputs(req, n, seed, stdout)
-    weights_path, is_default = weights.resolve(req.spec, req.weights)
+    weights_path, is_default = weights.resolve(weights_owner(req), req.weights)
     device = devices.resolve_device(req.device)
     generator = load_generator(req.spec, device, weights_path)
     base = base_provenance(req, seed, device, weights_path, is_default)
@@ -123,6 +123,19 @@ def _refuse_unused(req: Request, targets: list[Target]) -> None:
     for opt in options_for(req.spec, load_registry().kinds):
         if opt.key not in used and req.writer_options.get(opt.key, opt.default) != opt.default:
             raise GenkitError(f"{opt.flag} does not apply to {', '.join('.' + t.plan.ext for t in targets)} output")
+
+
+def weights_owner(req: Request) -> GeneratorSpec:
+    """The generator whose weights ``--weights`` names: the run's own, or the one its spec's
+    ``weights_from`` option names (``genkit video --source image --weights emoji``)."""
+    other = req.options.get(req.spec.weights_from) if req.spec.weights_from else None
+    if not other or req.weights is None:
+        return req.spec
+    spec = load_registry().generators.get(str(other))
+    if spec is None:
+        flag = "--" + req.spec.weights_from.replace("_", "-")
+        raise GenkitError(f"{flag} {other}: no generator of that name (genkit models lists them)")
+    return spec
 
 
 def load_generator(spec: GeneratorSpec, device, weights_path):

@@ -112,6 +112,9 @@ class GeneratorSpec:
     trainable: the implementation offers ``training_task`` (see docs/training.md); enables train/eval.
     train_options: extra options of `genkit train <name>` and `genkit eval <name>`.
     eval_options: the names of the train_options `genkit eval <name>` uses (None: all of them).
+    weights_from: the name of one of ``options`` that names another generator (video's ``source``);
+        when a run sets it, ``--weights`` selects that generator's weights (its shipped names, files,
+        run folders) and the implementation is handed those.
     """
 
     name: str
@@ -125,6 +128,7 @@ class GeneratorSpec:
     trainable: bool = False
     train_options: tuple[Option, ...] = ()
     eval_options: tuple[str, ...] | None = None
+    weights_from: str | None = None
     plugin: str = field(default="", compare=False)
     package: str = field(default="", compare=False)
 
@@ -145,6 +149,8 @@ class GeneratorSpec:
         unknown = set(self.eval_options or ()) - {o.name for o in self.train_options}
         if unknown:
             raise ValueError(f"generator {self.name!r}: eval_options names unknown train options {sorted(unknown)}")
+        if self.weights_from is not None and self.weights_from not in {o.key for o in self.options}:
+            raise ValueError(f"generator {self.name!r}: weights_from names no option {self.weights_from!r}")
         if sum(o.one_item_each for o in self.options) > 1:
             raise ValueError(f"generator {self.name!r}: at most one option may set the item count")
 

@@ -1,10 +1,15 @@
 """Colour pictures at any size for `genkit train image|vae` on a user's own folder (issue 15)."""
 
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from safetensors import safe_open
+
+from genkit import weights as gk_weights
 
 from conftest import assert_user_error, run_genkit
 
@@ -36,6 +41,10 @@ def write_colour(root, classes=CLASSES, per_class=20, size=32):
     return root
 
 
+def config_of(path):
+    return gk_weights.metadata(path)["config"]
+
+
 def image_of(path):
     with Image.open(path) as im:
         return im.size, im.mode
@@ -56,6 +65,8 @@ def test_a_folder_of_colour_classes_trains_writes_colour_and_eval_trains_its_own
     summary = json.loads(proc.stdout)
     assert summary["metrics"]["classifier_trained_by_eval"] == 1.0
     assert "trained by eval on the data's own train split" in (run / "MODEL_CARD.md").read_text()
+    cached = list(run.glob("eval-classifier-*.safetensors"))  # beside the run, not in the user's cache
+    assert len(cached) == 1 and not (Path(env["XDG_CACHE_HOME"]) / "genkit" / "eval-classifiers").exists()
     out = run_genkit("image", "--weights", run, "--class", "grün bar", "--n", "2", "-o", tmp_path / "img", "--json",
                      check=0)
     files = json.loads(out.stdout)["files"]
@@ -65,15 +76,26 @@ def test_a_folder_of_colour_classes_trains_writes_colour_and_eval_trains_its_own
     proc = run_genkit("eval", "image", "--data", data, "--weights", run, "--json", env=env, check=0)
     assert "using the one trained earlier" in proc.stderr  # cached: not trained twice
     assert json.loads(proc.stdout)["classifier_trained_by_eval"] == 1.0
+    loose = tmp_path / "loose.safetensors"  # weights outside a run: the classifier goes to the user's cache
+    shutil.copy(run / "image.safetensors", loose)
+    proc = run_genkit("eval", "image", "--data", data, "--weights", loose, "--json", env=env, check=0)
+    assert "training one" in proc.stderr
+    assert list((Path(env["XDG_CACHE_HOME"]) / "genkit" / "eval-classifiers").glob("*.safetensors"))
 
 
 def test_video_walks_a_colour_model(colour_run, tmp_path):
     _, run, _, _ = colour_run
-    run_genkit("video", "--source", "image", "--source-weights", run, "--frames", "8",
-               "-o", tmp_path / "walk.gif", check=0)
+    # With --source, --weights names the walked generator's weights (here a run folder of image).
+    proc = run_genkit("video", "--source", "image", "--weights", run, "--frames", "8", "-o", tmp_path / "walk.gif",
+                      "--json", check=0)
+    assert json.loads(proc.stdout)["weights"] == "image.safetensors"
     with Image.open(tmp_path / "walk.gif") as im:
         assert im.n_frames == 8 and im.size == (32, 32)
-        assert np.asarray(im.convert("RGB")).reshape(-1, 3).std(axis=0).max() > 0  # not one flat colour
+        im.seek(3)
+        rgb = np.asarray(im.convert("RGB")).astype(int)
+        assert (np.abs(rgb[..., 0] - rgb[..., 1]) > 30).any()  # colour, not grey
+    proc = run_genkit("video", "--source", "imagez", "--weights", run, "-o", tmp_path / "x.gif")
+    assert_user_error(proc, "--source imagez")
 
 
 def test_size_option_and_unsupported_sizes(colour_run, tmp_path):
@@ -145,7 +167,12 @@ def test_fine_tuning_adapts_the_classes_and_refuses_other_pictures(colour_run, t
     _, run, env, _ = colour_run
     data = write_colour(tmp_path / "new", classes={"red disc": (220, 30, 30), "violet ring": (150, 40, 200)})
     proc = run_genkit("train", "image", "--data", data, "--out", tmp_path / "ft", "--weights", run, "--no-eval",
-                      *FAST, env=env, check=0)
+                      "--class-loss", "0.5", *FAST, env=env, check=0)
+    # The class loss is this run's choice (not the start's): in the config, and D has its class head.
+    assert config_of(tmp_path / "ft" / "image.safetensors")["class_loss"] == 0.5
+    assert "class_loss" not in config_of(run / "image.safetensors")
+    with safe_open(tmp_path / "ft" / "checkpoint.safetensors", "pt") as ckpt:
+        assert {"model.D.classify.weight", "model.D.classify.bias"} <= set(ckpt.keys())
     out = run_genkit("image", "--weights", tmp_path / "ft", "--class", "violet ring", "--n", "1", "-o",
                      tmp_path / "img", "--json", check=0)
     assert image_of(json.loads(out.stdout)["files"][0]["path"]) == ((32, 32), "RGB")
@@ -163,7 +190,10 @@ def test_vae_trains_on_colour_with_bits_per_dim_and_fine_tunes(colour_run, tmp_p
         assert 0 < metrics[key] < 8.5, (key, metrics)
     run_genkit("vae", "--weights", tmp_path / "vae", "--n", "1", "-o", tmp_path / "img", check=0)
     assert image_of(next((tmp_path / "img").glob("*.png"))) == ((32, 32), "RGB")
+    assert config_of(tmp_path / "vae" / "vae.safetensors")["decoder"] == "conv"  # colour: the conv decoder
     run_genkit("train", "vae", "--data", data, "--out", tmp_path / "ft", "--weights", tmp_path / "vae",
-               "--no-eval", *FAST, env=env, check=0)
+               "--iwae-k", "3", "--no-eval", *FAST, env=env, check=0)
+    assert config_of(tmp_path / "ft" / "vae.safetensors")["iwae_k"] == 3
+    assert "3-sample IWAE bound" in (tmp_path / "ft" / "MODEL_CARD.md").read_text()
     proc = run_genkit("train", "vae", "--data", data, "--out", tmp_path / "bad", "--weights", "mnist", *FAST)
     assert_user_error(proc, "28x28 grey", "32x32 colour")

@@ -12,6 +12,12 @@ from genkit.train.loop import load_task
 from genkit.train.outputs import check_data
 
 
+def run_folder_of(weights_path: Path) -> Path | None:
+    """The training run holding ``weights_path`` (its folder has a checkpoint), else None."""
+    folder = Path(weights_path).parent
+    return folder if (folder / "checkpoint.safetensors").is_file() else None
+
+
 def evaluate(spec: GeneratorSpec, *, data: Path, weights_path: Path | None = None, options: dict | None = None,
              device=None, seed: int = 0) -> dict:
     """The task's metrics for ``weights_path`` (default: the shipped weights), in fp32."""
@@ -26,6 +32,7 @@ def evaluate(spec: GeneratorSpec, *, data: Path, weights_path: Path | None = Non
     if not isinstance(meta.get("config"), dict):
         raise GenkitError(f"{path} has no training config in its metadata; was it written by 'genkit train'?")
     task = load_task(spec, data, options or {}, meta["config"])
+    task.run_folder = run_folder_of(path)
     torch.manual_seed(seed)
     model = task.build_model().to(dev)
     try:

@@ -77,6 +77,7 @@ class Trainer:
         self.device = self.group.device
         self.saved = checkpoint.load(paths.checkpoint, spec.name) if settings.resume else None
         self.task = load_task(spec, settings.data, settings.options, None)
+        self.task.run_folder = settings.out
         if self.saved:
             checkpoint.check_same_config(self.saved, self.task.config)
         self._choose_hyperparameters()

@@ -27,6 +27,10 @@ class TrainingTask(Protocol):
 
     #: JSON values that rebuild the model; saved in the checkpoint and the weights' metadata.
     config: dict
+    #: The run's folder, set by genkit before ``evaluate``: ``genkit train --out``, or for ``genkit eval``
+    #: the training run that holds the weights measured; None for shipped or loose weights. A task
+    #: may keep what it builds for its evaluation there (image: the classifier eval trains).
+    run_folder: Any = None
     #: The run's defaults when the user gives none: epochs (1), batch_size (32), lr (1e-3),
     #: schedule ("constant" or "cosine"), warmup steps (0), grad_clip (None: no clipping),
     #: min_batch (1: the smallest batch per process the model accepts; batch norm needs 2).

@@ -6,6 +6,9 @@ References:
 - Miyato et al. 2018, "Spectral Normalization for GANs", and Miyato & Koyama 2018, "cGANs with
   Projection Discriminator": D's class enters as an inner product with its features.
 - Lim & Ye 2017, "Geometric GAN": the hinge loss.
+- Odena, Olah, Shlens 2017, "Conditional Image Synthesis with Auxiliary Classifier GANs": with
+  ``class_loss`` > 0, D also classifies real pictures and G is rewarded when its pictures are
+  classified as the class they were drawn for (the projection term stays).
 - Yazici et al. 2019, "The Unusual Effectiveness of Averaging in GAN Training": sample from an
   exponential moving average (EMA) of G's weights.
 - Goodfellow et al. 2014 and the seed article's MLP GAN: G 100-256-512-1024-784 (ReLU, tanh),
@@ -85,7 +88,7 @@ class ConvDiscriminator(nn.Module):
     Strided convolutions halve the picture down to 4x4 (28: 14, 7, 4), channels w/2, w, 2w, ...
     """
 
-    def __init__(self, num_classes=10, width=64, size=28, channels=1):
+    def __init__(self, num_classes=10, width=64, size=28, channels=1, classify=False):
         super().__init__()
         layers, c_in, c, side = [], channels, width // 2, size
         while side > 4:
@@ -96,13 +99,16 @@ class ConvDiscriminator(nn.Module):
         features = c_in * side * side
         self.out = spectral_norm(nn.Linear(features, 1))
         self.embed = spectral_norm(nn.Embedding(num_classes, features)) if num_classes else None
+        # The auxiliary classifier's head is not spectrally normalised: it needs confident logits.
+        self.classify = nn.Linear(features, num_classes) if classify and num_classes else None
 
-    def forward(self, x, labels=None):
+    def forward(self, x, labels=None, with_logits=False):
+        """The score (B,); with ``with_logits``, (score, class logits (B, C)) for the auxiliary class loss."""
         h = self.net(x).flatten(1)  # (B, features)
         score = self.out(h).squeeze(1)
         if self.embed is not None and labels is not None:
             score = score + (self.embed(labels) * h).sum(1)  # projection: <embed(y), features>
-        return score
+        return (score, self.classify(h)) if with_logits else score
 
 
 class MLPGenerator(nn.Module):
@@ -156,7 +162,8 @@ class GAN(nn.Module):
         if config["arch"] == "mlp":
             self.D = MLPDiscriminator()
         else:
-            self.D = ConvDiscriminator(config["num_classes"], config["width"], *picture(config))
+            self.D = ConvDiscriminator(config["num_classes"], config["width"], *picture(config),
+                                       classify=config.get("class_loss", 0) > 0)
         self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
 
     @torch.no_grad()

@@ -2,9 +2,11 @@
 
 Which one is used, in order: ``--classifier PATH``; a shipped one (weights/classifier-*.safetensors)
 whose class names, size and channels are the data's; otherwise one trained here on the data's own
-train split for a few epochs and cached under ``$XDG_CACHE_HOME/genkit/eval-classifiers/`` (or
-``~/.cache/...``), keyed by a hash of the training images, labels, class names and this recipe, so
-a second eval of the same data reuses it. The run's output and model card say which one it was.
+train split for a few epochs and cached beside the run (``eval-classifier-<key>.safetensors`` in
+``genkit train --out`` or in the run folder of the weights ``genkit eval`` measures), or under
+``$XDG_CACHE_HOME/genkit/eval-classifiers/`` (``~/.cache/...``) when the weights are not in a run,
+keyed by a hash of the training images, labels, class names and this recipe, so a second eval of
+the same data reuses it. The run's output and model card say which one it was.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from genkit.errors import GenkitError
 from genkit_image.classifier import Classifier
 
 WEIGHTS_FOLDER = "weights"
-RECIPE = "classifier-v1 epochs=5 batch=64 adam lr=2e-3 seed=0"  # part of the cache key
-EPOCHS, BATCH, MAX_STEPS = 5, 64, 3000
+RECIPE = "classifier-v3 epochs=15 batch=64 adam lr=2e-3 seed=0"  # part of the cache key
+EPOCHS, BATCH, MAX_STEPS = 15, 64, 3000
 
 
 def as_input(images: np.ndarray) -> torch.Tensor:
@@ -72,6 +74,7 @@ class EvalClassifier:
             raise GenkitError(f"the evaluation classifier {path.name} reads {describe(*_picture(config))} images, "
                               f"the model makes {describe(size, channels)}")
         self.class_names, self.device, self.path = class_names, device, path
+        self.trained_by_eval = meta.get("trained_by") == "genkit eval image"
         self.net = Classifier(len(class_names), channels, size).to(device)
         gk_weights.load_into(self.net, tensors, path)
         self.net.eval()
@@ -90,13 +93,16 @@ def describe(size: int, channels: int) -> str:
     return f"{size}x{size} {'colour' if channels == 3 else 'grey'}"
 
 
-def cache_path(train_set) -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+def cache_path(train_set, run_folder=None) -> Path:
+    """Beside the run when there is one (``eval-classifier-<key>.safetensors``), else in the user's cache."""
     key = hashlib.sha256()
     for part in (RECIPE, repr(train_set.class_names), str(train_set.images.shape)):
         key.update(part.encode())
     key.update(np.ascontiguousarray(train_set.images).tobytes())
     key.update(np.ascontiguousarray(train_set.labels).tobytes())
+    if run_folder is not None:
+        return Path(run_folder) / f"eval-classifier-{key.hexdigest()[:24]}.safetensors"
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "genkit" / "eval-classifiers" / f"{key.hexdigest()[:24]}.safetensors"
 
 
@@ -123,9 +129,9 @@ def fit(train_set, device) -> tuple[Classifier, float]:
     return net.eval(), float(np.mean(hits[-10:]))
 
 
-def self_trained(train_set, device) -> Path:
+def self_trained(train_set, device, run_folder=None) -> Path:
     """The cached classifier for ``train_set``, trained and saved first when there is none."""
-    path = cache_path(train_set)
+    path = cache_path(train_set, run_folder)
     if path.exists():
         print(f"genkit: eval: no shipped classifier knows these classes at {describe(train_set.size, train_set.channels)}; "
               f"using the one trained earlier on the data's train split ({path})", file=sys.stderr, flush=True)
@@ -142,7 +148,7 @@ def self_trained(train_set, device) -> Path:
     return path
 
 
-def choose(given, train_set, device) -> tuple[EvalClassifier, str]:
+def choose(given, train_set, device, run_folder=None) -> tuple[EvalClassifier, str]:
     """(the ruler, a sentence for the model card saying which one it is)."""
     names, size, channels = train_set.class_names, train_set.size, train_set.channels
     if given:
@@ -150,7 +156,7 @@ def choose(given, train_set, device) -> tuple[EvalClassifier, str]:
     shipped = shipped_classifier(names, size, channels)
     if shipped is not None:
         return EvalClassifier(shipped, names, device, size, channels), f"genkit's shipped classifier {shipped.name}"
-    path = self_trained(train_set, device)
+    path = self_trained(train_set, device, run_folder)
     note = (f"a classifier trained by eval on the data's own train split ({len(train_set.images)} images, "
             f"{EPOCHS} epochs; no shipped one knows these classes at {describe(size, channels)}), cached as {path.name}")
     return EvalClassifier(path, names, device, size, channels), note

@@ -81,6 +81,18 @@ def _check_classes(config: dict | None, found: list[str], data: Path):
 # ---------------------------------------------------------------- the GANs
 
 
+def training_choices(config: dict, options: dict) -> dict:
+    """The config with this run's --diffaugment and --class-loss (keys absent when off, so older configs read the same)."""
+    config = {k: v for k, v in config.items() if k not in ("diffaugment", "class_loss")}
+    if config["arch"] != "dcgan":
+        return config
+    if options.get("diffaugment"):
+        config["diffaugment"] = True
+    if options.get("class_loss") and config["num_classes"]:
+        config["class_loss"] = float(options["class_loss"])
+    return config
+
+
 class GANTask(TrainingTask):
     def __init__(self, data: Path, arch: str, options: dict, config: dict | None, start=None):
         self.data = Path(data)
@@ -95,8 +107,8 @@ class GANTask(TrainingTask):
         _check_classes(config, self.train_set.class_names, self.data)
         if config is not None:
             self.config = dict(config)
-        elif start is not None:
-            self.config = finetune.adapted_config(start, self.train_set, self.data)
+        elif start is not None:  # the start's network, this run's training choices
+            self.config = training_choices(finetune.adapted_config(start, self.train_set, self.data), options)
         else:
             self.config = self._new_config(arch, options)
         if self.config["arch"] == "mlp":
@@ -112,9 +124,7 @@ class GANTask(TrainingTask):
         config = {"arch": "dcgan", "z_dim": 64, "num_classes": len(names) if len(names) > 1 else 0,
                   "class_names": names, "width": int(options.get("width") or 64), "embed_dim": 32, "ema": 0.999,
                   "size": self.train_set.size, "channels": self.train_set.channels}
-        if options.get("diffaugment"):  # absent otherwise, so configs without it read as before
-            config["diffaugment"] = True
-        return config
+        return training_choices(config, options)
 
     def build_model(self):
         model = GAN(self.config)
@@ -130,6 +140,14 @@ class GANTask(TrainingTask):
         betas = (0.9, 0.999) if self.config["arch"] == "mlp" else (0.5, 0.999)
         return [torch.optim.Adam(model.G.parameters(), lr=lr, betas=betas),
                 torch.optim.Adam(model.D.parameters(), lr=lr, betas=betas)]
+
+    @staticmethod
+    def _judge(model, pictures, classes, weight):
+        """(D's score, its class logits or None), both in fp32 for the losses."""
+        if not weight:
+            return model.D(pictures, classes).float(), None
+        score, logits = model.D(pictures, classes, with_logits=True)
+        return score.float(), logits.float()
 
     def _d_loss(self, real_score, fake_score):
         if self.config["arch"] == "mlp":  # BCE on D's sigmoid output (applied inside the loss)
@@ -154,14 +172,21 @@ class GANTask(TrainingTask):
         Z = self.config["z_dim"]
         classes = y if self.config["num_classes"] > 0 else None  # fakes get the real batch's labels
         seen = diff_augment if self.config.get("diffaugment") else (lambda pictures: pictures)  # what D is shown
+        weight = self.config.get("class_loss", 0.0)
         with step.autocast():
             with torch.no_grad():
                 fake = model.G(step.normal(Z, device=x.device), classes)
-            d_loss = self._d_loss(model.D(seen(x), classes).float(), model.D(seen(fake), classes).float())
+            real_score, real_logits = self._judge(model, seen(x), classes, weight)
+            d_loss = self._d_loss(real_score, self._judge(model, seen(fake), classes, 0.0)[0])
+            if weight:  # D learns the classes from real pictures only (fakes would teach it G's mistakes)
+                d_loss = d_loss + weight * F.cross_entropy(real_logits, y)
         step.update(d_loss, opt_d)
         with step.autocast():
             fake = model.G(step.normal(Z, device=x.device), classes)
-            g_loss = self._g_loss(model.D(seen(fake), classes).float())
+            fake_score, fake_logits = self._judge(model, seen(fake), classes, weight)
+            g_loss = self._g_loss(fake_score)
+            if weight:  # G is rewarded when D's classifier names the class it drew for
+                g_loss = g_loss + weight * F.cross_entropy(fake_logits, y)
         step.update(g_loss, opt_g)
         if self.config["ema"]:
             model.update_ema(self._ema_decay())
@@ -224,7 +249,7 @@ class GANTask(TrainingTask):
             test = image_data.load(self.data, "test", mixed=self.options.get("mixed_sizes") or "crop")
         else:
             test = load_split(self.data, "test", self.options, self.config)
-        judge, self.ruler_note = ruler.choose(self.options.get("classifier"), self.train_set, device)
+        judge, self.ruler_note = ruler.choose(self.options.get("classifier"), self.train_set, device, self.run_folder)
         return self._measure(model, device, judge, test)
 
     def _measure(self, model, device, ruler_, test):
@@ -242,7 +267,7 @@ class GANTask(TrainingTask):
         result = {
             "samples": n,
             "classifier_test_accuracy": float((p_test == test.labels[:n]).mean()),
-            "classifier_trained_by_eval": float(ruler_.path.parent.name == "eval-classifiers"),
+            "classifier_trained_by_eval": float(ruler_.trained_by_eval),
             "fd_generated": fd_gen,
             "fd_real_train": fd_real,
             "fd_ratio": fd_gen / max(fd_real, 1e-12),

@@ -37,9 +37,15 @@ def genkit_register_generators(register):
                        choices=("crop", "refuse")),
                 Option("likelihood", "choice", "auto", "auto: Bernoulli over binarized values for grey data, a "
                        "discretized logistic over 8-bit values for colour.", choices=("auto", "bernoulli", "logistic")),
+                Option("decoder", "choice", "auto", "auto: a transposed-convolution decoder for colour, the fully "
+                       "connected one for grey (the MNIST recipe, fast enough for k = 5000).",
+                       choices=("auto", "mlp", "conv")),
+                Option("iwae-k", "int", 1, "Training objective: 1 is the ELBO; k > 1 the k-sample importance-weighted "
+                       "bound (IWAE, Burda et al. 2016), tighter, about k decoder passes per image.", min=1, max=5000),
                 Option("weights", "str", None,
                        "Start from these VAE weights (a shipped name, a file or a run folder): fine-tuning."),
-                Option("eval-k", "int", 5000, "Importance samples per test image for the NLL estimate.", min=1, max=100000),
+                Option("eval-k", "int", None, "Importance samples per test image for the NLL estimate (default: 5000 "
+                       "with the fully connected decoder, 100 with the convolutional one).", min=1, max=100000),
                 Option("eval-images", "int", 10000, "How many test images to measure (all 10,000 by default).", min=1, max=10000),
             ),
         )

@@ -16,14 +16,16 @@ from genkit_vae.model import VAE, VAEConfig, mean_picture
 
 # Sizes a VAE config may claim; checked before anything is built from it.
 CONFIG_BOUNDS = {"latent": (1, 4096), "hidden": (1, 65536), "channels": (1, 4096), "size": (8, 128),
-                 "image_channels": (1, 3)}
-OPTIONAL = ("size", "image_channels")  # absent in weights older than them: 28x28 grey
+                 "image_channels": (1, 3), "iwae_k": (1, 5000)}
+OPTIONAL = ("size", "image_channels", "iwae_k")  # absent in weights older than them: 28x28 grey
 
 
 def check_config(config: dict, weights) -> None:
-    """What read_config cannot check: the likelihood's name and 1 or 3 channels."""
+    """What read_config cannot check: the likelihood's and decoder's names and 1 or 3 channels."""
     if config.get("likelihood", "bernoulli") not in ("bernoulli", "logistic"):
         raise GenkitError(f"{weights}: unknown likelihood {str(config.get('likelihood'))[:40]!r} in its config")
+    if config.get("decoder", "mlp") not in ("mlp", "conv"):
+        raise GenkitError(f"{weights}: unknown decoder {str(config.get('decoder'))[:40]!r} in its config")
     if config.get("image_channels", 1) not in (1, 3):
         raise GenkitError(f"{weights}: pictures of {config.get('image_channels')} channels; genkit makes 1 or 3")
 

@@ -30,6 +30,8 @@ class VAEConfig:
     size: int = 28       # pictures are size x size
     image_channels: int = 1  # 1 grey, 3 colour
     likelihood: str = "bernoulli"  # "bernoulli" (binarized values) or "logistic" (8-bit values)
+    decoder: str = "mlp"  # "mlp" (fast enough for k = 5000 on a CPU) or "conv" (sharper colour pictures)
+    iwae_k: int = 1      # training objective: 1 is the ELBO, k > 1 the k-sample IWAE bound (Burda et al.)
 
     @property
     def pixels(self) -> int:
@@ -53,17 +55,58 @@ class Encoder(nn.Module):
         self.mu = nn.Linear(cfg.hidden, cfg.latent)
         self.logvar = nn.Linear(cfg.hidden, cfg.latent)
 
-    def log_likelihood(self, out, flat):
-        if self.cfg.likelihood == "logistic":
-            return logistic_log_prob(out, flat)
-        return bernoulli_log_prob(out, flat)
-
     def forward(self, x):  # x: (B, C, S, S) in [0, 1]
         h = self.fc(self.conv(x))
         return self.mu(h), self.logvar(h).clamp(-12, 8)
 
 
-class Decoder(nn.Module):
+def encoder_stages(cfg: VAEConfig) -> list[tuple[int, int]]:
+    """(channels, side) after each of the encoder's stride-2 convolutions: 64 -> [(32, 32), (64, 16), (128, 8)]."""
+    out, c, side = [], cfg.channels, cfg.size
+    while side > 8:
+        side //= 2
+        out.append((c, side))
+        c *= 2
+    return out
+
+
+def Decoder(cfg: VAEConfig) -> nn.Module:
+    return ConvDecoder(cfg) if cfg.decoder == "conv" else MLPDecoder(cfg)
+
+
+class ConvDecoder(nn.Module):
+    """The encoder mirrored: z -> hidden -> (channels, 8, 8) (or 7x7) -> transposed convolutions to the picture.
+
+    Its output is laid out as the MLP decoder's: (..., P) logits, or (..., 2P) means then log scales,
+    each in the (C, S, S) order of ``x.flatten(1)``.
+    """
+
+    def __init__(self, cfg: VAEConfig):
+        super().__init__()
+        self.cfg = cfg
+        stages = encoder_stages(cfg)
+        c_top, side = stages[-1] if stages else (cfg.image_channels, cfg.size)
+        self.top = (c_top, side)
+        self.fc = nn.Sequential(nn.Linear(cfg.latent, cfg.hidden), nn.ELU(),
+                                nn.Linear(cfg.hidden, c_top * side * side), nn.ELU())
+        per_pixel = cfg.outputs // cfg.pixels * cfg.image_channels  # 1 or 2 values per sub-pixel
+        layers, c = [], c_top
+        for c_next, _ in reversed(stages[:-1]):
+            layers += [nn.ConvTranspose2d(c, c_next, 4, 2, 1), nn.ELU()]
+            c = c_next
+        last = [nn.ConvTranspose2d(c, per_pixel, 4, 2, 1)] if stages else [nn.Conv2d(c, per_pixel, 3, 1, 1)]
+        self.net = nn.Sequential(*layers, *last)
+
+    def forward(self, z):
+        lead = z.shape[:-1]
+        h = self.fc(z.reshape(-1, z.shape[-1])).view(-1, self.top[0], self.top[1], self.top[1])
+        out = self.net(h)  # (N, values x C, S, S): values then channels
+        values = self.cfg.outputs // self.cfg.pixels
+        out = out.reshape(len(out), values, -1)  # (N, values, C*S*S)
+        return out.reshape(*lead, values * self.cfg.pixels)
+
+
+class MLPDecoder(nn.Module):
     def __init__(self, cfg: VAEConfig):
         super().__init__()
         self.net = nn.Sequential(
@@ -132,8 +175,22 @@ class VAE(nn.Module):
         return bernoulli_log_prob(out, flat)
 
     def forward(self, x):
-        """Return the negative ELBO per image (nats), averaged over the batch: the training loss."""
+        """The training loss: the negative ELBO (or with ``iwae_k`` > 1 the negative IWAE bound) per image, in nats,
+        averaged over the batch."""
+        if self.cfg.iwae_k > 1:
+            return -self.iwae_bound(x, self.cfg.iwae_k).mean()
         return -self.elbo(x).mean()
+
+    def iwae_bound(self, x, k: int):
+        """log (1/k) sum_i p(x, z_i) / q(z_i | x) with z_i ~ q(z | x): tighter than the ELBO as k grows."""
+        mu, logvar = self.encoder(x)
+        return torch.logsumexp(self._log_weights(x.flatten(1), mu, logvar, k), 0) - math.log(k)
+
+    def _log_weights(self, flat, mu, logvar, m: int):
+        """log p(x | z) + log p(z) - log q(z | x) for m samples z ~ q(z | x): (m, B)."""
+        z = mu + torch.randn(m, *mu.shape, device=mu.device) * (0.5 * logvar).exp()  # (m, B, latent)
+        return (self.log_likelihood(self.decoder(z), flat) + gaussian_log_prob(z, 0.0, torch.zeros_like(z))
+                - gaussian_log_prob(z, mu, logvar))
 
     def elbo(self, x):
         mu, logvar = self.encoder(x)
@@ -147,15 +204,8 @@ class VAE(nn.Module):
         """-log p(x) per image, estimated with k importance samples from q(z|x) (Burda et al. 2016)."""
         mu, logvar = self.encoder(x)
         flat = x.flatten(1)                         # (B, P)
-        std = (0.5 * logvar).exp()
-        weights = []
-        for start in range(0, k, chunk):
-            m = min(chunk, k - start)
-            z = mu + torch.randn(m, *mu.shape, device=x.device) * std    # (m, B, latent)
-            log_w = (self.log_likelihood(self.decoder(z), flat) + gaussian_log_prob(z, 0.0, torch.zeros_like(z))
-                     - gaussian_log_prob(z, mu, logvar))                  # (m, B)
-            weights.append(log_w)
-        log_w = torch.cat(weights)                                        # (k, B)
+        log_w = torch.cat([self._log_weights(flat, mu, logvar, min(chunk, k - start))
+                           for start in range(0, k, chunk)])              # (k, B)
         return -(torch.logsumexp(log_w, 0) - math.log(k))
 
     def config(self) -> dict:

@@ -69,7 +69,6 @@ class VAETask(TrainingTask):
         self.data = Path(data)
         self.options = options
         self.mixed = options.get("mixed_sizes") or "crop"
-        self.eval_k = int(options.get("eval_k") or 5000)
         self.eval_images = int(options.get("eval_images") or 10000)
         self.start, self.train_set = None, None
         if config is None:
@@ -77,6 +76,8 @@ class VAETask(TrainingTask):
             config = self._new_config(options)
         self.config = config
         self.cfg = VAEConfig(**config)
+        # k = 5000 decodes per test image is minutes with the MLP decoder, hours with the conv one.
+        self.eval_k = int(options.get("eval_k") or (100 if self.cfg.decoder == "conv" else 5000))
 
     def _new_config(self, options: dict) -> dict:
         size, channels = self.train_set.size, self.train_set.channels
@@ -87,11 +88,15 @@ class VAETask(TrainingTask):
                 hint = f" (try --size {have.size})" if have.image_channels == channels else ""
                 raise GenkitError(f"--weights {self.start[2]} make {describe(have.size, have.image_channels)} "
                                   f"pictures but --data {self.data} gives {describe(size, channels)}{hint}")
-            return dict(self.start[0])
+            return dict(self.start[0], iwae_k=int(options.get("iwae_k") or 1))
         likelihood = options.get("likelihood") or "auto"
         if likelihood == "auto":
             likelihood = "logistic" if channels == 3 else "bernoulli"
-        return dict(VAEConfig().__dict__, size=size, image_channels=channels, likelihood=likelihood)
+        decoder = options.get("decoder") or "auto"
+        if decoder == "auto":
+            decoder = "conv" if channels == 3 else "mlp"
+        return dict(VAEConfig().__dict__, size=size, image_channels=channels, likelihood=likelihood, decoder=decoder,
+                    iwae_k=int(options.get("iwae_k") or 1))
 
     def _split(self, split: str):
         if split == "train" and self.train_set is not None:
@@ -111,7 +116,7 @@ class VAETask(TrainingTask):
         # Bernoulli: a new binarization every time an image is seen; logistic: the 8-bit values.
         x = torch.bernoulli(batch) if self.cfg.likelihood == "bernoulli" else batch
         loss = model(x)
-        return loss, {"neg_elbo": float(loss.detach())}
+        return loss, {"neg_iwae_bound" if self.cfg.iwae_k > 1 else "neg_elbo": float(loss.detach())}
 
     def evaluate(self, model, device):
         test = self._split("test").images
@@ -148,6 +153,9 @@ class VAETask(TrainingTask):
 
     def card_notes(self):
         start = f"Fine-tuned from {self.start[2]}. " if self.start is not None else ""
+        if self.cfg.iwae_k > 1:
+            start += f"Trained on the {self.cfg.iwae_k}-sample IWAE bound (Burda et al. 2016), not the ELBO. "
+        start += f"Decoder: {'transposed convolutions' if self.cfg.decoder == 'conv' else 'fully connected'}. "
         if self.cfg.likelihood == "logistic":
             return (f"{start}Pictures: {describe(self.cfg.size, self.cfg.image_channels)}. Likelihood: a discretized "
                     "logistic per sub-pixel over its 256 levels (Salimans et al. 2017, one component); the NLL is "
@@ -176,10 +184,10 @@ def _load_start(given: str) -> tuple[dict, dict, str]:
     """(config, tensors, file name) of the VAE weights to fine-tune from."""
     from genkit import registry, weights_check
 
-    from genkit_vae.generator import CONFIG_BOUNDS, check_config
+    from genkit_vae.generator import CONFIG_BOUNDS, OPTIONAL, check_config
 
     path, _ = gk_weights.resolve(registry.load_registry().get("vae"), str(given))
-    config = weights_check.read_config(path, "vae", CONFIG_BOUNDS, optional=("size", "image_channels"))
+    config = weights_check.read_config(path, "vae", CONFIG_BOUNDS, optional=OPTIONAL)
     check_config(config, path)
     weights_check.check_fits(path, "vae", lambda: VAE(VAEConfig(**config)))
     tensors, _ = gk_weights.load_tensors(path, "cpu")

@@ -20,6 +20,7 @@ def genkit_register_generators(register):
             implementation="genkit_video.predict:VideoGenerator",
             outputs=("gif", "webp", "mp4"),
             default_weights="weights/video-moving-mnist.safetensors",
+            weights_from="source",  # --source image --weights emoji: the walked generator's weights
             max_n=64,
             options=(
                 Option("primer", "path", None,
@@ -31,7 +32,7 @@ def genkit_register_generators(register):
                 Option("fps", "float", 12.0, "Frames per second (0.1-100: a GIF frame lasts at most 655 s).", min=0.1, max=100),
                 Option("source", "str", None, "Make a latent walk through this image generator instead (e.g. image, vae)."),
                 Option("source-weights", "str", None,
-                       "Latent walks: the source's weights, a shipped name (e.g. mnist), a file or a run folder."),
+                       "Latent walks: the source's weights, a shipped name (e.g. mnist), a file or a run folder (the same as --weights with --source)."),
                 Option("keyframes", "int", None, "Latent walks: random latent points the loop passes through (default 4).", min=2, max=64),
                 Option("classes", "str", None, "Latent walks: comma-separated classes to morph through, e.g. 'sneaker,boot,bag'."),
             ),
