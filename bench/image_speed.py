@@ -1,9 +1,11 @@
 """Speed and memory of `genkit image`, as ratios measured in this one run.
 
-Run: python bench/image_speed.py [--runs 5] [--big 20000] [--weights W]
+Run: python bench/image_speed.py [--runs 5] [--big 20000] [--weights W]   (--weights emoji: 64x64 colour)
 
-- end to end: median wall time of `genkit image --n 16` over `python -c "import torch"` (target <= 1.4x)
-- throughput: images/s of the generator on one batch of 1024 latents (CPU unless $GENKIT_DEVICE)
+- end to end: median wall time of `genkit image --n 16` over `python -c "import torch"` (target <= 1.4x
+  for the 28x28 default, <= 1.3x for `--weights emoji`)
+- throughput: images/s of the generator on one batch of 1024 latents (CPU unless $GENKIT_DEVICE), at
+  the weights' size
 - memory: peak RSS of `genkit image --n 20000` over that of `--n 16` (target <= 1.3x): images are
   generated and written in batches, so the big run must not hold them all.
 The machine is shared and noisy: compare the ratios, not the seconds.
@@ -72,8 +74,9 @@ def main():
         written = len(list((tmp / "big").glob("*.png")))
     rate = throughput(args.weights)
     print(f"python -c 'import torch'      {torch_s:7.3f} s")
-    print(f"genkit image --n 16           {small_s:7.3f} s   ratio {small_s / torch_s:.2f}x   (target <= 1.4x)")
-    print(f"generator throughput, batch 1024: {rate:,.0f} images/s")
+    target = "1.3x" if args.weights else "1.4x"
+    print(f"genkit image --n 16           {small_s:7.3f} s   ratio {small_s / torch_s:.2f}x   (target <= {target})")
+    print(f"generator throughput, batch 1024: {rate:,.0f} images/s ({args.weights or 'default'} weights)")
     print(f"genkit image --n {args.big}       {big_s:7.1f} s   {written} files, {written / big_s:,.0f} images/s end to end")
     print(f"peak RSS --n 16 {small_rss / 2**20:.0f} MiB, --n {args.big} {big_rss / 2**20:.0f} MiB: "
           f"ratio {big_rss / small_rss:.2f}x   (target <= 1.3x)")

@@ -140,3 +140,11 @@ def test_every_generator_passes_the_conformance_kit(name):
 @pytest.mark.parametrize("name,weights", [("image", None), ("image", "mnist"), ("vae", None), ("hello", None)])
 def test_every_latent_space_passes_the_conformance_kit(name, weights):
     testing.check_latent_space(name, weights)
+
+
+def test_weights_from_must_name_one_of_the_generators_options():
+    option = genkit.Option("source", "str", None, "another generator")
+    spec = genkit.GeneratorSpec("walker", "video", "walks", "m:C", ("gif",), options=(option,), weights_from="source")
+    assert spec.weights_from == "source"
+    with pytest.raises(ValueError, match="weights_from names no option 'src'"):
+        genkit.GeneratorSpec("walker", "video", "walks", "m:C", ("gif",), options=(option,), weights_from="src")
