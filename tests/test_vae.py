@@ -109,3 +109,12 @@ def test_shipped_weights_sample_without_a_weights_flag(tmp_path):
         pytest.skip("shipped VAE weights not trained yet")
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(proc.stdout)["files"]) == 2
+
+
+def test_the_shipped_emoji_weights_write_64x64_colour(tmp_path):
+    proc = run_genkit("vae", "--weights", "emoji", "--n", "2", "--seed", "3", "-o", tmp_path / "e", "--json", check=0)
+    files = [f["path"] for f in json.loads(proc.stdout)["files"]]
+    with Image.open(files[0]) as im:
+        assert im.size == (64, 64) and im.mode == "RGB"
+        pixels = np.asarray(im).astype(int)
+    assert np.abs(pixels[..., 0] - pixels[..., 2]).max() > 20  # colour, not grey in RGB
