@@ -238,3 +238,16 @@ def test_eval_picks_the_shipped_classifier_trained_on_the_datas_classes():
 
     assert _shipped_classifier([str(d) for d in range(10)]).name == "classifier-mnist.safetensors"
     assert _shipped_classifier(list(FASHION_CLASSES)).name == "classifier-fashion.safetensors"
+
+
+def test_the_shipped_emoji_weights_draw_the_asked_category_in_64x64_colour(tmp_path):
+    proc = run_genkit("image", "--weights", "emoji", "--class", "Animals", "--n", "3", "--seed", "2",
+                      "-o", tmp_path / "e", "--json", check=0)
+    files = json.loads(proc.stdout)["files"]
+    assert [f["class"] for f in files] == ["animals"] * 3
+    with Image.open(files[0]["path"]) as im:
+        assert im.size == (64, 64) and im.mode == "RGB"
+        pixels = np.asarray(im).astype(int)
+    assert np.abs(pixels[..., 0] - pixels[..., 2]).max() > 20  # colour, not grey in RGB
+    assert_user_error(run_genkit("image", "--weights", "emoji", "--class", "sneaker", "-o", tmp_path / "x"),
+                      "smileys")

@@ -101,3 +101,13 @@ def test_a_word_shared_by_two_class_names_is_ambiguous():
     assert find_class("Ankle Boot", names) == 2 and find_class("boot", names) == 2 and find_class("1", names) == 1
     with pytest.raises(GenkitError, match="ambiguous: t-shirt, polo-shirt"):
         find_class("shirt", names)
+
+
+def test_a_walk_through_the_shipped_emoji_gan_is_in_colour(tmp_path):
+    run_genkit("video", "--source", "image", "--weights", "emoji", "--classes", "food,flags", "--frames", "6",
+               "-o", tmp_path / "emoji.gif", check=0)
+    with Image.open(tmp_path / "emoji.gif") as im:
+        assert im.n_frames == 6 and im.size == (64, 64)
+        im.seek(2)
+        rgb = np.asarray(im.convert("RGB")).astype(int)
+    assert np.abs(rgb[..., 0] - rgb[..., 2]).max() > 30
