@@ -17,6 +17,7 @@ torch = pytest.importorskip("torch")
 from safetensors.torch import load_file
 
 from genkit import weights
+from genkit.errors import GenkitError
 
 ENV = TINY_PLUGIN_ENV
 
@@ -135,7 +136,13 @@ def test_an_interrupt_before_the_first_checkpoint_saves_one_and_resume_finishes_
 
 
 def test_bf16_run_writes_fp32_weights_and_records_its_precision(numbers, tmp_path):
+    from genkit.train.precision import cpu_has_bf16
+
     out = tmp_path / "run"
+    if not cpu_has_bf16():  # this machine: the run is refused in one line, before anything is written
+        assert_user_error(train("--data", numbers, "--out", out, "--precision", "bf16"), "no bf16 instructions")
+        assert not out.exists()
+        pytest.skip("this CPU has no bf16 instructions: the refusal is checked, a bf16 run cannot be")
     summary = json.loads(train("--data", numbers, "--out", out, "--precision", "bf16", check=0).stdout)
     assert summary["precision"] == "bf16"
     tensors, meta = weights.load_tensors(out / "tiny.safetensors")
@@ -155,6 +162,9 @@ def test_auto_precision_picks_fp32_where_bf16_is_not_faster(tmp_path, monkeypatc
     assert precision.resolve("auto", cpu, cpu_probe=lambda: False) == "fp32"
     assert precision.resolve("auto", cpu, cpu_probe=lambda: True) == "bf16"
     assert precision.resolve("fp32", cpu, cpu_probe=lambda: True) == "fp32"
+    assert precision.resolve("bf16", cpu, flags={"avx512_bf16"}) == "bf16"
+    with pytest.raises(GenkitError, match="no bf16 instructions"):  # emulated bf16: refused, not 100x slower
+        precision.resolve("bf16", cpu, flags={"avx2", "avx512f"})
     assert not precision.cpu_bf16_is_faster(flags={"avx2", "avx512f"})  # no bf16 instructions: no timing
     calls = []
 

@@ -1,5 +1,6 @@
 """Every built-in trainable generator: a run killed with SIGKILL after a checkpoint and resumed ends
-with exactly the weights of an unbroken run (in bf16, so the low-precision path is covered too).
+with exactly the weights of an unbroken run (in bf16 where the CPU has it, so the low-precision path
+is covered too).
 
 Each generator trains a tiny configuration on tiny synthetic data made by the builders the other
 test modules use; the broken run checkpoints after every step and is killed from outside once its
@@ -21,6 +22,8 @@ from conftest import REPO, run_genkit
 
 torch = pytest.importorskip("torch")
 from safetensors.torch import load_file
+
+from genkit.train.precision import cpu_has_bf16
 
 sys.path.insert(0, str(REPO / "tests"))
 from test_image import write_folder
@@ -67,6 +70,9 @@ def video_data(root):
                              "--batch-size", "8", "--max-steps", "16"], 4
 
 
+# bf16 where the CPU has it (the low-precision path); a CPU without bf16 instructions refuses it, so fp32 there.
+LOW_PRECISION = "bf16" if cpu_has_bf16() else "fp32"
+
 BUILDERS = {"image": image_data, "text": text_data, "music": music_data, "vae": vae_data, "video": video_data}
 
 
@@ -108,7 +114,7 @@ def test_sigkill_then_resume_equals_an_unbroken_run(name, tmp_path):
     data, args, kill_after = BUILDERS[name](tmp_path)
     if kill_after is None:
         kill_after = epoch_steps(name, data, args, tmp_path) + 1
-    common = ["train", name, "--data", str(data), "--quiet", "--no-eval", "--precision", "bf16", *args]
+    common = ["train", name, "--data", str(data), "--quiet", "--no-eval", "--precision", LOW_PRECISION, *args]
     run_genkit(*common, "--out", tmp_path / "straight", env=ENV, check=0)
     broken = tmp_path / "broken"
     cmd = [sys.executable, "-m", "genkit", *common, "--out", str(broken), "--checkpoint-every", "0"]

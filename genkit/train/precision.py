@@ -71,9 +71,17 @@ def cpu_bf16_is_faster(flags: set[str] | None = None, timer=_time_matmul) -> boo
     return faster
 
 
-def resolve(requested: str, device, cpu_probe=cpu_bf16_is_faster) -> str:
+def cpu_has_bf16(flags: set[str] | None = None) -> bool:
+    """The CPU has bf16 instructions (without them torch emulates bf16: ~100x slower, and oneDNN's LSTM refuses it)."""
+    return any(f in (cpu_flags() if flags is None else flags) for f in CPU_FLAGS)
+
+
+def resolve(requested: str, device, cpu_probe=cpu_bf16_is_faster, flags: set[str] | None = None) -> str:
     """The precision a run uses on ``device`` (a torch.device) for ``requested`` (one of CHOICES)."""
     kind = device.type
+    if requested == "bf16" and kind == "cpu" and not cpu_has_bf16(flags):
+        raise GenkitError("--precision bf16: this CPU has no bf16 instructions (AVX512-BF16 or AMX), so bf16 would be "
+                          "emulated, far slower than fp32, and LSTM layers refuse it; use --precision auto or fp32")
     if requested == "auto":
         if kind == "cuda":
             import torch
