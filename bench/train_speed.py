@@ -71,7 +71,7 @@ def write_digits(folder: Path, n: int = 2048) -> Path:
     return folder
 
 
-def write_colour(folder: Path, n: int = 320, classes: int = 4, size: int = 64) -> Path:
+def write_colour(folder: Path, n: int = 720, classes: int = 4, size: int = 64) -> Path:
     """Random 64x64 RGB pictures in class sub-folders."""
     from PIL import Image
 
