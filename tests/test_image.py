@@ -150,7 +150,7 @@ def test_shipped_mnist_weights_are_picked_by_name_and_draw_the_asked_digit(tmp_p
     assert sum(digits[p] == "7" for p in predicted) >= 7, predicted
     listed = json.loads(run_genkit("models", "--json", check=0).stdout)
     image = next(g for g in listed["generators"] if g["name"] == "image")
-    assert image["weights"]["also_shipped"] == ["mnist"]
+    assert image["weights"]["also_shipped"] == ["emoji", "mnist"]
     assert_user_error(run_genkit("image", "--weights", "mnist", "--class", "sneaker", "-o", tmp_path / "x"),
                       "unknown class", "0", "9")
     assert_user_error(run_genkit("image", "--weights", "digits", "-o", tmp_path / "x"), "not found", "fashion, mnist")

@@ -21,10 +21,10 @@ def test_list_fits_80_columns_and_never_cuts_a_name():
     rows = {line.split()[0]: line.split() for line in lines[1:] if line and not line.startswith("*")}
     models = json.loads(run_genkit("models", "--json", check=0).stdout)["generators"]
     assert set(rows) == {m["name"] for m in models}  # every generator, its name whole, one line each
-    assert rows["image"][1:5] == ["png", "10", "yes", "fashion*,mnist"]
+    assert rows["image"][1:5] == ["png", "10", "yes", "fashion*,emoji,mnist"]
     assert rows["hello"][1:5] == ["png", "-", "no", "-"]
     image = [m for m in models if m["name"] == "image"][0]
-    assert image["classes"] == 10 and image["trainable"] is True and image["weights"]["also_shipped"] == ["mnist"]
+    assert image["classes"] == 10 and image["trainable"] is True and image["weights"]["also_shipped"] == ["emoji", "mnist"]
 
 
 def test_one_generator_in_full():
@@ -32,15 +32,16 @@ def test_one_generator_in_full():
     assert all(len(line) <= 80 for line in text.splitlines())
     assert "classes    10: t-shirt, trouser" in text and "trainable  yes" in text
     assert "--truncation FLOAT  (range (0, 1], default 1)" in text
-    for name in ("fashion", "mnist"):
+    for name in ("fashion", "emoji", "mnist"):
         path = IMAGE_WEIGHTS / f"image-{name}.safetensors"
         sha = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
         assert f"image-{name}.safetensors  {path.stat().st_size / 1e6:.2f} MB  sha256 {sha}" in text
     assert "fd_ratio=4.588" in text  # from the weights' metadata, not a copy in the docs
     detail = json.loads(run_genkit("models", "image", "--json", check=0).stdout)
     assert detail["classes"][:2] == ["t-shirt", "trouser"] and detail["trainable"] is True
-    assert [w["name"] for w in detail["weights"]] == ["fashion", "mnist"] and detail["weights"][0]["default"]
-    assert detail["weights"][1]["classes"] == [str(d) for d in range(10)]
+    assert [w["name"] for w in detail["weights"]] == ["fashion", "emoji", "mnist"] and detail["weights"][0]["default"]
+    assert detail["weights"][1]["classes"][:2] == ["activities", "animals"]
+    assert detail["weights"][2]["classes"] == [str(d) for d in range(10)]
     assert detail["weights"][0]["metrics"]["fd_ratio"] > 0
     truncation = [o for o in detail["options"] if o["flag"] == "--truncation"][0]
     assert truncation["range"] == "(0, 1]" and truncation["default"] == 1.0
