@@ -48,10 +48,15 @@ def _time_matmul(dtype, size: int = 512, reps: int = 8) -> float:
     return time.perf_counter() - start
 
 
+def cpu_has_bf16(flags: set[str] | None = None) -> bool:
+    """The CPU has bf16 instructions (without them torch emulates bf16: ~100x slower, and oneDNN's LSTM refuses it)."""
+    return any(f in (cpu_flags() if flags is None else flags) for f in CPU_FLAGS)
+
+
 def cpu_bf16_is_faster(flags: set[str] | None = None, timer=_time_matmul) -> bool:
     """bf16 on this CPU: its flags must say so, and a matmul timed once (then cached) must agree."""
     flags = cpu_flags() if flags is None else flags
-    if not any(f in flags for f in CPU_FLAGS):
+    if not cpu_has_bf16(flags):
         return False
     import torch
 
@@ -69,11 +74,6 @@ def cpu_bf16_is_faster(flags: set[str] | None = None, timer=_time_matmul) -> boo
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps({**known, key: faster}))
     return faster
-
-
-def cpu_has_bf16(flags: set[str] | None = None) -> bool:
-    """The CPU has bf16 instructions (without them torch emulates bf16: ~100x slower, and oneDNN's LSTM refuses it)."""
-    return any(f in (cpu_flags() if flags is None else flags) for f in CPU_FLAGS)
 
 
 def resolve(requested: str, device, cpu_probe=cpu_bf16_is_faster, flags: set[str] | None = None) -> str:

@@ -89,7 +89,7 @@ class ConvDecoder(nn.Module):
         self.top = (c_top, side)
         self.fc = nn.Sequential(nn.Linear(cfg.latent, cfg.hidden), nn.ELU(),
                                 nn.Linear(cfg.hidden, c_top * side * side), nn.ELU())
-        per_pixel = cfg.outputs // cfg.pixels * cfg.image_channels  # 1 or 2 values per sub-pixel
+        per_pixel = cfg.outputs // cfg.pixels * cfg.image_channels  # channels x (1 or 2 values per sub-pixel)
         layers, c = [], c_top
         for c_next, _ in reversed(stages[:-1]):
             layers += [nn.ConvTranspose2d(c, c_next, 4, 2, 1), nn.ELU()]
@@ -100,10 +100,7 @@ class ConvDecoder(nn.Module):
     def forward(self, z):
         lead = z.shape[:-1]
         h = self.fc(z.reshape(-1, z.shape[-1])).view(-1, self.top[0], self.top[1], self.top[1])
-        out = self.net(h)  # (N, values x C, S, S): values then channels
-        values = self.cfg.outputs // self.cfg.pixels
-        out = out.reshape(len(out), values, -1)  # (N, values, C*S*S)
-        return out.reshape(*lead, values * self.cfg.pixels)
+        return self.net(h).reshape(*lead, self.cfg.outputs)  # (N, values x C, S, S) flattens values-major
 
 
 class MLPDecoder(nn.Module):
