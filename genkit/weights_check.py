@@ -72,7 +72,7 @@ def check_fits(path: Path, generator: str, build) -> None:
 
     declared = declared_shapes(path)
     try:
-        with torch.device("meta"):
+        with _skip_random_init_of_meta_tensors(), torch.device("meta"):
             own = {k: tuple(v.shape) for k, v in build().state_dict().items()}
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
         reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:160]
@@ -84,3 +84,25 @@ def check_fits(path: Path, generator: str, build) -> None:
     for key, shape in own.items():
         if declared[key] != shape:
             raise GenkitError(f"{path}: tensor {key} has shape {declared[key]} but the config in the file needs {shape}")
+
+
+def _skip_random_init_of_meta_tensors():
+    """A torch function mode under which filling a meta tensor with random numbers does nothing.
+
+    Meta tensors hold no values, so nothing is lost; without it, PyTorch runs its Python version of
+    ``normal_`` for them, whose first call imports the compiler (about 2 s of every generator run).
+    """
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    fills = {torch.Tensor.normal_, torch.nn.init.normal_}
+
+    class SkipRandomInit(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            target = args[0] if args else kwargs.get("tensor")  # nn.init passes its tensor by keyword
+            if func in fills and getattr(target, "is_meta", False):
+                return target
+            return func(*args, **kwargs)
+
+    return SkipRandomInit()
