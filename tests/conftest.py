@@ -1,4 +1,4 @@
-"""Shared helpers: tests run the real `genkit` command in a subprocess, as a user would."""
+"""Shared helpers: tests run the real `genkit` command in a separate process, as a user would (see launcher.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,15 @@ from pathlib import Path
 
 import pytest
 
+import launcher
+
 REPO = Path(__file__).resolve().parents[1]
 # Runs the tests make are recorded in a throwaway history, never in the user's own (genkit logs).
 os.environ.setdefault("GENKIT_LOGS_PATH", str(Path(tempfile.mkdtemp(prefix="genkit-test-logs-")) / "logs.db"))
+# Under pytest-xdist (-n auto) each worker gets a core: torch in the worker and the genkit commands it
+# starts use one thread each, so the workers do not fight over the cores.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 # The team's datasets live beside the checkout; a user's clone does not have them.
 DATA = Path(os.environ.get("GENKIT_DATA", REPO.parent / "shared" / "data"))
 
@@ -22,10 +28,7 @@ def run_genkit(*args, cwd=None, env=None, input=None, timeout=600, check=None):
     full_env = dict(os.environ)
     full_env.pop("GENKIT_DEVICE", None)
     full_env.update(env or {})
-    proc = subprocess.run(
-        [sys.executable, "-m", "genkit", *map(str, args)],
-        cwd=cwd, env=full_env, input=input, capture_output=True, text=True, timeout=timeout,
-    )
+    proc = launcher.run([str(a) for a in args], cwd, full_env, input, timeout)
     if check is not None and proc.returncode != check:
         raise AssertionError(f"exit {proc.returncode}, expected {check}\nstdout: {proc.stdout}\nstderr: {proc.stderr}")
     return proc
