@@ -34,7 +34,9 @@ def run(job):
     extra = [p for p in job["env"].get("PYTHONPATH", "").split(os.pathsep) if p]
     sys.path[:1] = [os.getcwd(), *extra]  # what `python -m` and $PYTHONPATH give a new interpreter
     for fd, (name, mode) in enumerate([(job["stdin"], os.O_RDONLY), (job["stdout"], os.O_WRONLY), (job["stderr"], os.O_WRONLY)]):
-        os.dup2(os.open(name, mode), fd)
+        opened = os.open(name, mode)
+        os.dup2(opened, fd)
+        os.close(opened)  # genkit sees descriptors 0-2 only, as in a new interpreter
     replies.close()
     if job["env"].get("OMP_NUM_THREADS", "").isdigit():  # read by a new interpreter's torch at import
         torch.set_num_threads(max(1, int(job["env"]["OMP_NUM_THREADS"])))
@@ -79,9 +81,8 @@ class Launcher:
 
     def start(self):
         if self.proc is None or self.proc.poll() is not None:
-            env = dict(os.environ)
             self.proc = subprocess.Popen([sys.executable, "-c", LAUNCHER], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, text=True, env=env, cwd=tempfile.gettempdir())
+                                         stdout=subprocess.PIPE, text=True, cwd=tempfile.gettempdir())
         return self.proc
 
     def run(self, args, cwd, env, input, timeout):
