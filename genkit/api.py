@@ -41,7 +41,7 @@ class LoadedGenerator:
             raise GenkitError(f"{self.spec.name} has no option(s) {', '.join(sorted(unknown))}")
         values = {key: opt.default for key, opt in known.items()}
         values.update(given)
-        check_values(self.spec.options, values)
+        check_values(self.spec.options, values, self.spec.plugin)
         return values
 
     def _reproducer(self, values: dict, seed: int):

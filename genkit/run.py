@@ -78,7 +78,7 @@ def validate(req: Request) -> tuple[int, int]:
     seed = devices.new_seed() if req.seed is None else req.seed
     if not 0 <= seed <= devices.MAX_SEED:
         raise GenkitError(f"--seed must be between 0 and {devices.MAX_SEED}")
-    check_values(spec.options, req.options)
+    check_values(spec.options, req.options, spec.plugin)
     check_values(options_for(spec, load_registry().kinds), req.writer_options)
     return n, seed
 

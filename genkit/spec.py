@@ -29,6 +29,9 @@ class Option:
     ``argument=True`` collects any number of values, and ``one_item_each=True`` makes one item per
     value (``genkit vae --reconstruct a.png b.png`` makes two). ``min_open``/``max_open`` exclude
     the bound. A generator receives its options keyed by ``key`` (the name with ``_`` for ``-``).
+    ``validator="module:function"`` names a light function (no torch) that genkit calls with each
+    given value before the model loads; it raises ValueError with the reason for a bad value
+    (``genkit music --key H`` is refused at once rather than after loading the network).
     """
 
     name: str
@@ -43,6 +46,7 @@ class Option:
     argument: bool = False
     multiple: bool = False
     one_item_each: bool = False
+    validator: str | None = None
 
     def __post_init__(self):
         if not _NAME.match(self.name):
@@ -55,6 +59,8 @@ class Option:
             raise ValueError(f"option {self.name!r}: only a positional argument may take several values")
         if self.one_item_each and not self.multiple:
             raise ValueError(f"option {self.name!r}: one_item_each needs multiple=True")
+        if self.validator is not None and (not isinstance(self.validator, str) or ":" not in self.validator):
+            raise ValueError(f"option {self.name!r}: validator must look like 'module:function'")
 
     @property
     def flag(self) -> str:
@@ -88,15 +94,48 @@ class Option:
         return f"{'(' if self.min_open or self.min is None else '['}{low}, {high}{')' if self.max_open or self.max is None else ']'}"
 
 
-def check_values(options, values: dict) -> None:
-    """Range-check every option's value (by ``Option.key``); one GenkitError naming the first bad one."""
+def check_values(options, values: dict, plugin: str = "") -> None:
+    """Range-check every option's value (by ``Option.key``) and run its validator; one GenkitError
+    naming the first bad one. ``plugin`` names the owner of the options in a validator's failure."""
     from genkit.errors import GenkitError
 
     for opt in options:
+        value = values.get(opt.key)
         try:
-            opt.check(values.get(opt.key))
+            opt.check(value)
         except ValueError as exc:
             raise GenkitError(str(exc)) from None
+        run_validator(opt, value, plugin)
+
+
+def run_validator(opt: Option, value, plugin: str) -> None:
+    """Call ``opt.validator`` on a given value (each value of a ``multiple`` option).
+
+    ValueError or GenkitError from it is the user's mistake (exit 2, its first line shown); any
+    other exception, or a validator that cannot be imported, is the plugin's failure (exit 1).
+    """
+    if opt.validator is None or value is None or value == opt.default:
+        return
+    from genkit import plugin_probe
+    from genkit.errors import GenkitError, RunError
+    from genkit.registry import import_object
+
+    check = import_object(opt.validator, plugin, f"the validator of {opt.flag}")
+    if not callable(check):
+        raise RunError(f"plugin {plugin!r}: the validator of {opt.flag} ({opt.validator}) is not a function")
+    for item in value if opt.multiple and isinstance(value, (list, tuple)) else [value]:
+        try:
+            with plugin_probe.guard(f"plugin {plugin!r}: the validator of {opt.flag}", exceptions=False):
+                check(item)
+        except RunError:
+            raise
+        except (ValueError, GenkitError) as exc:
+            reason = (str(exc).splitlines() or ["invalid value"])[0][:300]
+            raise GenkitError(reason if opt.flag in reason else f"{opt.flag} {item}: {reason}") from None
+        except plugin_probe.PluginFailure as exc:
+            raise RunError(str(exc)) from exc.__cause__
+        except Exception as exc:
+            raise RunError(f"plugin {plugin!r}: the validator of {opt.flag} failed: {plugin_probe.describe(exc)}") from exc
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,31 @@ def test_a_plugin_adds_an_output_kind_with_its_own_option(tmp_path):
     assert_user_error(run_genkit("dots", "--decimals", "12", "-o", tmp_path / "q.xyz", env=env), "--decimals")
 
 
+
+def test_an_option_validator_refuses_a_bad_value_before_the_generator_is_imported(tmp_path):
+    env = points_plugin(tmp_path)
+    out = tmp_path / "p.xyz"
+    assert_user_error(run_genkit("dots", "--label", "no spaces!", "-o", out, env=env), "--label", "letters and digits")
+    assert not out.exists()
+    run_genkit("dots", "--label", "ring7", "--seed", "1", "-o", out, env=env, check=0)
+    assert len(out.read_text().splitlines()) == 8
+
+
+@pytest.mark.parametrize("option,fragment", [("--quits", "sys.exit(3)"), ("--breaks", "AttributeError"),
+                                             ("--missing", "no_such_function"), ("--number", "not a function")])
+def test_a_validator_that_fails_is_the_plugins_failure_in_one_line(tmp_path, option, fragment):
+    proc = run_genkit("dots", option, "x", "-o", tmp_path / "p.xyz", env=points_plugin(tmp_path))
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("genkit: error: ") and "genkit_points" in lines[0], proc.stderr
+    assert fragment in lines[0] and option in lines[0], lines[0]
+    assert not (tmp_path / "p.xyz").exists()
+
+
+def test_a_validator_must_be_named_as_module_and_function():
+    with pytest.raises(ValueError, match="validator"):
+        genkit.Option("label", "str", validator="check_label")
+
 def test_a_kind_that_claims_a_taken_extension_is_a_reported_conflict(tmp_path):
     env = points_plugin(tmp_path)
     conflicts = json.loads(run_genkit("plugins", "--json", env=env, check=0).stdout)["conflicts"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 import wave
 
 import numpy as np
@@ -253,6 +255,20 @@ def test_bad_options_refused_before_loading(tmp_path, args, fragment):
     assert_user_error(run_genkit("music", *args, "-o", tmp_path / "x.mid"), fragment)
     assert not list(tmp_path.iterdir())
 
+
+
+@pytest.mark.parametrize("args,fragment", [(["--key", "H"], "unknown key"), (["--primer", "60 x"], "token 2"),
+                                           (["--primer", "_ 60"], "hold")])
+def test_a_bad_key_or_primer_is_refused_before_torch_is_imported(tmp_path, args, fragment):
+    """The spec names light validators for --key and --primer, so the error costs no model load."""
+    code = ("import sys\nfrom genkit.cli import main\n"
+            f"try:\n    main({['music', *args, '-o', str(tmp_path / 'x.mid')]!r})\n"
+            "except SystemExit as exc:\n    assert exc.code == 2, exc.code\n"
+            "assert 'torch' not in sys.modules, 'torch imported'\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert fragment in proc.stderr and proc.stderr.count("genkit: error:") == 1, proc.stderr
+    assert not list(tmp_path.iterdir())
 
 def test_bad_key_primer_and_primer_midi(tmp_path):
     cases = [

@@ -20,7 +20,7 @@ import typer
 
 from genkit.cli_params import make_command, parameter_for, plain
 from genkit.errors import GenkitError
-from genkit.spec import GeneratorSpec, Option
+from genkit.spec import GeneratorSpec, Option, run_validator
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MINUTES_IN_A_YEAR = 525_600.0
@@ -89,13 +89,14 @@ def _training_parameters(spec: GeneratorSpec, evaluating: bool) -> list[inspect.
     return params + [parameter_for(o) for o in own]
 
 
-def check_values(options: tuple[Option, ...], values: dict) -> None:
-    """Option.check for every value given; a bad one is a one-line error (exit 2)."""
+def check_values(options: tuple[Option, ...], values: dict, plugin: str = "") -> None:
+    """Option.check and the option's validator for every value given; a bad one is a one-line error (exit 2)."""
     for opt in options:
         try:
             opt.check(values.get(opt.dest))
         except ValueError as exc:
             raise GenkitError(str(exc)) from None
+        run_validator(opt, values.get(opt.dest), plugin)
 
 
 def command_args(spec: GeneratorSpec, values: dict, *, keep_flags: bool, drop: tuple[str, ...] = ()) -> list[str]:
@@ -119,7 +120,7 @@ def command_args(spec: GeneratorSpec, values: dict, *, keep_flags: bool, drop: t
 def train_from_cli(spec: GeneratorSpec, values: dict, options: dict) -> None:
     from genkit.train import distributed
 
-    check_values(TRAIN_NUMBERS + tuple(spec.train_options), {**values, **options})
+    check_values(TRAIN_NUMBERS + tuple(spec.train_options), {**values, **options}, spec.plugin)
     values = {**values, **options}
     if values["nproc"] > 1 and not distributed.under_torchrun():
         from genkit.train.outputs import RunFiles, check_data
@@ -153,7 +154,7 @@ def _train(spec: GeneratorSpec, values: dict, options: dict) -> dict:
 def evaluate_from_cli(spec: GeneratorSpec, values: dict, options: dict) -> None:
     from genkit.train.evaluation import evaluate
 
-    check_values(EVAL_NUMBERS + eval_options(spec), {**values, **options})
+    check_values(EVAL_NUMBERS + eval_options(spec), {**values, **options}, spec.plugin)
     metrics = evaluate(spec, data=values["data"], weights_path=values["weights"], options=options,
                        device=values["device"], seed=values["seed"])
     if values["json"]:
