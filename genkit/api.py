@@ -26,7 +26,7 @@ class LoadedGenerator:
         from genkit.run import load_generator
 
         self.spec = spec
-        self.device = devices.resolve_device(device)
+        self.device = devices.device_for(spec, device)
         self.weights, self._default_weights = weights_io.resolve(spec, str(weights) if weights else None)
         self.weights_sha256 = weights_io.sha256(self.weights) if self.weights else None
         self._weights_arg = str(weights) if weights else None

@@ -48,7 +48,8 @@ def genkit_register_artifact_kinds(register):
 class Generator(Protocol):
     """What ``GeneratorSpec.implementation`` names.
 
-    Built as ``Generator(device=torch.device, weights=Path | None)``; ``generate`` yields artifacts
+    Built as ``Generator(device=torch.device, weights=Path | None)`` (``device`` is a
+    ``genkit.device.HostCPU`` when the spec says ``uses_torch=False``); ``generate`` yields artifacts
     (genkit.Image, Frames, ...) for items ``0..n-1``, each with its own seed ``item_seed(seed, i)``.
     ``options`` holds every declared option by ``Option.key``; ``format`` is the extension of the
     first output the user asked for ("png", "gif", "txt", ...), so a generator that can make stills

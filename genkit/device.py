@@ -6,6 +6,7 @@ import hashlib
 import os
 import platform
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from genkit.errors import GenkitError
@@ -57,6 +58,36 @@ def resolve_device(device: str | None = None):
     elif dev.type != "cpu":
         raise GenkitError(f"unsupported device {wanted!r}: use auto, cpu, cuda, cuda:N or mps")
     return dev
+
+
+@dataclass(frozen=True)
+class HostCPU:
+    """The device handed to a generator whose spec says ``uses_torch=False``: the CPU, named as
+    torch.device names it (``.type``, ``.index``, ``str``) without importing torch."""
+
+    type: str = "cpu"
+    index: None = None
+
+    def __str__(self) -> str:
+        return "cpu"
+
+
+_KNOWN = ("auto", "cpu", "cuda", "mps")
+
+
+def device_for(spec, device: str | None = None):
+    """The device ``spec``'s generator runs on: torch's choice, or HostCPU for a torch-free one.
+
+    A torch-free generator runs on the CPU whatever was asked for (a GPU has nothing to do for it),
+    so $GENKIT_DEVICE=cuda does not break it; a device string genkit does not know is still refused.
+    """
+    if getattr(spec, "uses_torch", True):
+        return resolve_device(device)
+    wanted = requested_device(device)
+    kind, _, index = wanted.partition(":")
+    if kind not in _KNOWN or (index and not (kind == "cuda" and index.isdigit())):
+        raise GenkitError(f"unknown device {wanted!r}: use auto, cpu, cuda, cuda:N or mps")
+    return HostCPU()
 
 
 def new_seed() -> int:

@@ -55,7 +55,7 @@ def execute(req: Request, stdout=None) -> dict:
     n, seed = validate(req)
     targets = plan_outputs(req, n, seed, stdout)
     weights_path, is_default = weights.resolve(weights_owner(req), req.weights)
-    device = devices.resolve_device(req.device)
+    device = devices.device_for(req.spec, req.device)
     generator = load_generator(req.spec, device, weights_path)
     base = base_provenance(req, seed, device, weights_path, is_default)
     manifest = dict(base, command=f"{base['command']} --n {n}", files=[])

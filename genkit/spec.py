@@ -154,6 +154,9 @@ class GeneratorSpec:
     weights_from: the name of one of ``options`` that names another generator (video's ``source``);
         when a run sets it, ``--weights`` selects that generator's weights (its shipped names, files,
         run folders) and the implementation is handed those.
+    uses_torch: False for an implementation that never imports torch (numpy, pure Python): genkit
+        then does not import it either (a run starts in well under a second) and builds the
+        generator with ``device=genkit.device.HostCPU()``, which has torch.device's ``type`` "cpu".
     """
 
     name: str
@@ -168,6 +171,7 @@ class GeneratorSpec:
     train_options: tuple[Option, ...] = ()
     eval_options: tuple[str, ...] | None = None
     weights_from: str | None = None
+    uses_torch: bool = True
     plugin: str = field(default="", compare=False)
     package: str = field(default="", compare=False)
 

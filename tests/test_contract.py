@@ -7,6 +7,8 @@ import importlib.util
 import json
 import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -151,6 +153,22 @@ def test_a_generator_missing_part_of_the_protocol_is_named_in_one_line(tmp_path)
         "genkit: error: generator 'old-dots' of plugin 'genkit_points': generate() must accept n, seed, options, "
         "format (missing format)"]
 
+
+
+@pytest.mark.parametrize("generator,out", [("hello", "h.png"), ("spiro", "s.svg")])
+def test_a_torch_free_generator_runs_without_importing_torch(tmp_path, generator, out):
+    """The example plugins declare uses_torch=False: even with $GENKIT_DEVICE=cuda they run on the
+    CPU, import no torch, and say so in their provenance."""
+    code = ("import sys\nfrom genkit.cli import main\n"
+            f"try:\n    main([{generator!r}, '--seed', '3', '--quiet', '-o', {out!r}])\n"
+            "except SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n"
+            "assert 'torch' not in sys.modules, 'torch imported'\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, GENKIT_DEVICE="cuda"))
+    assert proc.returncode == 0, proc.stderr
+    prov = json.loads(run_genkit("inspect", tmp_path / out, "--json", check=0).stdout)
+    assert prov["device"] == "cpu" and prov["generator"] == generator
+    assert_user_error(run_genkit(generator, "--device", "tpu", "-o", tmp_path / "x"), "unknown device")
 
 # ---------------------------------------------------------------- the conformance kit over the house
 

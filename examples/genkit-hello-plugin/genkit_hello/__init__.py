@@ -15,6 +15,7 @@ def genkit_register_generators(register):
             summary="Smooth colour gradients, one per seed (an example plugin).",
             implementation="genkit_hello.generator:HelloGenerator",
             outputs=("png",),
+            uses_torch=False,  # numpy only: genkit need not import torch to run it
             options=(
                 Option("size", "int", 32, "Width and height in pixels.", min=4, max=512),
                 Option("palette", "choice", "warm", "Colour family.", choices=("warm", "cool", "grey")),

@@ -20,6 +20,7 @@ def genkit_register_generators(register):
             summary="Spirograph curves as SVG drawings, one per seed (an example plugin).",
             implementation="genkit_svg.generator:SpiroGenerator",
             outputs=("svg",),
+            uses_torch=False,  # numpy only: genkit need not import torch to run it
             options=(
                 Option("loops", "int", 7, "Lobes of each curve.", min=3, max=24),
                 Option("curves", "int", 3, "Curves drawn on top of each other.", min=1, max=8),
