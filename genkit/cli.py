@@ -185,6 +185,8 @@ def _stdout_reader_gone() -> bool:
 def main(argv: list[str] | None = None) -> None:
     _standard_streams()
     argv, debug = _take_debug(list(sys.argv[1:] if argv is None else argv))
+    if debug:  # genkit processes this one starts (torchrun workers of --nproc) show tracebacks too
+        os.environ[DEBUG_ENV] = "1"
     if argv == ["--version"]:  # needs no plugin discovery at all
         print(f"genkit {__version__}")
         sys.exit(0)

@@ -75,6 +75,16 @@ def test_a_generator_that_crashes_mid_run_fails_with_exit_1_and_names_itself(tmp
     assert "Traceback" in debug.stderr
 
 
+
+def test_debug_reaches_the_genkit_processes_a_run_starts():
+    """--nproc relaunches genkit under torchrun; its workers read --debug from the environment."""
+    code = ("import os\nfrom genkit.cli import main\n"
+            "try:\n    main(['--debug', 'models', 'hello'])\nexcept SystemExit:\n    pass\n"
+            "print('child sees', os.environ.get('GENKIT_DEBUG'))\n")
+    env = {k: v for k, v in os.environ.items() if k != "GENKIT_DEBUG"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.stdout.strip().endswith("child sees 1"), proc.stdout + proc.stderr
+
 def test_models_lists_generators_with_weights_and_device():
     models = json.loads(run_genkit("models", "--json", check=0).stdout)["generators"]
     hello = [m for m in models if m["name"] == "hello"][0]
