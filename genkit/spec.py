@@ -155,7 +155,7 @@ class GeneratorSpec:
         when a run sets it, ``--weights`` selects that generator's weights (its shipped names, files,
         run folders) and the implementation is handed those.
     uses_torch: False for an implementation that never imports torch (numpy, pure Python): genkit
-        then does not import it either (a run starts in well under a second) and builds the
+        then does not import it either (a run starts in about a second, not after torch's import) and builds the
         generator with ``device=genkit.device.HostCPU()``, which has torch.device's ``type`` "cpu".
     """
 
@@ -194,6 +194,8 @@ class GeneratorSpec:
             raise ValueError(f"generator {self.name!r}: eval_options names unknown train options {sorted(unknown)}")
         if self.weights_from is not None and self.weights_from not in {o.key for o in self.options}:
             raise ValueError(f"generator {self.name!r}: weights_from names no option {self.weights_from!r}")
+        if not isinstance(self.uses_torch, bool):
+            raise ValueError(f"generator {self.name!r}: uses_torch must be True or False")
         if sum(o.one_item_each for o in self.options) > 1:
             raise ValueError(f"generator {self.name!r}: at most one option may set the item count")
 

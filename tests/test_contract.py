@@ -139,6 +139,11 @@ def test_a_validator_must_be_named_as_module_and_function():
     with pytest.raises(ValueError, match="validator"):
         genkit.Option("label", "str", validator="check_label")
 
+
+def test_uses_torch_must_be_a_bool():
+    with pytest.raises(ValueError, match="uses_torch must be True or False"):
+        genkit.GeneratorSpec("light", "image", "s", "m:C", ("png",), uses_torch="no")
+
 def test_a_kind_that_claims_a_taken_extension_is_a_reported_conflict(tmp_path):
     env = points_plugin(tmp_path)
     conflicts = json.loads(run_genkit("plugins", "--json", env=env, check=0).stdout)["conflicts"]
