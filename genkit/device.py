@@ -78,8 +78,8 @@ _KNOWN = ("auto", "cpu", "cuda", "mps")
 def device_for(spec, device: str | None = None):
     """The device ``spec``'s generator runs on: torch's choice, or HostCPU for a torch-free one.
 
-    A torch-free generator runs on the CPU whatever was asked for (a GPU has nothing to do for it),
-    so $GENKIT_DEVICE=cuda does not break it; a device string genkit does not know is still refused.
+    A torch-free generator has nothing to do on a GPU: ``--device`` other than auto or cpu is
+    refused in one line, while a machine-wide $GENKIT_DEVICE=cuda is ignored rather than breaking it.
     """
     if getattr(spec, "uses_torch", True):
         return resolve_device(device)
@@ -87,6 +87,8 @@ def device_for(spec, device: str | None = None):
     kind, _, index = wanted.partition(":")
     if kind not in _KNOWN or (index and not (kind == "cuda" and index.isdigit())):
         raise GenkitError(f"unknown device {wanted!r}: use auto, cpu, cuda, cuda:N or mps")
+    if device and device.strip().lower() not in ("auto", "cpu"):
+        raise GenkitError(f"{spec.name} runs on the CPU only (it uses no torch); leave out --device {device}")
     return HostCPU()
 
 

@@ -73,9 +73,11 @@ def test_asking_for_cuda_without_a_gpu_is_a_clear_error(tmp_path):
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    assert_user_error(run_genkit("hello", "--device", "cuda", cwd=tmp_path), "cuda")
-    assert_user_error(run_genkit("hello", cwd=tmp_path, env={"GENKIT_DEVICE": "cuda"}), "cuda")
-    assert_user_error(run_genkit("hello", "--device", "tpu", cwd=tmp_path), "tpu")
+    # music uses torch (hello, a torch-free generator, runs on the CPU: see test_contract)
+    assert_user_error(run_genkit("music", "--device", "cuda", cwd=tmp_path), "cuda")
+    assert_user_error(run_genkit("music", cwd=tmp_path, env={"GENKIT_DEVICE": "cuda"}), "cuda")
+    assert_user_error(run_genkit("music", "--device", "tpu", cwd=tmp_path), "tpu")
+    assert not list(tmp_path.iterdir())
 
 
 def test_same_seed_gives_identical_files_and_item_k_does_not_depend_on_n(tmp_path):

@@ -163,7 +163,7 @@ def test_a_generator_missing_part_of_the_protocol_is_named_in_one_line(tmp_path)
 @pytest.mark.parametrize("generator,out", [("hello", "h.png"), ("spiro", "s.svg")])
 def test_a_torch_free_generator_runs_without_importing_torch(tmp_path, generator, out):
     """The example plugins declare uses_torch=False: even with $GENKIT_DEVICE=cuda they run on the
-    CPU, import no torch, and say so in their provenance."""
+    CPU, import no torch, and say so in their provenance; asking for a GPU with --device is refused."""
     code = ("import sys\nfrom genkit.cli import main\n"
             f"try:\n    main([{generator!r}, '--seed', '3', '--quiet', '-o', {out!r}])\n"
             "except SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n"
@@ -174,6 +174,8 @@ def test_a_torch_free_generator_runs_without_importing_torch(tmp_path, generator
     prov = json.loads(run_genkit("inspect", tmp_path / out, "--json", check=0).stdout)
     assert prov["device"] == "cpu" and prov["generator"] == generator
     assert_user_error(run_genkit(generator, "--device", "tpu", "-o", tmp_path / "x"), "unknown device")
+    assert_user_error(run_genkit(generator, "--device", "cuda", "-o", tmp_path / "x"), "CPU only", "--device cuda")
+    assert not (tmp_path / "x").exists()
 
 # ---------------------------------------------------------------- the conformance kit over the house
 

@@ -91,6 +91,8 @@ def test_models_lists_generators_with_weights_and_device():
     assert hello["modality"] == "image" and hello["device"] in ("cpu", "cuda", "mps")
     env_device = json.loads(run_genkit("models", "--json", env={"GENKIT_DEVICE": "cpu"}).stdout)
     assert {m["device"] for m in env_device["generators"]} == {"cpu"}
+    on_cuda = {m["name"]: m["device"] for m in json.loads(run_genkit("models", "--json", env={"GENKIT_DEVICE": "cuda"}).stdout)["generators"]}
+    assert on_cuda["hello"] == "cpu" and on_cuda["image"] == "cuda", on_cuda  # hello uses no torch
 
 
 LIGHT_COMMANDS = [["--help"], ["plugins"], ["models"], ["hello", "--help"], ["train", "--help"]]

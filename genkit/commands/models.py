@@ -90,7 +90,8 @@ def _summary_rows(registry, device_arg) -> list[dict]:
         classes = _classes_of(files)
         rows.append({"name": spec.name, "modality": spec.modality, "summary": spec.summary, "plugin": spec.plugin,
                      "outputs": list(spec.outputs), "trainable": spec.trainable, "classes": len(classes),
-                     "weights_names": [f["name"] for f in files], "weights": info, "device": device})
+                     "weights_names": [f["name"] for f in files], "weights": info,
+                     "device": device if spec.uses_torch else "cpu"})
     return rows
 
 
@@ -164,7 +165,7 @@ def describe(spec, registry, device_arg=None) -> dict:
         "plugin_kind": ("built-in" if plugin.builtin else "third-party") if plugin else None,
         "distribution": plugin.distribution if plugin else None, "version": plugin.version if plugin else None,
         "outputs": list(spec.outputs), "trainable": spec.trainable, "max_n": spec.max_n,
-        "device": devices.guess_device(device_arg), "classes": _classes_of(files),
+        "device": devices.guess_device(device_arg) if spec.uses_torch else "cpu", "classes": _classes_of(files),
         "options": [_option_record(o) for o in spec.options],
         "train_options": [_option_record(o) for o in spec.train_options] if spec.trainable else [],
         "weights": [_weights_record(f) for f in files],
