@@ -20,8 +20,13 @@ def requested_device(device: str | None) -> str:
     return (device or os.environ.get(DEVICE_ENV) or "auto").strip().lower()
 
 
-def guess_device(device: str | None = None) -> str:
+UNKNOWN_DEVICE = "unknown device {!r}: use auto, cpu, cuda, cuda:N or mps"
+
+
+def guess_device(device: str | None = None, spec=None) -> str:
     """The device a run would pick, guessed without importing torch (for `genkit models`)."""
+    if spec is not None and not spec.uses_torch:
+        return "cpu"
     wanted = requested_device(device)
     if wanted != "auto":
         return wanted
@@ -46,7 +51,7 @@ def resolve_device(device: str | None = None):
     try:
         dev = torch.device(wanted)
     except (RuntimeError, ValueError):
-        raise GenkitError(f"unknown device {wanted!r}: use auto, cpu, cuda, cuda:N or mps") from None
+        raise GenkitError(UNKNOWN_DEVICE.format(wanted)) from None
     if dev.type == "cuda":
         if not torch.cuda.is_available():
             raise GenkitError(f"device {wanted!r} was asked for but this machine has no usable CUDA GPU")
@@ -81,12 +86,12 @@ def device_for(spec, device: str | None = None):
     A torch-free generator has nothing to do on a GPU: ``--device`` other than auto or cpu is
     refused in one line, while a machine-wide $GENKIT_DEVICE=cuda is ignored rather than breaking it.
     """
-    if getattr(spec, "uses_torch", True):
+    if spec.uses_torch:
         return resolve_device(device)
     wanted = requested_device(device)
     kind, _, index = wanted.partition(":")
     if kind not in _KNOWN or (index and not (kind == "cuda" and index.isdigit())):
-        raise GenkitError(f"unknown device {wanted!r}: use auto, cpu, cuda, cuda:N or mps")
+        raise GenkitError(UNKNOWN_DEVICE.format(wanted))
     if device and device.strip().lower() not in ("auto", "cpu"):
         raise GenkitError(f"{spec.name} runs on the CPU only (it uses no torch); leave out --device {device}")
     return HostCPU()

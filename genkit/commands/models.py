@@ -76,7 +76,6 @@ def _classes_of(files: list[dict]) -> list[str]:
 def _summary_rows(registry, device_arg) -> list[dict]:
     from genkit import device as devices
 
-    device = devices.guess_device(device_arg)
     rows = []
     for spec in registry.generators.values():
         files = weights_files(spec)
@@ -91,7 +90,7 @@ def _summary_rows(registry, device_arg) -> list[dict]:
         rows.append({"name": spec.name, "modality": spec.modality, "summary": spec.summary, "plugin": spec.plugin,
                      "outputs": list(spec.outputs), "trainable": spec.trainable, "classes": len(classes),
                      "weights_names": [f["name"] for f in files], "weights": info,
-                     "device": device if spec.uses_torch else "cpu"})
+                     "device": devices.guess_device(device_arg, spec)})
     return rows
 
 
@@ -165,7 +164,7 @@ def describe(spec, registry, device_arg=None) -> dict:
         "plugin_kind": ("built-in" if plugin.builtin else "third-party") if plugin else None,
         "distribution": plugin.distribution if plugin else None, "version": plugin.version if plugin else None,
         "outputs": list(spec.outputs), "trainable": spec.trainable, "max_n": spec.max_n,
-        "device": devices.guess_device(device_arg) if spec.uses_torch else "cpu", "classes": _classes_of(files),
+        "device": devices.guess_device(device_arg, spec), "classes": _classes_of(files),
         "options": [_option_record(o) for o in spec.options],
         "train_options": [_option_record(o) for o in spec.train_options] if spec.trainable else [],
         "weights": [_weights_record(f) for f in files],

@@ -19,8 +19,8 @@ from typing import Annotated, Optional
 import typer
 
 from genkit.cli_params import make_command, parameter_for, plain
-from genkit.errors import GenkitError
-from genkit.spec import GeneratorSpec, Option, run_validator
+from genkit.spec import GeneratorSpec, Option
+from genkit.spec import check_values as spec_check_values
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MINUTES_IN_A_YEAR = 525_600.0
@@ -90,13 +90,8 @@ def _training_parameters(spec: GeneratorSpec, evaluating: bool) -> list[inspect.
 
 
 def check_values(options: tuple[Option, ...], values: dict, plugin: str = "") -> None:
-    """Option.check and the option's validator for every value given; a bad one is a one-line error (exit 2)."""
-    for opt in options:
-        try:
-            opt.check(values.get(opt.dest))
-        except ValueError as exc:
-            raise GenkitError(str(exc)) from None
-        run_validator(opt, values.get(opt.dest), plugin)
+    """genkit.spec.check_values for the parser's values, which are keyed by ``Option.dest``."""
+    spec_check_values(options, {opt.key: values.get(opt.dest) for opt in options}, plugin)
 
 
 def command_args(spec: GeneratorSpec, values: dict, *, keep_flags: bool, drop: tuple[str, ...] = ()) -> list[str]:
