@@ -162,9 +162,10 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None, help="generator names to include (default: all)")
     args = parser.parse_args()
     wanted = set(args.only or [name for name, *_ in GENERATION])
-    where = torch.cuda.get_device_name(args.device) if args.device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads"
-    print(f"## {args.device}: {where}, torch {torch.__version__}\n\n| generator | load + first item (s) | rate |\n| --- | ---: | ---: |",
-          flush=True)
+    on_gpu = args.device.startswith("cuda")
+    where = torch.cuda.get_device_name(args.device) if on_gpu else f"CPU, {torch.get_num_threads()} threads"
+    print(f"## {args.device}: {where}, torch {torch.__version__}\n", flush=True)
+    print("| generator | load + first item (s) | rate |\n| --- | ---: | ---: |", flush=True)
     for name, kwargs, unit, count in GENERATION:
         if name in wanted:
             rate, loaded = generation_rate(name, kwargs, count, args.device, args.repeats)
@@ -177,7 +178,7 @@ def main() -> None:
             if name in wanted:
                 rates = [steps_per_second(name, data, options, batch, args.device, p, args.steps) for p in modes]
                 print(f"| {label} | {batch} | " + " | ".join(f"{r:.2f}" for r in rates) + " |", flush=True)
-    if args.device.startswith("cuda"):
+    if on_gpu:
         print(f"\npeak GPU memory: {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB", flush=True)
 
 
