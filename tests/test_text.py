@@ -165,23 +165,6 @@ def test_cache_step_matches_a_full_forward():
     assert torch.allclose(torch.cat(parts, dim=1), full, atol=1e-5)
 
 
-def test_dropout_keeps_attention_on_its_fused_kernel(monkeypatch):
-    """Dropout changes training outputs but never reaches scaled_dot_product_attention (see docs/text.md)."""
-    import torch
-    import torch.nn.functional as F
-    from genkit_text.model import GPT, GPTConfig
-
-    calls, sdpa = [], F.scaled_dot_product_attention
-    monkeypatch.setattr(F, "scaled_dot_product_attention",
-                        lambda *a, **kw: calls.append(kw.get("dropout_p", 0.0)) or sdpa(*a, **kw))
-    torch.manual_seed(0)
-    model = GPT(GPTConfig(vocab_size=7, block_size=12, n_layer=2, n_head=2, n_embd=8, dropout=0.5))
-    ids = torch.randint(0, 7, (2, 12))
-    assert not torch.allclose(model.train()(ids), model(ids))  # dropout acts while training
-    assert torch.equal(model.eval()(ids), model(ids))  # and not when evaluating
-    assert len(calls) == 4 * 2 and set(calls) == {0.0}
-
-
 # ---------------------------------------------------------------- training and evaluation
 
 
