@@ -9,10 +9,11 @@ docs/training.md:
    one sample at a time as the CLI streams it), bars/s (music).
 2. training: steps/s of each trainable generator's task, stepped as `genkit train` steps it (the
    task's train_step through genkit's StepContext, on the device) in each precision the device
-   offers (cuda: fp32, bf16, fp16; a CPU: fp32, and bf16 where it is fast): the median of --steps
-   steps after two warm-up steps, the device synchronised around each. Data: the team's (../shared/data or
-   $GENKIT_DATA) when present, else synthetic stand-ins of the same shapes (speed does not depend on
-   the pixels or characters). Sizes: each generator's defaults, text at nanoGPT's 6x384.
+   offers (cuda: fp32, bf16, fp16; a CPU: fp32, and bf16 where it is fast): the fastest of --steps
+   steps after a warm-up step, the device synchronised around each (train_speed.seconds_per_step).
+   Data: the team's (../shared/data or $GENKIT_DATA) when present, else synthetic stand-ins of the
+   same shapes (speed does not depend on the pixels or characters). Sizes: each generator's
+   defaults, text at nanoGPT's 6x384.
 
 Run: python bench/gpu.py [--device cuda] [--steps 20] [--repeats 3]
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from train_speed import seconds_per_step, write_digits  # bench/ is the script's folder: on sys.path
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("GENKIT_DATA", REPO.parent / "shared" / "data"))
@@ -55,22 +57,6 @@ def generation_rate(name: str, kwargs: dict, count, device: str, repeats: int) -
         items = generator.generate(seed=k + 1, **kwargs)
         best = min(best, (time.perf_counter() - start) / sum(count(item) for item in items))
     return 1 / best, loaded
-
-
-def write_digits(folder: Path, n: int = 2048) -> Path:
-    """Random 28x28 'digits' with labels as MNIST's IDX files, train and test."""
-    import gzip
-    import struct
-
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    for split in ("train", "t10k"):
-        images = (rng.random((n, 28, 28)) * 255).astype(np.uint8)
-        with gzip.open(folder / f"{split}-images-idx3-ubyte.gz", "wb") as fh:
-            fh.write(struct.pack(">IIII", 0x803, n, 28, 28) + images.tobytes())
-        with gzip.open(folder / f"{split}-labels-idx1-ubyte.gz", "wb") as fh:
-            fh.write(struct.pack(">II", 0x801, n) + (np.arange(n) % 10).astype(np.uint8).tobytes())
-    return folder
 
 
 def write_tunes(folder: Path, n: int = 60) -> Path:
@@ -121,37 +107,12 @@ def precisions(device: str) -> list[str]:
 
 def steps_per_second(name: str, data: Path, options: dict, batch: int, device: str, precision: str,
                      steps: int) -> float:
-    """Training steps/s of ``name``'s task as the shared loop steps it (its StepContext, its precision),
-    the median of ``steps`` steps after two warm-up steps, the device synchronised around each."""
+    """Training steps/s of ``name``'s task as `genkit train` steps it, on ``device`` (the fastest step)."""
     from genkit.registry import load_registry
-    from genkit.train.loop import fetch, load_task
-    from genkit.train.precision import Precision
-    from genkit.train.step import StepContext
+    from genkit.train.loop import load_task
 
-    where = torch.device(device)
     task = load_task(load_registry().generators[name], data, dict(options), None)
-    torch.manual_seed(0)
-    model = task.build_model().to(where).train()
-    ctx = StepContext(Precision(precision, where), list(task.optimizers(model, 1e-4)),
-                      task.defaults.get("grad_clip"), global_batch=batch)
-    dataset = task.train_data()
-    order = torch.randperm(len(dataset))
-    times = []
-    for k in range(steps + 2):
-        rows = fetch(dataset, order[torch.arange(k * batch, (k + 1) * batch) % len(dataset)], where)
-        synchronize(where)
-        start = time.perf_counter()
-        ctx.begin(k)
-        task.train_step(model, rows, ctx)
-        ctx.end()
-        synchronize(where)
-        times.append(time.perf_counter() - start)
-    return 1 / float(np.median(times[2:]))
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    return 1 / seconds_per_step(task, precision, batch, steps, device)
 
 
 def main() -> None:
@@ -171,7 +132,7 @@ def main() -> None:
             rate, loaded = generation_rate(name, kwargs, count, args.device, args.repeats)
             print(f"| {name} | {loaded:.2f} | {rate:,.1f} {unit}/s |", flush=True)
     modes = precisions(args.device)
-    print(f"\n| training (median of {args.steps} steps) | batch | " + " | ".join(f"{p} steps/s" for p in modes)
+    print(f"\n| training (best of {args.steps} steps) | batch | " + " | ".join(f"{p} steps/s" for p in modes)
           + " |\n| --- | ---: |" + " ---: |" * len(modes), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for label, name, data, options, batch in training_cases(Path(tmp)):

@@ -104,31 +104,39 @@ def colour_speed(args, tmp: Path) -> None:
         print(f"{label:34} batch {batch}: {rates}{extra}", flush=True)
 
 
-def seconds_per_step(task, precision: str, batch: int, steps: int) -> float:
-    """Time ``steps`` training steps of ``task`` through genkit's StepContext (after one warm-up step)."""
+def seconds_per_step(task, precision: str, batch: int, steps: int, device: str = "cpu") -> float:
+    """Time ``steps`` training steps of ``task`` through genkit's StepContext on ``device`` (after one
+    warm-up step; the device synchronised around each); the fastest step."""
     from genkit.train.loop import fetch
     from genkit.train.precision import Precision
     from genkit.train.protocol import adopt
     from genkit.train.step import StepContext
 
     task = adopt(task, "bench")
+    where = torch.device(device)
     torch.manual_seed(0)
-    model = task.build_model()
+    model = task.build_model().to(where)
     optimizers = task.optimizers(model, 1e-4)
-    ctx = StepContext(Precision(precision, torch.device("cpu")), optimizers, task.defaults.get("grad_clip"),
-                      global_batch=batch)
+    ctx = StepContext(Precision(precision, where), optimizers, task.defaults.get("grad_clip"), global_batch=batch)
     data = task.train_data()
     order = torch.randperm(len(data))
     model.train()
     times = []
     for k in range(steps + 1):
-        batch_data = fetch(data, order[k * batch : (k + 1) * batch], "cpu")
+        batch_data = fetch(data, order[torch.arange(k * batch, (k + 1) * batch) % len(data)], where)
+        synchronize(where)
         start = time.perf_counter()
         ctx.begin(k)
         task.train_step(model, batch_data, ctx)
         ctx.end()
+        synchronize(where)
         times.append(time.perf_counter() - start)
     return min(times[1:])
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def ratio(label: str, make, batch: int, steps: int, repeats: int, unit: str = "") -> float:
