@@ -33,8 +33,7 @@ def new_config(text: str, options: dict) -> dict:
 class TextTask(TrainingTask):
     """The character model for the shared loop: windows of the train split, loss in nats/char."""
 
-    # nanoGPT's shakespeare_char recipe with a higher learning rate and no dropout: a small model
-    # on a CPU budget of about an hour underfits rather than overfits.
+    # nanoGPT's shakespeare_char recipe with a higher learning rate (a small model, a short budget).
     defaults = {"epochs": 1, "batch_size": 64, "lr": 2e-3, "schedule": "cosine", "warmup": 100, "grad_clip": 1.0}
 
     def __init__(self, data: Path, options: dict, config: dict | None):
