@@ -190,6 +190,21 @@ def test_eval_names_characters_the_vocabulary_lacks(tiny, tmp_path):
     assert_user_error(run_genkit("eval", "text", "--data", other, "--weights", weights), "U+00FC")
 
 
+def test_new_models_train_with_the_shipped_dropout_unless_told(tiny, tmp_path):
+    """Default --dropout is the shipped recipe's 0.1; an explicit 0 means none (not the default)."""
+    from safetensors import safe_open
+
+    corpus, weights = tiny
+    run_genkit("train", "text", "--data", corpus, "--layers", "1", "--width", "16", "--heads", "2",
+               "--block-size", "16", "--max-steps", "1", "--batch-size", "8", "--dropout", "0",
+               "--out", tmp_path / "run", "--quiet", "--no-eval", check=0)
+    rates = []
+    for path in (weights, tmp_path / "run" / "text.safetensors"):
+        with safe_open(str(path), "pt") as fh:
+            rates.append(json.loads(fh.metadata()["config"])["dropout"])
+    assert rates == [0.1, 0.0]
+
+
 # ---------------------------------------------------------------- bad input
 
 

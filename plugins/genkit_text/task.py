@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from genkit.errors import GenkitError
 from genkit.train import TrainingTask
+from genkit_text import DEFAULT_DROPOUT
 from genkit_text.data import Vocabulary, Windows, read_corpus, split
 from genkit_text.model import GPT, GPTConfig
 
@@ -27,7 +28,7 @@ def new_config(text: str, options: dict) -> dict:
         raise GenkitError(f"--width {width} must be a multiple of --heads {heads}")
     return {"vocab": vocab.chars, "vocab_size": len(vocab), "block_size": options.get("block_size") or 128,
             "n_layer": options.get("layers") or 4, "n_head": heads, "n_embd": width,
-            "dropout": options.get("dropout") or 0.0}
+            "dropout": DEFAULT_DROPOUT if options.get("dropout") is None else options["dropout"]}
 
 
 class TextTask(TrainingTask):
