@@ -165,6 +165,24 @@ def test_cache_step_matches_a_full_forward():
     assert torch.allclose(torch.cat(parts, dim=1), full, atol=1e-5)
 
 
+def test_dropout_acts_on_the_attention_weights_only_while_training(monkeypatch):
+    """Dropout changes training outputs and reaches the attention as dropout_p; evaluation is exact."""
+    import torch
+    import torch.nn.functional as F
+    from genkit_text.model import GPT, GPTConfig
+
+    calls, sdpa = [], F.scaled_dot_product_attention
+    monkeypatch.setattr(F, "scaled_dot_product_attention",
+                        lambda *a, **kw: calls.append(kw.get("dropout_p", 0.0)) or sdpa(*a, **kw))
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=7, block_size=12, n_layer=2, n_head=2, n_embd=8, dropout=0.5))
+    ids = torch.randint(0, 7, (2, 12))
+    assert not torch.allclose(model.train()(ids), model(ids))  # dropout acts while training
+    assert calls == [0.5] * 4  # two training passes of two layers, each dropping attention weights
+    assert torch.equal(model.eval()(ids), model(ids))  # and not when evaluating
+    assert calls[4:] == [0.0] * 4
+
+
 # ---------------------------------------------------------------- training and evaluation
 
 
