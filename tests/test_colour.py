@@ -1,6 +1,7 @@
 """Colour pictures at any size for `genkit train image|vae` on a user's own folder (issue 15)."""
 
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -117,6 +118,32 @@ def test_mixed_sizes_are_cropped_by_default_and_refused_on_request(tmp_path):
     assert image_of(next((tmp_path / "img").glob("*.png"))) == ((28, 28), "RGB")  # 30 rounds down to 28
     proc = run_genkit("train", "image", "--data", data, "--out", tmp_path / "r2", "--mixed-sizes", "refuse", *FAST)
     assert_user_error(proc, "mixed sizes", "wide.png")
+
+
+def last_learning_rates(run):
+    from genkit.train import checkpoint
+
+    saved = checkpoint.load(run / "checkpoint.safetensors", "image")
+    return [group["lr"] for opt in saved.meta["optimizers"] for group in opt["param_groups"]]
+
+
+def test_a_cosine_learning_rate_falls_toward_a_tenth_and_resumes_where_it_was(tmp_path):
+    data = write_colour(tmp_path / "shapes", classes={"red disc": (220, 30, 30), "blue square": (40, 40, 220)})
+    tiny = ["--width", "8", "--batch-size", "8", "--quiet", "--no-eval"]
+    run_genkit("train", "image", "--data", data, "--out", tmp_path / "cos", "--max-steps", "2", "--lr-schedule",
+               "cosine", *tiny, check=0)
+    # The schedule is part of the run: a resume without it is refused, not silently made constant.
+    proc = run_genkit("train", "image", "--data", data, "--out", tmp_path / "cos", "--resume", "--max-steps", "4", *tiny)
+    assert_user_error(proc, "lr_schedule")
+    run_genkit("train", "image", "--data", data, "--out", tmp_path / "cos", "--resume", "--max-steps", "4",
+               "--lr-schedule", "cosine", *tiny, check=0)
+    last = 2e-4 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 3 / 4)))  # the rate of step 3 of 4
+    assert last_learning_rates(tmp_path / "cos") == pytest.approx([last, last])  # G's and D's
+    assert config_of(tmp_path / "cos" / "image.safetensors")["lr_schedule"] == "cosine"
+    assert "--lr-schedule cosine" in (tmp_path / "cos" / "MODEL_CARD.md").read_text()
+    run_genkit("train", "image", "--data", data, "--out", tmp_path / "flat", "--max-steps", "4", *tiny, check=0)
+    assert last_learning_rates(tmp_path / "flat") == pytest.approx([2e-4, 2e-4])
+    assert "lr_schedule" not in config_of(tmp_path / "flat" / "image.safetensors")
 
 
 def test_a_single_class_trains_an_unconditional_model_with_diffaugment(tmp_path):

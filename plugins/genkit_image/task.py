@@ -82,12 +82,15 @@ def _check_classes(config: dict | None, found: list[str], data: Path):
 
 
 def training_choices(config: dict, options: dict) -> dict:
-    """The config with this run's --diffaugment and --class-loss (keys absent when off, so older configs read the same)."""
-    config = {k: v for k, v in config.items() if k not in ("diffaugment", "class_loss")}
+    """The config with this run's --diffaugment, --class-loss and --lr-schedule (keys absent when off or
+    constant, so older configs read the same; in the config, a --resume keeps them)."""
+    config = {k: v for k, v in config.items() if k not in ("diffaugment", "class_loss", "lr_schedule")}
     if config["arch"] != "dcgan":
         return config
     if options.get("diffaugment"):
         config["diffaugment"] = True
+    if options.get("lr_schedule") == "cosine":
+        config["lr_schedule"] = "cosine"
     if options.get("class_loss") and config["num_classes"]:
         config["class_loss"] = float(options["class_loss"])
     return config
@@ -114,7 +117,8 @@ class GANTask(TrainingTask):
         if self.config["arch"] == "mlp":
             self.defaults = {"epochs": 20, "batch_size": 32, "lr": 1e-4}
         else:  # batch norm in G needs two or more examples per process
-            self.defaults = {"epochs": 20, "batch_size": 64, "lr": 2e-4, "min_batch": 2}
+            self.defaults = {"epochs": 20, "batch_size": 64, "lr": 2e-4, "min_batch": 2,
+                             "schedule": self.config.get("lr_schedule", "constant")}
 
     def _new_config(self, arch: str, options: dict) -> dict:
         names = self.train_set.class_names
