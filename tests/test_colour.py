@@ -146,6 +146,18 @@ def test_a_cosine_learning_rate_falls_toward_a_tenth_and_resumes_where_it_was(tm
     assert "lr_schedule" not in config_of(tmp_path / "flat" / "image.safetensors")
 
 
+@pytest.mark.parametrize("args, fragments", [
+    (["--arch", "mlp", "--diffaugment"], ["--diffaugment", "dcgan only", "mlp"]),
+    (["--arch", "classifier", "--lr-schedule", "cosine"], ["--lr-schedule", "dcgan or mlp only", "classifier"]),
+    (["--arch", "classifier", "--width", "16"], ["--width", "dcgan only", "classifier"]),
+])
+def test_an_option_the_arch_does_not_use_is_refused_not_ignored(tmp_path, args, fragments):
+    data = write_colour(tmp_path / "shapes", per_class=2)
+    proc = run_genkit("train", "image", "--data", data, "--out", tmp_path / "run", *args, *FAST)
+    assert_user_error(proc, *fragments)
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_single_class_trains_an_unconditional_model_with_diffaugment(tmp_path):
     data = write_colour(tmp_path / "one", classes={"red disc": (220, 30, 30)})
     run_genkit("train", "image", "--data", data, "--out", tmp_path / "run", "--width", "8", "--no-eval", "--diffaugment",

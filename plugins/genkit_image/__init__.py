@@ -49,7 +49,7 @@ def genkit_register_generators(register):
                        "classifies real pictures, G is rewarded when its pictures read as their class (0: off).",
                        min=0, max=100),
                 Option("lr-schedule", "choice", "constant",
-                       "dcgan: the learning rate over the run: constant, or cosine (from --lr down to a tenth of it "
+                       "GANs: the learning rate of G and D over the run: constant, or cosine (from --lr down to a tenth of it "
                        "at the last step).", choices=("constant", "cosine")),
                 Option("width", "int", 64, "dcgan channel width (64; smaller trains faster, for tests).", min=2, max=1024),
                 Option("weights", "str", None,

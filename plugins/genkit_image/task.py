@@ -40,9 +40,24 @@ def make_task(data: Path, options: dict, config: dict | None):
     if config is None and options.get("weights"):  # fine-tuning: the weights' config, adapted below
         start = finetune.load_start(options["weights"])
     arch = (config or (start.config if start else {})).get("arch") or options.get("arch") or "dcgan"
+    refuse_other_archs_options(arch, options)
     if arch == "classifier":
         return ClassifierTask(data, options, config)
     return GANTask(data, arch, options, config, start)
+
+
+# Training options that only some architectures read, and their values when not given: another
+# architecture refuses them in one line rather than training without them.
+ARCH_OPTIONS = {"diffaugment": (("dcgan",), False), "class_loss": (("dcgan",), 0.0), "width": (("dcgan",), 64),
+                "lr_schedule": (("dcgan", "mlp"), "constant")}
+
+
+def refuse_other_archs_options(arch: str, options: dict) -> None:
+    for key, (archs, unset) in ARCH_OPTIONS.items():
+        value = options.get(key)
+        if arch not in archs and value is not None and value != unset:
+            raise GenkitError(f"--{key.replace('_', '-')} applies to --arch {' or '.join(archs)} only; "
+                              f"this run's arch is {arch}")
 
 
 def load_split(data: Path, split: str, options: dict, config: dict | None) -> image_data.ImageSet:
@@ -83,14 +98,14 @@ def _check_classes(config: dict | None, found: list[str], data: Path):
 
 def training_choices(config: dict, options: dict) -> dict:
     """The config with this run's --diffaugment, --class-loss and --lr-schedule (keys absent when off or
-    constant, so older configs read the same; in the config, a --resume keeps them)."""
+    constant, so older configs read the same; a --resume gives them again, as the config is compared)."""
     config = {k: v for k, v in config.items() if k not in ("diffaugment", "class_loss", "lr_schedule")}
+    if options.get("lr_schedule") == "cosine":
+        config["lr_schedule"] = "cosine"
     if config["arch"] != "dcgan":
         return config
     if options.get("diffaugment"):
         config["diffaugment"] = True
-    if options.get("lr_schedule") == "cosine":
-        config["lr_schedule"] = "cosine"
     if options.get("class_loss") and config["num_classes"]:
         config["class_loss"] = float(options["class_loss"])
     return config
@@ -117,13 +132,14 @@ class GANTask(TrainingTask):
         if self.config["arch"] == "mlp":
             self.defaults = {"epochs": 20, "batch_size": 32, "lr": 1e-4}
         else:  # batch norm in G needs two or more examples per process
-            self.defaults = {"epochs": 20, "batch_size": 64, "lr": 2e-4, "min_batch": 2,
-                             "schedule": self.config.get("lr_schedule", "constant")}
+            self.defaults = {"epochs": 20, "batch_size": 64, "lr": 2e-4, "min_batch": 2}
+        self.defaults["schedule"] = self.config.get("lr_schedule", "constant")
 
     def _new_config(self, arch: str, options: dict) -> dict:
         names = self.train_set.class_names
         if arch == "mlp":
-            return {"arch": "mlp", "z_dim": 100, "num_classes": 0, "class_names": names, "ema": 0.0}
+            return training_choices({"arch": "mlp", "z_dim": 100, "num_classes": 0, "class_names": names, "ema": 0.0},
+                                    options)
         # One class: nothing to condition on, so the model is unconditional.
         config = {"arch": "dcgan", "z_dim": 64, "num_classes": len(names) if len(names) > 1 else 0,
                   "class_names": names, "width": int(options.get("width") or 64), "embed_dim": 32, "ema": 0.999,
