@@ -23,6 +23,7 @@ from genkit import weights as gk_weights
 from genkit.datasets import size_rule
 from genkit.errors import GenkitError
 from genkit.train import TrainingTask
+from genkit_image import TRAIN_OPTIONS
 from genkit_image import data as image_data
 from genkit_image import finetune, metrics, ruler
 from genkit_image.classifier import Classifier
@@ -46,16 +47,16 @@ def make_task(data: Path, options: dict, config: dict | None):
     return GANTask(data, arch, options, config, start)
 
 
-# Training options that only some architectures read, and their values when not given: another
-# architecture refuses them in one line rather than training without them.
-ARCH_OPTIONS = {"diffaugment": (("dcgan",), False), "class_loss": (("dcgan",), 0.0), "width": (("dcgan",), 64),
-                "lr_schedule": (("dcgan", "mlp"), "constant")}
+# Training options that only some architectures read: another architecture refuses them in one
+# line (unless left at their declared default) rather than training without them.
+ARCH_OPTIONS = {"diffaugment": ("dcgan",), "class_loss": ("dcgan",), "width": ("dcgan",), "lr_schedule": ("dcgan", "mlp")}
+DECLARED_DEFAULTS = {option.key: option.default for option in TRAIN_OPTIONS}
 
 
 def refuse_other_archs_options(arch: str, options: dict) -> None:
-    for key, (archs, unset) in ARCH_OPTIONS.items():
+    for key, archs in ARCH_OPTIONS.items():
         value = options.get(key)
-        if arch not in archs and value is not None and value != unset:
+        if arch not in archs and value is not None and value != DECLARED_DEFAULTS[key]:
             raise GenkitError(f"--{key.replace('_', '-')} applies to --arch {' or '.join(archs)} only; "
                               f"this run's arch is {arch}")
 
