@@ -217,3 +217,25 @@ def test_resume_keeps_the_settings_of_the_run_it_continues(numbers, tmp_path):
     train("--data", numbers, "--out", out, "--batch-size", "4", "--lr", "0.01", "--max-steps", "3", "--no-eval", check=0)
     summary = json.loads(train("--data", numbers, "--out", out, "--resume", "--no-eval", check=0).stdout)
     assert (summary["batch_size"], summary["lr"], summary["steps"]) == (4, 0.01, 3)
+
+
+def test_resume_takes_every_option_not_given_again_from_the_run_and_the_card_says_them_all(numbers, tmp_path):
+    out = tmp_path / "run"
+    train("--data", numbers, "--out", out, "--hidden", "4", "--seed", "3", "--max-steps", "2", "--no-eval", check=0)
+    train("--data", numbers, "--out", out, "--resume", "--max-steps", "4", "--no-eval", check=0)
+    card = (out / "MODEL_CARD.md").read_text()
+    assert all(arg in card for arg in ("--hidden 4", "--seed 3", "--max-steps 4")) and "--resume" not in card
+    assert weights.metadata(out / "tiny.safetensors")["config"]["hidden"] == 4
+    # What is given again wins, and a change the model cannot take is still refused by name.
+    assert_user_error(train("--data", numbers, "--out", out, "--resume", "--hidden", "5", "--max-steps", "5"),
+                      "hidden differ")
+
+
+@pytest.mark.parametrize("recorded, fragment", [("lots", "unusable value for --hidden"), (1000, "--hidden must be in")])
+def test_a_checkpoint_recording_a_bad_option_is_refused_on_resume(numbers, tmp_path, recorded, fragment):
+    out = tmp_path / "run"
+    train("--data", numbers, "--out", out, "--max-steps", "1", "--no-eval", check=0)
+    path = out / "checkpoint.safetensors"
+    meta = weights.metadata(path)
+    weights.save_tensors(load_file(path), {**meta, "options": {"hidden": recorded}}, path)
+    assert_user_error(train("--data", numbers, "--out", out, "--resume", "--max-steps", "2"), fragment)

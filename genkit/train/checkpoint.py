@@ -108,6 +108,19 @@ def check(path: Path, generator: str) -> dict:
     return meta
 
 
+def recorded_options(meta: dict) -> dict:
+    """The options a checkpoint's run was started with, by parameter name (``Option.dest``).
+
+    ``run`` holds the loop's numbers as resolved (epochs, batch size, lr, max steps), ``options`` the
+    generator's own train options; checkpoints older than ``options`` give only what they have.
+    """
+    recorded = {}
+    for part in (meta.get("run"), {"seed": meta.get("seed")}, meta.get("options")):
+        if isinstance(part, dict):
+            recorded.update({k: v for k, v in part.items() if isinstance(k, str) and v is not None})
+    return recorded
+
+
 def load(path: Path, generator: str) -> Saved:
     """Read a checkpoint for ``--resume``: checked metadata, then its tensors on the CPU."""
     meta = check(path, generator)

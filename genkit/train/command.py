@@ -43,6 +43,10 @@ TRAIN_NUMBERS = (
            choices=PRECISIONS),
 )
 EVAL_NUMBERS = (TRAIN_NUMBERS[7],)  # --seed
+# Said afresh by each `genkit train --resume`, never taken from the run being continued: where the
+# run lives, what it reads, where and with how many processes it runs, and this sitting's limits.
+NOT_INHERITED = frozenset({"data", "out", "device", "nproc", "max_minutes", "checkpoint_every", "precision",
+                           "resume", "overwrite", "no_eval", "quiet"})
 
 
 def eval_options(spec: GeneratorSpec) -> tuple[Option, ...]:
@@ -112,9 +116,11 @@ def command_args(spec: GeneratorSpec, values: dict, *, keep_flags: bool, drop: t
     return args
 
 
-def train_from_cli(spec: GeneratorSpec, values: dict, options: dict) -> None:
+def train_from_cli(spec: GeneratorSpec, values: dict, options: dict, ctx: typer.Context | None = None) -> None:
     from genkit.train import distributed
 
+    if values["resume"] and ctx is not None:
+        values, options = resumed_values(spec, values, options, ctx)
     check_values(TRAIN_NUMBERS + tuple(spec.train_options), {**values, **options}, spec.plugin)
     values = {**values, **options}
     if values["nproc"] > 1 and not distributed.under_torchrun():
@@ -146,6 +152,48 @@ def _train(spec: GeneratorSpec, values: dict, options: dict) -> dict:
     return train(spec, settings)
 
 
+def resumed_values(spec: GeneratorSpec, values: dict, options: dict, ctx: typer.Context) -> tuple[dict, dict]:
+    """On --resume, each option the user does not give again takes the value the run was started with.
+
+    The checkpoint records them (``recorded_options``). A recorded value must have its option's
+    type, then meets the same range checks as typed text: a checkpoint may come from elsewhere.
+    """
+    from genkit.errors import GenkitError
+    from genkit.train import checkpoint
+    from genkit.train.outputs import RunFiles
+
+    path = RunFiles.plan(values["out"], spec.name).checkpoint
+    recorded = checkpoint.recorded_options(checkpoint.check(path, spec.name))
+    declared = {o.dest: o for o in TRAIN_NUMBERS + tuple(spec.train_options) if o.dest not in NOT_INHERITED}
+    values, options = dict(values), dict(options)
+    for dest, value in recorded.items():
+        if dest not in declared or _given(ctx, dest):
+            continue
+        try:
+            parsed = _recorded_value(declared[dest], value)
+        except ValueError:
+            raise GenkitError(f"--resume: {path} records an unusable value for {declared[dest].flag} "
+                              f"({value!r}); give the option again") from None
+        (options if dest in options else values)[dest] = parsed
+    return values, options
+
+
+_JSON_KINDS = {"int": int, "float": (int, float), "bool": bool, "str": str, "path": str, "choice": str}
+
+
+def _recorded_value(opt: Option, value):
+    """A value read back from a checkpoint, as the command line would have parsed it; ValueError if not one."""
+    wrong_kind = not isinstance(value, _JSON_KINDS[opt.type]) or (isinstance(value, bool) and opt.type != "bool")
+    if wrong_kind or (opt.type == "choice" and value not in opt.choices):
+        raise ValueError(value)
+    return Path(value) if opt.type == "path" else float(value) if opt.type == "float" else value
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)  # click's ParameterSource (typer may carry its own click)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
 def evaluate_from_cli(spec: GeneratorSpec, values: dict, options: dict) -> None:
     from genkit.train.evaluation import evaluate
 
@@ -173,9 +221,11 @@ def _split(own: tuple[Option, ...], kwargs: dict) -> tuple[dict, dict]:
 
 def train_command(spec: GeneratorSpec):
     def body(kwargs):
-        train_from_cli(spec, *_split(spec.train_options, kwargs))
+        ctx = kwargs.pop("ctx")
+        train_from_cli(spec, *_split(spec.train_options, kwargs), ctx)
 
-    return make_command(_training_parameters(spec, False), body, spec.name, f"Train {spec.name}: {spec.summary}")
+    params = [_param("ctx", typer.Context, inspect.Parameter.empty), *_training_parameters(spec, False)]
+    return make_command(params, body, spec.name, f"Train {spec.name}: {spec.summary}")
 
 
 def eval_command(spec: GeneratorSpec):

@@ -280,7 +280,8 @@ class Trainer:
                     "task_state": task_plain, "precision": self.precision.name, "scaler": self.precision.state_dict(),
                     "seed": self.settings.seed, "batch_size": self.batch_size,
                     "run": {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
-                            "max_steps": self.max_steps}}
+                            "max_steps": self.max_steps},
+                    "options": {k: str(v) if isinstance(v, Path) else v for k, v in self.settings.options.items()}}
             checkpoint.save(self.paths.checkpoint, tensors, meta)
         self.group.barrier()
 
