@@ -4,7 +4,13 @@ Shared by every class-conditional generator and by `genkit video`, so that a nam
 command works in all of them.
 """
 
+from pathlib import Path
+
 from genkit.errors import GenkitError
+
+# Options whose values name classes the weights know: completed from the weights' header, and
+# checked against it before the model is loaded.
+CLASS_OPTIONS = ("class", "classes")
 
 
 def _norm(text: str) -> str:
@@ -27,3 +33,22 @@ def find_class(text: str, names: list[str]) -> int:
     if by_word:
         raise GenkitError(f"class {text!r} is ambiguous: {', '.join(names[k] for k in by_word)}; {valid}")
     raise GenkitError(f"unknown class {text!r}; {valid}")
+
+
+def check_named_classes(spec, options: dict, weights_path: Path | None) -> None:
+    """Refuse a class no one knows before the model loads (seconds sooner than the plugin could).
+
+    Only where the weights are the generator's own and list class names; a generator that takes
+    weights from another (``weights_from``) or has none checks its classes itself.
+    """
+    if weights_path is None or spec.weights_from:
+        return
+    from genkit import weights
+    from genkit.commands.models import class_names
+
+    names = class_names(weights.metadata(weights_path))
+    for opt in spec.options:
+        value = options.get(opt.key)
+        if opt.name in CLASS_OPTIONS and names and isinstance(value, str):
+            for text in filter(None, (part.strip() for part in value.split(","))):
+                find_class(text, names)

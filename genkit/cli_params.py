@@ -9,10 +9,10 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from genkit.classnames import CLASS_OPTIONS
 from genkit.spec import Option
 
 _PY_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "path": Path}
-CLASS_OPTIONS = ("class", "classes")  # options whose values are class names the weights know
 
 
 def _complete_classes(ctx, incomplete: str) -> list[str]:

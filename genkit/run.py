@@ -15,6 +15,7 @@ from pathlib import Path
 
 from genkit import __version__, files, interrupts, progress, weights
 from genkit import device as devices
+from genkit.classnames import check_named_classes
 from genkit.contract import Generator, check_implements
 from genkit.errors import GenkitError, RunError
 from genkit.spec import GeneratorSpec, check_values
@@ -55,6 +56,7 @@ def execute(req: Request, stdout=None) -> dict:
     n, seed = validate(req)
     targets = plan_outputs(req, n, seed, stdout)
     weights_path, is_default = weights.resolve(weights_owner(req), req.weights)
+    check_named_classes(req.spec, req.options, weights_path)
     device = devices.device_for(req.spec, req.device)
     generator = load_generator(req.spec, device, weights_path)
     base = base_provenance(req, seed, device, weights_path, is_default)

@@ -171,6 +171,21 @@ def test_bad_generation_options_are_one_line_errors(tmp_path, args, fragments):
     assert not (tmp_path / "x").exists()
 
 
+@needs_weights
+def test_an_unknown_class_is_refused_from_the_weights_header_before_the_model_loads(tmp_path):
+    import torch
+    from genkit import weights
+
+    # A file with the shipped header but no usable tensors: loading it would fail, reading its header does not.
+    husk = tmp_path / "husk.safetensors"
+    weights.save_tensors({"nothing": torch.zeros(1)}, weights.metadata(SHIPPED), husk)
+    assert_user_error(run_genkit("image", "--weights", husk, "--class", "shoe", "-o", tmp_path / "x"),
+                      "unknown class 'shoe'", "ankle-boot")
+    loaded = run_genkit("image", "--weights", husk, "--class", "boot", "-o", tmp_path / "x")
+    assert loaded.returncode != 0 and "unknown class" not in loaded.stderr and "does not hold image weights" in loaded.stderr
+    assert not (tmp_path / "x").exists()
+
+
 # ---------------------------------------------------------------- training and evaluation
 
 
