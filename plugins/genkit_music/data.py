@@ -177,30 +177,9 @@ def encode_midi(midi, name: str = "", key: Key | None = None, strict_range: bool
     def step(t):
         return round(midi.time_to_tick(t) * STEPS_PER_QUARTER / res) + pad
 
-    # Time-signature changes, in steps (a pickup measure's own signature is dropped: it is padded).
-    ts_events = []
-    for ts in midi.time_signature_changes[1:] if pad else midi.time_signature_changes:
-        meter = f"{ts.numerator}/{ts.denominator}"
-        if meter not in METERS:
-            raise ValueError(f"time signature {meter} is not one of {', '.join(METERS)}")
-        at = 0 if pad and not ts_events else step(ts.time)  # the padded pickup bar is the meter's bar 1
-        ts_events.append((at, METERS.index(meter)))
-    if not ts_events or ts_events[0][0] > 0:
-        ts_events.insert(0, (0, 0))  # MIDI's default meter is 4/4
-
-    # Highest pitch wins at each onset step (double-stops, and triplets landing on one step).
-    onsets: dict[int, tuple[int, int]] = {}
-    for n in notes:
-        s, e = step(n.start), step(n.end)
-        e = max(e, s + 1)
-        if s not in onsets or n.pitch > onsets[s][0]:
-            onsets[s] = (n.pitch, e)
-    if key is None:
-        if midi.key_signature_changes:
-            k = midi.key_signature_changes[0].key_number
-            key = Key(k % 12, k >= 12)
-        else:
-            key = estimate_key([n.pitch for n in notes], [n.end - n.start for n in notes])
+    ts_events = _meter_changes(midi, step, pad)
+    onsets = _melody_onsets(notes, step)
+    key = _key_of(midi, notes) if key is None else key
     end = max(e for _, e in onsets.values())
 
     meters, positions = _bar_grid(ts_events, end)
@@ -220,6 +199,39 @@ def encode_midi(midi, name: str = "", key: Key | None = None, strict_range: bool
         if e < following and e < length:
             events[e] = NOTE_OFF
     return Tune(name, events, np.array(meters, dtype=np.int64), np.array(positions, dtype=np.int64), key)
+
+
+def _meter_changes(midi, step, pad: int) -> list[tuple[int, int]]:
+    """(step, index in METERS) at each time-signature change; a pickup measure's own is dropped (it is padded)."""
+    ts_events = []
+    for ts in midi.time_signature_changes[1:] if pad else midi.time_signature_changes:
+        meter = f"{ts.numerator}/{ts.denominator}"
+        if meter not in METERS:
+            raise ValueError(f"time signature {meter} is not one of {', '.join(METERS)}")
+        at = 0 if pad and not ts_events else step(ts.time)  # the padded pickup bar is the meter's bar 1
+        ts_events.append((at, METERS.index(meter)))
+    if not ts_events or ts_events[0][0] > 0:
+        ts_events.insert(0, (0, 0))  # MIDI's default meter is 4/4
+    return ts_events
+
+
+def _melody_onsets(notes, step) -> dict[int, tuple[int, int]]:
+    """{onset step: (pitch, end step)}; the highest pitch wins at each onset (double-stops, triplets on one step)."""
+    onsets: dict[int, tuple[int, int]] = {}
+    for n in notes:
+        s, e = step(n.start), step(n.end)
+        e = max(e, s + 1)
+        if s not in onsets or n.pitch > onsets[s][0]:
+            onsets[s] = (n.pitch, e)
+    return onsets
+
+
+def _key_of(midi, notes) -> Key:
+    """The file's first key signature, else the key its pitches and durations suggest."""
+    if midi.key_signature_changes:
+        k = midi.key_signature_changes[0].key_number
+        return Key(k % 12, k >= 12)
+    return estimate_key([n.pitch for n in notes], [n.end - n.start for n in notes])
 
 
 # ---------------------------------------------------------------- primers typed on the command line
