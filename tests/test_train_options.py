@@ -18,6 +18,7 @@ from safetensors.torch import load_file
 
 from genkit import weights
 from genkit.errors import GenkitError
+from genkit.train import checkpoint
 
 ENV = TINY_PLUGIN_ENV
 
@@ -221,14 +222,30 @@ def test_resume_keeps_the_settings_of_the_run_it_continues(numbers, tmp_path):
 
 def test_resume_takes_every_option_not_given_again_from_the_run_and_the_card_says_them_all(numbers, tmp_path):
     out = tmp_path / "run"
-    train("--data", numbers, "--out", out, "--hidden", "4", "--seed", "3", "--max-steps", "2", "--no-eval", check=0)
+    first = ["--data", numbers, "--out", out, "--hidden", "4", "--seed", "3", "--max-steps", "2", "--no-eval"]
+    train(*first, check=0)
+    command = (out / "MODEL_CARD.md").read_text().split("- command: `")[1].split("`")[0]
+    # A plain resume is the same run: same command, the options come from the checkpoint.
+    train("--data", numbers, "--out", out, "--resume", "--no-eval", check=0)
+    assert (out / "MODEL_CARD.md").read_text().split("- command: `")[1].split("`")[0] == command
+    # Lengthened: the card and the weights say both sittings, the second with every option.
     train("--data", numbers, "--out", out, "--resume", "--max-steps", "4", "--no-eval", check=0)
-    card = (out / "MODEL_CARD.md").read_text()
-    assert all(arg in card for arg in ("--hidden 4", "--seed 3", "--max-steps 4")) and "--resume" not in card
+    both = weights.metadata(out / "tiny.safetensors")["command"]
+    assert both.startswith(command + " && ") and both.endswith(" --resume") and f"`{both}`" in (out / "MODEL_CARD.md").read_text()
+    assert all(arg in both.split(" && ")[1] for arg in ("--hidden 4", "--seed 3", "--max-steps 4"))
     assert weights.metadata(out / "tiny.safetensors")["config"]["hidden"] == 4
     # What is given again wins, and a change the model cannot take is still refused by name.
     assert_user_error(train("--data", numbers, "--out", out, "--resume", "--hidden", "5", "--max-steps", "5"),
                       "hidden differ")
+
+
+def test_sittings_read_from_a_checkpoint_are_checked_not_trusted():
+    fresh = [{"command": "genkit train x", "from_step": 5}]
+    assert checkpoint.add_sitting({"sittings": "junk"}, "genkit train x", 5) == fresh
+    assert checkpoint.add_sitting({"sittings": [{"command": 1, "from_step": 0}]}, "genkit train x", 5) == fresh
+    kept = [{"command": "genkit train a", "from_step": 0}]
+    assert checkpoint.add_sitting({"sittings": kept}, "genkit train a", 9) == kept
+    assert checkpoint.add_sitting({"sittings": kept}, "genkit train b", 0) == [{"command": "genkit train b", "from_step": 0}]
 
 
 @pytest.mark.parametrize("recorded, fragment", [("lots", "unusable value for --hidden"), (1000, "--hidden must be in")])

@@ -108,17 +108,49 @@ def check(path: Path, generator: str) -> dict:
     return meta
 
 
+def options_as_given(settings) -> dict:
+    """What a run's checkpoint records of its options: the loop's numbers as given (None: the task's
+    default) and the generator's own options, all JSON."""
+    numbers = {"epochs": settings.epochs, "max_steps": settings.max_steps, "batch_size": settings.batch_size,
+               "lr": settings.lr, "seed": settings.seed}
+    return {k: str(v) if isinstance(v, Path) else v for k, v in {**numbers, **settings.options}.items()}
+
+
 def recorded_options(meta: dict) -> dict:
     """The options a checkpoint's run was started with, by parameter name (``Option.dest``).
 
-    ``run`` holds the loop's numbers as resolved (epochs, batch size, lr, max steps), ``options`` the
-    generator's own train options; checkpoints older than ``options`` give only what they have.
+    Read from ``options`` (``options_as_given``); a checkpoint older than it gives the loop's
+    numbers as they were resolved (``run``) and the seed. Unset (None) values are left out.
     """
+    parts = [meta["options"]] if isinstance(meta.get("options"), dict) else [meta.get("run"), {"seed": meta.get("seed")}]
     recorded = {}
-    for part in (meta.get("run"), {"seed": meta.get("seed")}, meta.get("options")):
+    for part in parts:
         if isinstance(part, dict):
             recorded.update({k: v for k, v in part.items() if isinstance(k, str) and v is not None})
     return recorded
+
+
+def add_sitting(meta: dict | None, command: str, step: int) -> list[dict]:
+    """The run's sittings, ``[{"command", "from_step"}]``, with this one added when its command differs.
+
+    A plain ``--resume`` rebuilds the same command (it takes the run's options), so it adds nothing;
+    one that lengthens or changes the run is recorded, so the card says how the weights were made.
+    A malformed record from a checkpoint is dropped rather than trusted.
+    """
+    saved = (meta or {}).get("sittings")
+    ok = isinstance(saved, list) and all(isinstance(x, dict) and isinstance(x.get("command"), str)
+                                         and isinstance(x.get("from_step"), int) for x in saved)
+    sittings = [dict(x) for x in saved] if ok else []
+    if sittings and sittings[-1]["from_step"] >= step:  # the last sitting did no step: this one replaces it
+        sittings.pop()
+    if not sittings or sittings[-1]["command"] != command:
+        sittings.append({"command": command, "from_step": step})
+    return sittings
+
+
+def command_of(sittings: list[dict]) -> str:
+    """One shell line that makes the weights: each sitting's command, the later ones with ``--resume``."""
+    return " && ".join(s["command"] + (" --resume" if k else "") for k, s in enumerate(sittings))
 
 
 def load(path: Path, generator: str) -> Saved:

@@ -91,6 +91,7 @@ class Trainer:
         self.step, self.history, self.elapsed_before = 0, [], 0.0
         if self.saved:
             self._restore()
+        self.sittings = checkpoint.add_sitting(self.saved and self.saved.meta, settings.command, self.step)
         if self.group.is_main:
             paths.out.mkdir(parents=True, exist_ok=True)
 
@@ -281,7 +282,7 @@ class Trainer:
                     "seed": self.settings.seed, "batch_size": self.batch_size,
                     "run": {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
                             "max_steps": self.max_steps},
-                    "options": {k: str(v) if isinstance(v, Path) else v for k, v in self.settings.options.items()}}
+                    "options": checkpoint.options_as_given(self.settings), "sittings": self.sittings}
             checkpoint.save(self.paths.checkpoint, tensors, meta)
         self.group.barrier()
 
@@ -321,16 +322,17 @@ class Trainer:
 
     def _write_outputs(self, summary: dict, metrics: dict) -> None:
         s, task = self.settings, self.task
+        command = checkpoint.command_of(self.sittings)
         meta = {"generator": self.spec.name, "config": task.config, "genkit": __version__, "metrics": metrics,
                 "training": summary, "precision": self.precision.name, "data": Path(s.data).name,
-                "command": s.command}
+                "command": command}
         meta.update(task.metadata())
         exported = {k: v.float() if v.is_floating_point() else v for k, v in task.export(self.core).items()}
         weights.save_tensors(exported, meta, self.paths.weights)
         report.plot_history(self.history, self.paths.plot)
         report.write_card(self.paths.card, spec=self.spec, notes=task.card_notes(), weights_path=self.paths.weights,
                           summary=summary, metrics=metrics, params=sum(p.numel() for p in self.core.parameters()),
-                          device=self.device, command=s.command, data=s.data)
+                          device=self.device, command=command, data=s.data)
 
 
 def fetch(dataset, indices, device):
