@@ -35,6 +35,16 @@ def find_class(text: str, names: list[str]) -> int:
     raise GenkitError(f"unknown class {text!r}; {valid}")
 
 
+def class_names(meta: dict) -> list[str]:
+    """Class names a plugin stored in its weights: top-level ``class_names`` or ``config.class_names``
+    (an unconditional model stores none, or ``num_classes: 0``)."""
+    config = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+    if config.get("num_classes") == 0:
+        return []
+    names = meta.get("class_names") or config.get("class_names") or []
+    return [str(n) for n in names] if isinstance(names, list) else []
+
+
 def check_named_classes(spec, options: dict, weights_path: Path | None) -> None:
     """Refuse a class no one knows before the model loads (seconds sooner than the plugin could).
 
@@ -44,11 +54,10 @@ def check_named_classes(spec, options: dict, weights_path: Path | None) -> None:
     if weights_path is None or spec.weights_from:
         return
     from genkit import weights
-    from genkit.commands.models import class_names
 
     names = class_names(weights.metadata(weights_path))
-    for opt in spec.options:
+    for opt in spec.options if names else ():
         value = options.get(opt.key)
-        if opt.name in CLASS_OPTIONS and names and isinstance(value, str):
+        if opt.name in CLASS_OPTIONS and isinstance(value, str):
             for text in filter(None, (part.strip() for part in value.split(","))):
                 find_class(text, names)

@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from genkit.classnames import class_names
 from genkit.errors import GenkitError
 
 DETAIL_METRIC_DIGITS = 4
@@ -36,16 +37,6 @@ def _safe_metadata(path: Path) -> dict:
         return weights.metadata(path)
     except GenkitError:
         return {"unreadable": True}
-
-
-def class_names(meta: dict) -> list[str]:
-    """Class names a plugin stored in its weights: top-level ``class_names`` or ``config.class_names``
-    (an unconditional model stores none, or ``num_classes: 0``)."""
-    config = meta.get("config") if isinstance(meta.get("config"), dict) else {}
-    if config.get("num_classes") == 0:
-        return []
-    names = meta.get("class_names") or config.get("class_names") or []
-    return [str(n) for n in names] if isinstance(names, list) else []
 
 
 def weights_files(spec) -> list[dict]:

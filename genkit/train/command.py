@@ -43,10 +43,9 @@ TRAIN_NUMBERS = (
            choices=PRECISIONS),
 )
 EVAL_NUMBERS = (TRAIN_NUMBERS[7],)  # --seed
-# Said afresh by each `genkit train --resume`, never taken from the run being continued: where the
-# run lives, what it reads, where and with how many processes it runs, and this sitting's limits.
-NOT_INHERITED = frozenset({"data", "out", "device", "nproc", "max_minutes", "checkpoint_every", "precision",
-                           "resume", "overwrite", "no_eval", "quiet"})
+# Loop options each `genkit train --resume` says afresh, never taken from the run it continues: how
+# many processes run it and this sitting's limits (--data, --out and --device are never recorded).
+NOT_INHERITED = frozenset({"nproc", "max_minutes", "checkpoint_every", "precision"})
 
 
 def eval_options(spec: GeneratorSpec) -> tuple[Option, ...]:
