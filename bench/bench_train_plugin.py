@@ -7,5 +7,13 @@ from genkit import hookimpl
 def genkit_register_generators(register):
     from genkit.spec import GeneratorSpec
 
-    register(GeneratorSpec(name="bench", modality="image", summary="training-loop benchmark",
-                           implementation="train_overhead:BenchGenerator", outputs=("png",), trainable=True))
+    register(
+        GeneratorSpec(
+            name="bench",
+            modality="image",
+            summary="training-loop benchmark",
+            implementation="train_overhead:BenchGenerator",
+            outputs=("png",),
+            trainable=True,
+        )
+    )

@@ -90,11 +90,13 @@ def training_cases(tmp: Path) -> list[tuple[str, str, Path, dict, int]]:
     corpus = corpus if corpus.exists() else write_text(tmp / "text.txt")
     tunes = write_tunes(tmp / "tunes")  # the real corpus's parsing is slow and speed does not depend on it
     nanogpt = {"layers": 6, "heads": 6, "width": 384, "block_size": 256}
-    return [("image (dcgan, 28x28)", "image", digits, {"arch": "dcgan"}, 64),
-            ("vae (MNIST)", "vae", digits, {}, 128),
-            ("video (motion U-Net)", "video", digits, {"sequences": 100_000}, 16),
-            ("text (6x384, block 256)", "text", corpus, nanogpt, 12),
-            ("music (LSTM)", "music", tunes, {}, 32)]
+    return [
+        ("image (dcgan, 28x28)", "image", digits, {"arch": "dcgan"}, 64),
+        ("vae (MNIST)", "vae", digits, {}, 128),
+        ("video (motion U-Net)", "video", digits, {"sequences": 100_000}, 16),
+        ("text (6x384, block 256)", "text", corpus, nanogpt, 12),
+        ("music (LSTM)", "music", tunes, {}, 32),
+    ]
 
 
 def precisions(device: str) -> list[str]:
@@ -105,8 +107,9 @@ def precisions(device: str) -> list[str]:
     return ["fp32", "bf16"] if cpu_bf16_is_faster() else ["fp32"]
 
 
-def steps_per_second(name: str, data: Path, options: dict, batch: int, device: str, precision: str,
-                     steps: int) -> float:
+def steps_per_second(
+    name: str, data: Path, options: dict, batch: int, device: str, precision: str, steps: int
+) -> float:
     """Training steps/s of ``name``'s task as `genkit train` steps it, on ``device`` (the fastest step)."""
     from genkit.registry import load_registry
     from genkit.train.loop import load_task
@@ -132,8 +135,13 @@ def main() -> None:
             rate, loaded = generation_rate(name, kwargs, count, args.device, args.repeats)
             print(f"| {name} | {loaded:.2f} | {rate:,.1f} {unit}/s |", flush=True)
     modes = precisions(args.device)
-    print(f"\n| training (best of {args.steps} steps) | batch | " + " | ".join(f"{p} steps/s" for p in modes)
-          + " |\n| --- | ---: |" + " ---: |" * len(modes), flush=True)
+    print(
+        f"\n| training (best of {args.steps} steps) | batch | "
+        + " | ".join(f"{p} steps/s" for p in modes)
+        + " |\n| --- | ---: |"
+        + " ---: |" * len(modes),
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for label, name, data, options, batch in training_cases(Path(tmp)):
             if name in wanted:

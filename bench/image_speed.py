@@ -77,9 +77,13 @@ def main():
     target = "1.3x" if args.weights else "1.4x"
     print(f"genkit image --n 16           {small_s:7.3f} s   ratio {small_s / torch_s:.2f}x   (target <= {target})")
     print(f"generator throughput, batch 1024: {rate:,.0f} images/s ({args.weights or 'default'} weights)")
-    print(f"genkit image --n {args.big}       {big_s:7.1f} s   {written} files, {written / big_s:,.0f} images/s end to end")
-    print(f"peak RSS --n 16 {small_rss / 2**20:.0f} MiB, --n {args.big} {big_rss / 2**20:.0f} MiB: "
-          f"ratio {big_rss / small_rss:.2f}x   (target <= 1.3x)")
+    print(
+        f"genkit image --n {args.big}       {big_s:7.1f} s   {written} files, {written / big_s:,.0f} images/s end to end"
+    )
+    print(
+        f"peak RSS --n 16 {small_rss / 2**20:.0f} MiB, --n {args.big} {big_rss / 2**20:.0f} MiB: "
+        f"ratio {big_rss / small_rss:.2f}x   (target <= 1.3x)"
+    )
 
 
 if __name__ == "__main__":

@@ -39,20 +39,26 @@ def median_wall(cmd, runs: int) -> float:
 
 def peak_rss_mb(cmd) -> float:
     """Peak RSS of ``cmd`` run as the only child of a fresh Python (RUSAGE_CHILDREN counts all children)."""
-    code = ("import resource, subprocess, sys\n"
-            "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n")
-    return float(subprocess.run([sys.executable, "-c", code, *map(str, cmd)], check=True,
-                                capture_output=True, text=True).stdout)
+    code = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
+    )
+    return float(
+        subprocess.run([sys.executable, "-c", code, *map(str, cmd)], check=True, capture_output=True, text=True).stdout
+    )
 
 
 def generator(weights):
-    from genkit import device as devices, weights as gk_weights
+    from genkit import device as devices
+    from genkit import weights as gk_weights
     from genkit.registry import load_registry
     from genkit_music.generator import MusicGenerator
 
     spec = load_registry().get("music")
-    return MusicGenerator(devices.resolve_device(None), Path(weights) if weights else gk_weights.default_weights_path(spec))
+    return MusicGenerator(
+        devices.resolve_device(None), Path(weights) if weights else gk_weights.default_weights_path(spec)
+    )
 
 
 def bars_per_second(gen, n=64, bars=8, repeats=3) -> float:
@@ -67,8 +73,11 @@ def bars_per_second(gen, n=64, bars=8, repeats=3) -> float:
 def render_ratio(gen, bars: int, repeats=3) -> float:
     from genkit_music.synth import render_midi
 
-    art = next(gen.generate(n=1, seed=7, options={"bars": bars, "tempo": 120.0, "temperature": 1.0, "program": 0},
-                            format="mid"))
+    art = next(
+        gen.generate(
+            n=1, seed=7, options={"bars": bars, "tempo": 120.0, "temperature": 1.0, "program": 0}, format="mid"
+        )
+    )
     seconds = bars * 2.0  # 4/4 at 120 BPM
     render_midi(art.midi, seconds=seconds)  # warm-up (imports torchaudio)
     start = time.perf_counter()
@@ -86,11 +95,39 @@ def main():
     extra = ["--weights", args.weights] if args.weights else []
     with tempfile.TemporaryDirectory() as tmp:
         torch_s = median_wall([sys.executable, "-c", "import torch"], args.runs)
-        tune = [sys.executable, "-m", "genkit", "music", "--bars", "8", "--seed", "1", "-o", str(Path(tmp) / "tune.mid"),
-                "--overwrite", "--quiet", *extra]
+        tune = [
+            sys.executable,
+            "-m",
+            "genkit",
+            "music",
+            "--bars",
+            "8",
+            "--seed",
+            "1",
+            "-o",
+            str(Path(tmp) / "tune.mid"),
+            "--overwrite",
+            "--quiet",
+            *extra,
+        ]
         music_s = median_wall(tune, args.runs)
-        many = [sys.executable, "-m", "genkit", "music", "--bars", "8", "--n", "64", "--seed", "1",
-                "-o", str(Path(tmp) / "many") + "/", "--overwrite", "--quiet", *extra]
+        many = [
+            sys.executable,
+            "-m",
+            "genkit",
+            "music",
+            "--bars",
+            "8",
+            "--n",
+            "64",
+            "--seed",
+            "1",
+            "-o",
+            str(Path(tmp) / "many") + "/",
+            "--overwrite",
+            "--quiet",
+            *extra,
+        ]
         many_s = median_wall(many, max(1, args.runs // 2))
         wav = [sys.executable, "-m", "genkit", "music", "--seed", "1", "--overwrite", "--quiet", *extra]
         wav_short_mb = peak_rss_mb([*wav, "--bars", "4", "-o", Path(tmp) / "short.wav"])
@@ -112,7 +149,9 @@ def main():
         return
     for key, value in result.items():
         print(f"{key:36} {value}")
-    print(f"\nend to end: genkit music --bars 8 takes {result['end_to_end_ratio']:.2f}x `import torch` (target <= 1.3x)")
+    print(
+        f"\nend to end: genkit music --bars 8 takes {result['end_to_end_ratio']:.2f}x `import torch` (target <= 1.3x)"
+    )
 
 
 if __name__ == "__main__":

@@ -52,8 +52,9 @@ def main() -> None:
     torch.set_num_threads(1)
     print(f"training step, dropout {args.dropout}, one thread: genkit's (attention weights) / candidate (output)")
     for layers, width, block, batch_size in SIZES:
-        config = text_model.GPTConfig(vocab_size=65, block_size=block, n_layer=layers, n_head=4,
-                                      n_embd=width, dropout=args.dropout)
+        config = text_model.GPTConfig(
+            vocab_size=65, block_size=block, n_layer=layers, n_head=4, n_embd=width, dropout=args.dropout
+        )
         models = {}
         for name in ("genkit", "output"):
             torch.manual_seed(0)
@@ -68,8 +69,10 @@ def main() -> None:
             for name, (model, optimizer) in models.items():
                 step_seconds(model, optimizer, batch, 1)  # warm-up
                 best[name] = min(best[name], step_seconds(model, optimizer, batch, args.steps))
-        print(f"  {layers}x{width}, {block} positions, batch {batch_size}: {best['genkit']:.3f} s / "
-              f"{best['output']:.3f} s = {best['genkit'] / best['output']:.2f}x")
+        print(
+            f"  {layers}x{width}, {block} positions, batch {batch_size}: {best['genkit']:.3f} s / "
+            f"{best['output']:.3f} s = {best['genkit'] / best['output']:.2f}x"
+        )
 
 
 if __name__ == "__main__":

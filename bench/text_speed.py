@@ -47,6 +47,7 @@ def ours(model, use_cache: bool):
     def run():
         tokens = model.sample([1, 2, 3, 4, 5, 6], NEW_TOKENS, torch.Generator().manual_seed(0), use_cache=use_cache)
         assert len(list(tokens)) == NEW_TOKENS
+
     return run
 
 
@@ -55,18 +56,36 @@ def hugging_face(config: dict):
         from transformers import GPT2Config, GPT2LMHeadModel
     except ImportError:
         return None
-    hf_config = GPT2Config(vocab_size=config["vocab_size"], n_positions=config["block_size"], n_embd=config["n_embd"],
-                           n_layer=config["n_layer"], n_head=config["n_head"], resid_pdrop=0.0, embd_pdrop=0.0,
-                           attn_pdrop=0.0, bos_token_id=0, eos_token_id=None, pad_token_id=0)
+    hf_config = GPT2Config(
+        vocab_size=config["vocab_size"],
+        n_positions=config["block_size"],
+        n_embd=config["n_embd"],
+        n_layer=config["n_layer"],
+        n_head=config["n_head"],
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
+        bos_token_id=0,
+        eos_token_id=None,
+        pad_token_id=0,
+    )
     model = GPT2LMHeadModel(hf_config).eval()
     prompt = torch.tensor([[1, 2, 3, 4, 5, 6]])
 
     def run():
         torch.manual_seed(0)
         with torch.no_grad():
-            out = model.generate(prompt, attention_mask=torch.ones_like(prompt), do_sample=True, top_k=0,
-                                 max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS, use_cache=True)
+            out = model.generate(
+                prompt,
+                attention_mask=torch.ones_like(prompt),
+                do_sample=True,
+                top_k=0,
+                max_new_tokens=NEW_TOKENS,
+                min_new_tokens=NEW_TOKENS,
+                use_cache=True,
+            )
         assert out.shape[1] == prompt.shape[1] + NEW_TOKENS
+
     return run
 
 
@@ -84,7 +103,9 @@ def main():
     config = dict(DEFAULT_CONFIG)
     if SHIPPED.exists():
         config.update({k: v for k, v in gk_weights.metadata(SHIPPED)["config"].items() if k in config})
-    dims = f"{config['n_layer']} layers, {config['n_embd']} wide, {config['n_head']} heads, vocab {config['vocab_size']}"
+    dims = (
+        f"{config['n_layer']} layers, {config['n_embd']} wide, {config['n_head']} heads, vocab {config['vocab_size']}"
+    )
     print(f"model: {dims}; batch 1, {NEW_TOKENS} new tokens, 1 thread, best of {args.repeats}")
 
     model = build_model(config).eval()
@@ -93,9 +114,11 @@ def main():
     pairs = [(best_of(1, ours(model, True)), best_of(1, ours(model, False))) for _ in range(2 * args.repeats + 1)]
     ratios = sorted(u / c for c, u in pairs)
     cached, uncached = min(c for c, _ in pairs), min(u for _, u in pairs)
-    print(f"1. KV cache (block {config['block_size']}): cached {NEW_TOKENS / cached:.0f} tok/s, "
-          f"uncached {NEW_TOKENS / uncached:.0f} tok/s (best runs); per-pair ratio median "
-          f"{statistics.median(ratios):.1f}x, range {ratios[0]:.1f}-{ratios[-1]:.1f}x over {len(pairs)} pairs (target >= 5x)")
+    print(
+        f"1. KV cache (block {config['block_size']}): cached {NEW_TOKENS / cached:.0f} tok/s, "
+        f"uncached {NEW_TOKENS / uncached:.0f} tok/s (best runs); per-pair ratio median "
+        f"{statistics.median(ratios):.1f}x, range {ratios[0]:.1f}-{ratios[-1]:.1f}x over {len(pairs)} pairs (target >= 5x)"
+    )
 
     wide = dict(config, block_size=512)
     hf = hugging_face(wide)
@@ -104,14 +127,20 @@ def main():
     else:
         ours_wide = best_of(args.repeats, ours(build_model(wide).eval(), True))
         theirs = best_of(args.repeats, hf)
-        print(f"2. vs GPT2LMHeadModel.generate(use_cache=True), 512 positions: ours {NEW_TOKENS / ours_wide:.0f} tok/s, "
-              f"transformers {NEW_TOKENS / theirs:.0f} tok/s -> {theirs / ours_wide:.1f}x (target >= 1.5x)")
+        print(
+            f"2. vs GPT2LMHeadModel.generate(use_cache=True), 512 positions: ours {NEW_TOKENS / ours_wide:.0f} tok/s, "
+            f"transformers {NEW_TOKENS / theirs:.0f} tok/s -> {theirs / ours_wide:.1f}x (target >= 1.5x)"
+        )
 
     if SHIPPED.exists():
-        first = wall([sys.executable, "-m", "genkit", "text", "ROMEO:", "--max-tokens", "1", "--seed", "0"], args.repeats)
+        first = wall(
+            [sys.executable, "-m", "genkit", "text", "ROMEO:", "--max-tokens", "1", "--seed", "0"], args.repeats
+        )
         torch_only = wall([sys.executable, "-c", "import torch"], args.repeats)
-        print(f"3. time to first token: genkit text {first:.2f} s, import torch {torch_only:.2f} s -> "
-              f"{first / torch_only:.2f}x the bare torch import")
+        print(
+            f"3. time to first token: genkit text {first:.2f} s, import torch {torch_only:.2f} s -> "
+            f"{first / torch_only:.2f}x the bare torch import"
+        )
     else:
         print("3. time to first token: skipped, no shipped weights")
 

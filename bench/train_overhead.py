@@ -34,8 +34,13 @@ class BenchTask(TrainingTask):
         self.y = torch.randint(0, 10, (N,), generator=g)
 
     def build_model(self):
-        return torch.nn.Sequential(torch.nn.Linear(D, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512),
-                                   torch.nn.ReLU(), torch.nn.Linear(512, 10))
+        return torch.nn.Sequential(
+            torch.nn.Linear(D, 512),
+            torch.nn.ReLU(),
+            torch.nn.Linear(512, 512),
+            torch.nn.ReLU(),
+            torch.nn.Linear(512, 10),
+        )
 
     def train_data(self):
         return torch.utils.data.TensorDataset(self.x, self.y)
@@ -54,8 +59,14 @@ class BenchGenerator:
         return BenchTask()
 
 
-SPEC = GeneratorSpec(name="bench", modality="image", summary="benchmark", implementation="bench_train_task:BenchGenerator",
-                     outputs=("png",), trainable=True)
+SPEC = GeneratorSpec(
+    name="bench",
+    modality="image",
+    summary="benchmark",
+    implementation="bench_train_task:BenchGenerator",
+    outputs=("png",),
+    trainable=True,
+)
 
 
 def bare_loop(steps, batch_size):
@@ -65,6 +76,7 @@ def bare_loop(steps, batch_size):
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
     data = task.train_data()
     start = time.perf_counter()
+    idx = torch.randperm(N)[:batch_size]
     for step in range(steps):
         idx = torch.randperm(N)[:batch_size] if step % (N // batch_size) == 0 else idx.roll(batch_size)
         x, y = data[idx]
@@ -78,13 +90,39 @@ def bare_loop(steps, batch_size):
 def genkit_loop(steps, out, nproc=1):
     if nproc == 1:
         start = time.perf_counter()
-        settings = RunSettings(data=Path(__file__), out=out, max_steps=steps, evaluate=False, quiet=True,
-                               checkpoint_every=1e5, precision="fp32")
+        settings = RunSettings(
+            data=Path(__file__),
+            out=out,
+            max_steps=steps,
+            evaluate=False,
+            quiet=True,
+            checkpoint_every=1e5,
+            precision="fp32",
+        )
         summary = train(SPEC, settings)
         return time.perf_counter() - start, summary["train_seconds"]
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent), GENKIT_PLUGINS="bench_train_plugin", OMP_NUM_THREADS="1")
-    cmd = [sys.executable, "-m", "genkit", "train", "bench", "--data", __file__, "--out", str(out), "--max-steps",
-           str(steps), "--no-eval", "--quiet", "--nproc", str(nproc), "--precision", "fp32"]
+    env = dict(
+        os.environ, PYTHONPATH=str(Path(__file__).parent), GENKIT_PLUGINS="bench_train_plugin", OMP_NUM_THREADS="1"
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "genkit",
+        "train",
+        "bench",
+        "--data",
+        __file__,
+        "--out",
+        str(out),
+        "--max-steps",
+        str(steps),
+        "--no-eval",
+        "--quiet",
+        "--nproc",
+        str(nproc),
+        "--precision",
+        "fp32",
+    ]
     start = time.perf_counter()
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
@@ -107,8 +145,10 @@ def main():
         print(f"overhead ratio, whole call {ours / bare:7.3f}; loop only {loop_only / bare:7.3f}  (target <= 1.05)")
         one = genkit_loop(args.steps, Path(tmp) / "ddp1", nproc=1)[0]
         two = genkit_loop(args.steps, Path(tmp) / "ddp2", nproc=2)
-        print(f"DDP: 1 process {one:.2f} s (in-process), 2 processes via torchrun {two:.2f} s "
-              f"(incl. ~2 s launch); speed-up {one / two:.2f}x at the same global batch")
+        print(
+            f"DDP: 1 process {one:.2f} s (in-process), 2 processes via torchrun {two:.2f} s "
+            f"(incl. ~2 s launch); speed-up {one / two:.2f}x at the same global batch"
+        )
 
 
 if __name__ == "__main__":

@@ -85,18 +85,22 @@ def write_colour(folder: Path, n: int = 720, classes: int = 4, size: int = 64) -
 
 def colour_speed(args, tmp: Path) -> None:
     from genkit.train.precision import cpu_bf16_is_faster
-
     from genkit_image.task import make_task as image_task
     from genkit_vae.task import make_task as vae_task_
 
     folder = write_colour(tmp / "colour")
     precisions = ("fp32", "bf16") if cpu_bf16_is_faster() else ("fp32",)
     if len(precisions) == 1:
-        print("64x64: this CPU has no fast bf16 (no AVX512-BF16/AMX, or a timed matmul says no): fp32 only, "
-              "as --precision auto does", flush=True)
+        print(
+            "64x64: this CPU has no fast bf16 (no AVX512-BF16/AMX, or a timed matmul says no): fp32 only, "
+            "as --precision auto does",
+            flush=True,
+        )
     emoji = {"arch": "dcgan", "diffaugment": True, "class_loss": 1.0, "width": 32}  # the shipped emoji GAN's recipe
-    recipes = (("GAN 64x64 colour, emoji recipe", lambda: image_task(folder, emoji, None), 64),
-               ("VAE 64x64 colour, conv decoder", lambda: vae_task_(folder, {}, None), 128))
+    recipes = (
+        ("GAN 64x64 colour, emoji recipe", lambda: image_task(folder, emoji, None), 64),
+        ("VAE 64x64 colour, conv decoder", lambda: vae_task_(folder, {}, None), 128),
+    )
     for label, make, batch in recipes:
         best = {p: min(seconds_per_step(make(), p, batch, args.steps) for _ in range(args.repeats)) for p in precisions}
         rates = "   ".join(f"{p} {batch / t:7.1f} images/s ({t * 1000:6.0f} ms/step)" for p, t in best.items())
@@ -145,9 +149,11 @@ def ratio(label: str, make, batch: int, steps: int, repeats: int, unit: str = ""
         for precision in ("fp32", "bf16"):  # alternate so a busy moment hurts both
             best[precision] = min(best[precision], seconds_per_step(make(), precision, batch, steps))
     r = best["fp32"] / best["bf16"]
-    print(f"{label:34} fp32 {1 / best['fp32']:7.2f} steps/s ({best['fp32'] * 1000:7.1f} ms)   "
-          f"bf16 {1 / best['bf16']:7.2f} steps/s ({best['bf16'] * 1000:7.1f} ms)   bf16/fp32 {r:5.2f}x{unit}",
-          flush=True)
+    print(
+        f"{label:34} fp32 {1 / best['fp32']:7.2f} steps/s ({best['fp32'] * 1000:7.1f} ms)   "
+        f"bf16 {1 / best['bf16']:7.2f} steps/s ({best['bf16'] * 1000:7.1f} ms)   bf16/fp32 {r:5.2f}x{unit}",
+        flush=True,
+    )
     return r
 
 
@@ -159,7 +165,7 @@ def bare_fp32_tokens_per_second(task, batch: int, steps: int) -> float:
     block = task.config["block_size"]
     ids = task.train_ids
     times = []
-    for k in range(steps + 1):
+    for _ in range(steps + 1):
         starts = torch.randint(0, len(ids) - block - 1, (batch,))
         rows = torch.stack([ids[s : s + block + 1] for s in starts])
         start = time.perf_counter()
@@ -173,16 +179,27 @@ def bare_fp32_tokens_per_second(task, batch: int, steps: int) -> float:
     return batch * block / min(times[1:])
 
 
-def genkit_run(corpus: Path, size: dict, batch: int, steps: int, out: Path, precision="auto", seed: int = 0,
-               evaluate: bool = False) -> dict:
+def genkit_run(
+    corpus: Path, size: dict, batch: int, steps: int, out: Path, precision="auto", seed: int = 0, evaluate: bool = False
+) -> dict:
     """The whole `genkit train text` loop (data order, schedule, history, final checkpoint); its summary."""
     from genkit.registry import load_registry
     from genkit.train.loop import train
     from genkit.train.settings import RunSettings
 
     spec = load_registry().generators["text"]
-    settings = RunSettings(data=corpus, out=out, max_steps=steps, batch_size=batch, precision=precision, seed=seed,
-                           quiet=True, evaluate=evaluate, checkpoint_every=1e5, options=dict(size))
+    settings = RunSettings(
+        data=corpus,
+        out=out,
+        max_steps=steps,
+        batch_size=batch,
+        precision=precision,
+        seed=seed,
+        quiet=True,
+        evaluate=evaluate,
+        checkpoint_every=1e5,
+        options=dict(size),
+    )
     return train(spec, settings)
 
 
@@ -198,35 +215,55 @@ def genkit_tokens_per_second(corpus: Path, size: dict, batch: int, steps: int, o
 def speed(args, corpus: Path, tmp: Path) -> None:
     from genkit.train.precision import cpu_bf16_is_faster
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); {args.steps} timed steps, best of "
-          f"{args.repeats} alternating repeats", flush=True)
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); {args.steps} timed steps, best of "
+        f"{args.repeats} alternating repeats",
+        flush=True,
+    )
     if cpu_bf16_is_faster():
         digits = write_digits(tmp / "digits")
-        ratio("text 6x384, block 256, batch 12", lambda: text_task(corpus, NANOGPT), 12, args.steps, args.repeats,
-              "  (goal >= 2x)")
+        ratio(
+            "text 6x384, block 256, batch 12",
+            lambda: text_task(corpus, NANOGPT),
+            12,
+            args.steps,
+            args.repeats,
+            "  (goal >= 2x)",
+        )
         ratio("GAN dcgan, batch 64", lambda: gan_task(digits), 64, args.steps * 3, args.repeats, "  (goal >= 1.5x)")
         ratio("VAE, batch 128", lambda: vae_task(digits), 128, args.steps * 3, args.repeats, "  (goal >= 1.5x)")
     else:  # bf16 emulated in software runs ~100x slower: nothing to compare
-        print("this CPU has no fast bf16 (no AVX512-BF16/AMX, or a timed matmul says no): the bf16/fp32 ratios "
-              "are skipped; --precision auto trains in fp32 here", flush=True)
+        print(
+            "this CPU has no fast bf16 (no AVX512-BF16/AMX, or a timed matmul says no): the bf16/fp32 ratios "
+            "are skipped; --precision auto trains in fp32 here",
+            flush=True,
+        )
     bare = bare_fp32_tokens_per_second(text_task(corpus, NANOGPT), 12, args.steps)
     ours, precision = genkit_tokens_per_second(corpus, NANOGPT, 12, args.steps * 2, tmp / "loop")
-    print(f"text 6x384 tokens/s: bare fp32 loop (nanoGPT's CPU path) {bare:7.0f}; genkit train "
-          f"(--precision auto = {precision}) {ours:7.0f}; ratio {ours / bare:5.2f}x", flush=True)
+    print(
+        f"text 6x384 tokens/s: bare fp32 loop (nanoGPT's CPU path) {bare:7.0f}; genkit train "
+        f"(--precision auto = {precision}) {ours:7.0f}; ratio {ours / bare:5.2f}x",
+        flush=True,
+    )
 
 
 def quality(args, corpus: Path, tmp: Path) -> None:
     from genkit.train.precision import cpu_has_bf16
 
     size = {"layers": 4, "heads": 4, "width": 128, "block_size": 128}
-    print(f"validation loss after {args.quality_steps} steps, 4x128 text model, batch 32 (fp32 evaluation):",
-          flush=True)
+    print(
+        f"validation loss after {args.quality_steps} steps, 4x128 text model, batch 32 (fp32 evaluation):", flush=True
+    )
     runs = (("fp32", 0), ("fp32", 1)) + ((("bf16", 0), ("bf16", 1)) if cpu_has_bf16() else ())
     for precision, seed in runs:  # a CPU without bf16 instructions refuses --precision bf16
-        summary = genkit_run(corpus, size, 32, args.quality_steps, tmp / f"q-{precision}-{seed}", precision, seed,
-                             evaluate=True)
-        print(f"  {precision} seed {seed}: {summary['metrics']['val_loss_nats_per_char']:.4f} nats/char "
-              f"({summary['train_seconds']:.0f} s)", flush=True)
+        summary = genkit_run(
+            corpus, size, 32, args.quality_steps, tmp / f"q-{precision}-{seed}", precision, seed, evaluate=True
+        )
+        print(
+            f"  {precision} seed {seed}: {summary['metrics']['val_loss_nats_per_char']:.4f} nats/char "
+            f"({summary['train_seconds']:.0f} s)",
+            flush=True,
+        )
 
 
 def main() -> None:

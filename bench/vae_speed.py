@@ -35,7 +35,9 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         torch_s, vae_s = interleaved_medians(
             [sys.executable, "-c", "import torch"],
-            [sys.executable, "-m", "genkit", "vae", "--n", "16", "-o", tmp, "--overwrite", "--seed", "1"], args.runs)
+            [sys.executable, "-m", "genkit", "vae", "--n", "16", "-o", tmp, "--overwrite", "--seed", "1"],
+            args.runs,
+        )
     print(f"python -c 'import torch'  {torch_s:.3f} s")
     print(f"genkit vae --n 16         {vae_s:.3f} s   ratio {vae_s / torch_s:.2f} (target <= 1.4)")
 
@@ -55,8 +57,10 @@ def main():
     for i in range(0, len(x), 20):
         model.nll(x[i : i + 20], k=5000)
     nll_s = time.perf_counter() - start
-    print(f"k=5000 NLL on {args.nll_images} images: {nll_s:.1f} s -> full 10,000-image test set about "
-          f"{nll_s * 10000 / args.nll_images / 60:.1f} min (target < 10 min) with {torch.get_num_threads()} threads")
+    print(
+        f"k=5000 NLL on {args.nll_images} images: {nll_s:.1f} s -> full 10,000-image test set about "
+        f"{nll_s * 10000 / args.nll_images / 60:.1f} min (target < 10 min) with {torch.get_num_threads()} threads"
+    )
 
 
 if __name__ == "__main__":

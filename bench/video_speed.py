@@ -28,18 +28,33 @@ def wall(cmd) -> float:
 def end_to_end(runs: int, weights) -> tuple[float, float]:
     extra = ["--weights", str(weights)] if weights else []
     with tempfile.TemporaryDirectory() as tmp:
-        video = [wall([sys.executable, "-m", "genkit", "video", "--seed", str(k), "-o", str(Path(tmp) / f"c{k}.gif"),
-                       "--quiet", *extra]) for k in range(runs)]
+        video = [
+            wall(
+                [
+                    sys.executable,
+                    "-m",
+                    "genkit",
+                    "video",
+                    "--seed",
+                    str(k),
+                    "-o",
+                    str(Path(tmp) / f"c{k}.gif"),
+                    "--quiet",
+                    *extra,
+                ]
+            )
+            for k in range(runs)
+        ]
     torch_only = [wall([sys.executable, "-c", "import torch"]) for _ in range(runs)]
     return statistics.median(video), statistics.median(torch_only)
 
 
 def load_model(weights):
     import torch
-    from genkit_video.predict import VideoGenerator
 
     from genkit.registry import load_registry
     from genkit.weights import default_weights_path
+    from genkit_video.predict import VideoGenerator
 
     path = Path(weights) if weights else default_weights_path(load_registry().get("video"))
     return VideoGenerator(torch.device("cpu"), path).model()
@@ -59,6 +74,7 @@ def prediction_rate(model, batch: int, frames: int = 20, repeats: int = 3) -> fl
 def training_rate(config: dict, bf16: bool, steps: int = 6, batch: int = 16) -> float:
     import numpy as np
     import torch
+
     from genkit_video.motion import MotionConfig, MotionNet
     from genkit_video.task import step_sequences
 
@@ -88,14 +104,18 @@ def main():
 
     torch.set_num_threads(args.threads)
     video, torch_only = end_to_end(args.runs, args.weights)
-    print(f"end to end: genkit video -o clip.gif {video:.2f} s, import torch {torch_only:.2f} s, "
-          f"ratio {video / torch_only:.2f} (target <= 1.5)")
+    print(
+        f"end to end: genkit video -o clip.gif {video:.2f} s, import torch {torch_only:.2f} s, "
+        f"ratio {video / torch_only:.2f} (target <= 1.5)"
+    )
     model = load_model(args.weights)
     for batch in (1, 64):
         print(f"prediction: {prediction_rate(model, batch):.0f} frames/s at batch {batch} ({args.threads} thread(s))")
     for bf16 in (False, True):
-        print(f"training: {training_rate(model.cfg.__dict__, bf16):.0f} sequences/s in {'bf16' if bf16 else 'fp32'} "
-              f"at batch 16 ({args.threads} thread(s))")
+        print(
+            f"training: {training_rate(model.cfg.__dict__, bf16):.0f} sequences/s in {'bf16' if bf16 else 'fp32'} "
+            f"at batch 16 ({args.threads} thread(s))"
+        )
 
 
 if __name__ == "__main__":

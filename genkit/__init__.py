@@ -7,12 +7,12 @@ Image``). Importing it is cheap: torch and every model load only when a generato
 __version__ = "0.2.0"
 __distribution__ = "genkit-local"  # the PyPI name; "genkit" there is Google's Firebase Genkit
 
-from genkit.artifacts import Audio, Frames, Image, Midi, TextChunk  # noqa: E402
-from genkit.contract import Generator, LatentSpace, TrainingTask, hookimpl, hookspec  # noqa: E402
-from genkit.device import item_seed  # noqa: E402
-from genkit.errors import GenkitError, RunError  # noqa: E402
-from genkit.spec import ArtifactKind, GeneratorSpec, Option  # noqa: E402
-from genkit.writers import Writer, WriteRun, entry  # noqa: E402
+from genkit.artifacts import Audio, Frames, Image, Midi, TextChunk
+from genkit.contract import Generator, LatentSpace, TrainingTask, hookimpl, hookspec
+from genkit.device import item_seed
+from genkit.errors import GenkitError, RunError
+from genkit.spec import ArtifactKind, GeneratorSpec, Option
+from genkit.writers import Writer, WriteRun, entry
 
 
 def load(name: str, device: str = "auto", weights=None):
@@ -23,7 +23,25 @@ def load(name: str, device: str = "auto", weights=None):
 
 
 __all__ = [
-    "__version__", "load", "hookimpl", "hookspec", "GeneratorSpec", "Option", "item_seed",
-    "Image", "TextChunk", "Midi", "Audio", "Frames", "GenkitError", "RunError",
-    "ArtifactKind", "Writer", "WriteRun", "entry", "Generator", "LatentSpace", "TrainingTask",
+    "__version__",
+    "load",
+    "hookimpl",
+    "hookspec",
+    "GeneratorSpec",
+    "Option",
+    "item_seed",
+    "Image",
+    "TextChunk",
+    "Midi",
+    "Audio",
+    "Frames",
+    "GenkitError",
+    "RunError",
+    "ArtifactKind",
+    "Writer",
+    "WriteRun",
+    "entry",
+    "Generator",
+    "LatentSpace",
+    "TrainingTask",
 ]

@@ -49,14 +49,16 @@ class LoadedGenerator:
         from genkit.run import command_line, reproduce_command
 
         def command(writer_values, writer_options, index, path):
-            run = command_line(self.spec, {**values, **writer_values}, seed, self._weights_arg,
-                               self._default_weights, writer_options)
+            run = command_line(
+                self.spec, {**values, **writer_values}, seed, self._weights_arg, self._default_weights, writer_options
+            )
             return reproduce_command(run, index, path, self.spec.outputs[0])
 
         return command
 
-    def generate(self, n: int = 1, seed: int | None = None, format: str | None = None,
-                 options: dict | None = None, **kw) -> list:
+    def generate(
+        self, n: int = 1, seed: int | None = None, format: str | None = None, options: dict | None = None, **kw
+    ) -> list:
         """Return a list of artifacts (a text sample's chunks are joined into one TextChunk)."""
         from genkit.run import command_line
 
@@ -67,10 +69,17 @@ class LoadedGenerator:
             raise GenkitError(f"{self.spec.name} writes {', '.join(self.spec.outputs)}, not {fmt}")
         seed = devices.new_seed() if seed is None else seed
         values = self.options({**(options or {}), **kw})
-        provenance = {"genkit": __version__, "generator": self.spec.name, "plugin": self.spec.plugin, "seed": seed,
-                      "weights": self.weights.name if self.weights else None, "weights_sha256": self.weights_sha256,
-                      "device": self.device.type, "options": values,
-                      "command": command_line(self.spec, values, seed, self._weights_arg, self._default_weights)}
+        provenance = {
+            "genkit": __version__,
+            "generator": self.spec.name,
+            "plugin": self.spec.plugin,
+            "seed": seed,
+            "weights": self.weights.name if self.weights else None,
+            "weights_sha256": self.weights_sha256,
+            "device": self.device.type,
+            "options": values,
+            "command": command_line(self.spec, values, seed, self._weights_arg, self._default_weights),
+        }
         out = []
         for art in _joined(self.impl.generate(n=n, seed=seed, options=values, format=fmt)):
             art.provenance = dict(provenance, command=f"{provenance['command']} --n {art.index + 1}")

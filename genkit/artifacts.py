@@ -8,9 +8,10 @@ subclassing ``Artifact`` gives them ``save()`` like the built-ins.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 class Artifact:

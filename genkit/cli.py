@@ -10,7 +10,7 @@ import json
 import os
 import re
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -28,9 +28,11 @@ def _version(value: bool):
 
 def _root(
     version: Annotated[
-        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (accepted anywhere on the line, or GENKIT_DEBUG=1).")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks (accepted anywhere on the line, or GENKIT_DEBUG=1).")
+    ] = False,
 ):
     """Generate images, text, music and animations with small models; extend genkit with plugins."""
 
@@ -66,7 +68,9 @@ def plugins_command(
     for p in registry.plugins:
         status = f"[red]{p.error}[/red]" if p.error else f"[yellow]ok; {p.warning}[/yellow]" if p.warning else "ok"
         kind = "built-in" if p.builtin else "third-party"
-        table.add_row(p.name, p.version or "-", kind, f"{p.import_seconds * 1000:.1f} ms", ", ".join(p.generators) or "-", status)
+        table.add_row(
+            p.name, p.version or "-", kind, f"{p.import_seconds * 1000:.1f} ms", ", ".join(p.generators) or "-", status
+        )
     console = _console()
     console.print(table)
     for conflict in registry.conflicts:
@@ -80,16 +84,20 @@ def plugins_command(
 
 
 def build_app() -> typer.Typer:
+    from genkit.commands.generate import generator_command
     from genkit.registry import load_registry
     from genkit.train.command import eval_command, train_command
 
-    from genkit.commands.generate import generator_command
-
     registry = load_registry()
     # Plain help formatting: typer's rich help costs ~0.15 s of imports on every --help.
-    app = typer.Typer(name="genkit", no_args_is_help=True, pretty_exceptions_enable=False, add_completion=True,
-                      rich_markup_mode=None,
-                      context_settings={"help_option_names": ["-h", "--help"]})
+    app = typer.Typer(
+        name="genkit",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=True,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
     app.callback()(_root)
     app.command("plugins")(plugins_command)
     from genkit.commands.logs import logs_command
@@ -101,7 +109,9 @@ def build_app() -> typer.Typer:
 
     app.command("inspect")(inspect_command)
     train = typer.Typer(help="Train a generator on your own data.", no_args_is_help=True, rich_markup_mode=None)
-    evaluate = typer.Typer(help="Measure a generator with its own metrics.", no_args_is_help=True, rich_markup_mode=None)
+    evaluate = typer.Typer(
+        help="Measure a generator with its own metrics.", no_args_is_help=True, rich_markup_mode=None
+    )
     for spec in registry.generators.values():
         app.command(spec.name, rich_help_panel="Generators")(generator_command(spec, registry.kinds))
         if spec.trainable:
@@ -156,9 +166,9 @@ def _standard_streams() -> None:
         if fd and not writable:  # e.g. a launcher script left open read-only where stderr was
             os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
     if sys.stdout is None:
-        sys.stdout = open(os.devnull, "w")
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (kept open for the process's life)
     if sys.stderr is None:
-        sys.stderr = open(os.devnull, "w")
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (kept open for the process's life)
 
 
 def _quiet_broken_pipe() -> None:
@@ -242,7 +252,7 @@ def _run(argv: list[str], debug: bool) -> int:
             raise
         _quiet_broken_pipe()
         return 0
-    except Exception as exc:  # noqa: BLE001 - the last guard: one line unless --debug
+    except Exception as exc:
         _traceback_if(debug)
         _echo_err(f"genkit: error: {type(exc).__name__}: {_one_line(exc)} (run with --debug for the traceback)")
         return 1

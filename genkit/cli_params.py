@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import inspect
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -38,20 +38,28 @@ def parameter_for(opt: Option) -> inspect.Parameter:
         default = opt.default
     if opt.argument:
         if opt.multiple:
-            py_type = Optional[list[py_type]]
+            py_type = list[py_type] | None
         info = typer.Argument(help=help_for(opt), show_default=False)
         required = opt.default is None and not opt.multiple
-        annotation = Annotated[py_type if required else Optional[py_type], info]
-        return inspect.Parameter(opt.dest, inspect.Parameter.KEYWORD_ONLY,
-                                 default=inspect.Parameter.empty if required else default, annotation=annotation)
+        annotation = Annotated[py_type if required else py_type | None, info]
+        return inspect.Parameter(
+            opt.dest,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=inspect.Parameter.empty if required else default,
+            annotation=annotation,
+        )
     if opt.type == "bool":
         decl = f"{opt.flag}/--no-{opt.flag[2:]}"
         info = typer.Option(decl, help=help_for(opt))
     else:
-        info = typer.Option(opt.flag, help=help_for(opt), case_sensitive=False) if opt.type == "choice" else typer.Option(opt.flag, help=help_for(opt))
+        info = (
+            typer.Option(opt.flag, help=help_for(opt), case_sensitive=False)
+            if opt.type == "choice"
+            else typer.Option(opt.flag, help=help_for(opt))
+        )
     if opt.name in CLASS_OPTIONS:  # complete class names from the weights' header, lazily
         info = typer.Option(opt.flag, help=help_for(opt), autocompletion=_complete_classes)
-    annotation = Annotated[Optional[py_type] if default is None else py_type, info]
+    annotation = Annotated[py_type | None if default is None else py_type, info]
     return inspect.Parameter(opt.dest, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
 

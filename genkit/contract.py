@@ -9,7 +9,8 @@ checked against the Protocols here at that moment, so a missing member is one re
 from __future__ import annotations
 
 import inspect
-from typing import Any, Iterator, Protocol, runtime_checkable
+from collections.abc import Iterator
+from typing import Any, Protocol, runtime_checkable
 
 import pluggy
 

@@ -99,8 +99,10 @@ def read_image(path: Path, background: float = BACKGROUND) -> np.ndarray:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as im:
                 if im.width * im.height > MAX_IMAGE_PIXELS:
-                    raise GenkitError(f"{path} is {im.width}x{im.height} pixels, more than the "
-                                      f"{MAX_IMAGE_PIXELS:,} genkit reads (a possible decompression bomb)")
+                    raise GenkitError(
+                        f"{path} is {im.width}x{im.height} pixels, more than the "
+                        f"{MAX_IMAGE_PIXELS:,} genkit reads (a possible decompression bomb)"
+                    )
                 im.load()
                 return _values(ImageOps.exif_transpose(im), background)
     except GenkitError:
@@ -110,7 +112,9 @@ def read_image(path: Path, background: float = BACKGROUND) -> np.ndarray:
     except UnidentifiedImageError:
         raise GenkitError(f"{path} is not an image genkit can read") from None
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
-        raise GenkitError(f"{path} could not be decoded (truncated or corrupt): {' '.join(str(exc).split())[:160]}") from None
+        raise GenkitError(
+            f"{path} could not be decoded (truncated or corrupt): {' '.join(str(exc).split())[:160]}"
+        ) from None
 
 
 def _values(im, background: float) -> np.ndarray:
@@ -290,8 +294,12 @@ def _holdout(labels: np.ndarray, split: str) -> np.ndarray:
 
 def _folder_files(root: Path) -> tuple[list[Path], list[tuple[Path, int]]]:
     class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    files = [(f, k) for k, d in enumerate(class_dirs) for f in sorted(d.iterdir())
-             if f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")]
+    files = [
+        (f, k)
+        for k, d in enumerate(class_dirs)
+        for f in sorted(d.iterdir())
+        if f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")
+    ]
     return class_dirs, files
 
 
@@ -300,8 +308,9 @@ KEEP_SIDE = 512  # while a folder is read, larger squares are reduced to this (b
 
 def _too_small(x: np.ndarray, path) -> None:
     if min(x.shape[:2]) < MIN_SIDE:
-        raise GenkitError(f"{path} is {x.shape[1]}x{x.shape[0]} pixels; genkit trains on images of at least "
-                          f"{MIN_SIDE}x{MIN_SIDE}")
+        raise GenkitError(
+            f"{path} is {x.shape[1]}x{x.shape[0]} pixels; genkit trains on images of at least {MIN_SIDE}x{MIN_SIDE}"
+        )
 
 
 def _conform(x: np.ndarray, side: int, colour: bool) -> np.ndarray:
@@ -328,8 +337,10 @@ def _read_pictures(files, size, channels, mixed):
                 first = (x.shape[:2], path)
             elif x.shape[:2] != first[0]:
                 (h, w), where = first
-                raise GenkitError(f"images have mixed sizes: {where} is {w}x{h} but {path} is {x.shape[1]}x"
-                                  f"{x.shape[0]}; resize them to one size first, or train with --mixed-sizes crop")
+                raise GenkitError(
+                    f"images have mixed sizes: {where} is {w}x{h} but {path} is {x.shape[1]}x"
+                    f"{x.shape[0]}; resize them to one size first, or train with --mixed-sizes crop"
+                )
         else:
             x = centre_square(x)
         native = min(native or 1 << 30, *x.shape[:2])
@@ -402,7 +413,9 @@ def _npz_images(images: np.ndarray, path: Path) -> np.ndarray:
     if images.dtype != np.uint8:  # floats in [0, 1] or [0, 255], or wider integers
         values = np.nan_to_num(np.asarray(images, dtype=np.float64))
         top = values.max(initial=0)
-        scale = 255.0 if top <= 1.0 else (255.0 / 65535 if top > 255 and np.issubdtype(images.dtype, np.integer) else 1.0)
+        scale = (
+            255.0 if top <= 1.0 else (255.0 / 65535 if top > 255 and np.issubdtype(images.dtype, np.integer) else 1.0)
+        )
         images = np.clip(values * scale, 0, 255).round().astype(np.uint8)
     return images
 
@@ -435,7 +448,9 @@ def _finish(images, labels, names, where) -> ImageSet:
     if len(images) == 0:
         raise GenkitError(f"{where}: no images found")
     if labels.min() < 0 or labels.max() >= len(names):
-        raise GenkitError(f"{where}: labels run from {labels.min()} to {labels.max()} but there are {len(names)} classes")
+        raise GenkitError(
+            f"{where}: labels run from {labels.min()} to {labels.max()} but there are {len(names)} classes"
+        )
     return ImageSet(np.array(images, dtype=np.uint8), labels, list(names))  # a writable copy
 
 
@@ -456,5 +471,7 @@ def load(path: Path, split: str = "train", size=SIZE, channels: int | None = 1, 
     if _find_idx(path, "train", "images") or _find_idx(path, "test", "images"):
         return _load_idx(path, split, **shape)
     if any(p.is_file() and ("idx" in p.name or p.suffix == ".gz") for p in path.iterdir()):
-        raise GenkitError(f"{path}: found IDX-like files but not the expected names (train-images-idx3-ubyte[.gz], ...)")
+        raise GenkitError(
+            f"{path}: found IDX-like files but not the expected names (train-images-idx3-ubyte[.gz], ...)"
+        )
     return _load_folder(path, split, size, channels, mixed)

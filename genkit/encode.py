@@ -39,8 +39,16 @@ def webp_bytes(frames, fps: float, provenance: dict | None = None, scale: int = 
     images = [_to_pil(f, scale) for f in frames]
     buf = io.BytesIO()
     extra = {"xmp": provenance_text(provenance).encode()} if provenance is not None else {}
-    images[0].save(buf, format="WEBP", save_all=True, append_images=images[1:], duration=round(1000 / fps),
-                   loop=0, lossless=True, **extra)
+    images[0].save(
+        buf,
+        format="WEBP",
+        save_all=True,
+        append_images=images[1:],
+        duration=round(1000 / fps),
+        loop=0,
+        lossless=True,
+        **extra,
+    )
     return buf.getvalue()
 
 
@@ -50,8 +58,9 @@ def mp4_bytes(frames, fps: float, provenance: dict | None = None, scale: int = 1
         import av
     except ImportError:
         raise GenkitError("writing .mp4 needs PyAV: pip install 'genkit-local[video]' (or use .gif / .webp)") from None
-    import numpy as np
     from fractions import Fraction
+
+    import numpy as np
 
     images = [np.asarray(_to_pil(f, scale).convert("RGB")) for f in frames]
     h, w = images[0].shape[:2]
@@ -114,8 +123,8 @@ def wav_bytes(samples, rate: int) -> bytes:
     pcm = np.empty(len(samples), "<i2")
     block = 1 << 20  # convert in blocks: a long tune never exists as float64 all at once
     for start in range(0, len(samples), block):
-        chunk = np.clip(samples[start:start + block].astype(np.float64), -1.0, 1.0)
-        pcm[start:start + block] = (chunk * 32767).round()
+        chunk = np.clip(samples[start : start + block].astype(np.float64), -1.0, 1.0)
+        pcm[start : start + block] = (chunk * 32767).round()
     buf = io.BytesIO()
     with wave.open(buf, "wb") as wav:
         wav.setnchannels(1)
@@ -136,5 +145,3 @@ def _to_pil(pixels, scale: int = 1):
     if scale > 1:
         image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
     return image
-
-

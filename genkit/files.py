@@ -11,6 +11,7 @@ Leftover temporaries of killed runs are removed by the next run that writes into
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -24,11 +25,20 @@ DEFAULT_FOLDER = "genkit-out"
 _TMP = re.compile(r"^\.(?:gk|.+\.genkit)-(\d+)-[0-9a-f]+\.tmp$")
 _PATTERN_FIELDS = {"i", "seed", "n"}
 # The format-spec mini-language for an integer: [[fill]align][sign][z][#][0][width][grouping][.precision][type]
-_INT_SPEC = re.compile(r"^(?:(?P<fill>.)?(?P<align>[<>=^]))?[-+ ]?z?#?0?(?P<width>\d*)[,_]?(?:\.\d+)?(?P<type>[bdoxXeEfFgG%]?)$", re.S)
+_INT_SPEC = re.compile(
+    r"^(?:(?P<fill>.)?(?P<align>[<>=^]))?[-+ ]?z?#?0?(?P<width>\d*)[,_]?(?:\.\d+)?(?P<type>[bdoxXeEfFgG%]?)$", re.S
+)
 _MAX_WIDTH = 255  # no file system takes a longer name
 # errno values of a file system that has no hard links (link() is refused, not the write itself).
-_NO_LINKS = {errno.EPERM, errno.EACCES, errno.EXDEV, errno.EMLINK, errno.ENOSYS, errno.ENOTSUP,
-             getattr(errno, "EOPNOTSUPP", errno.ENOTSUP)}
+_NO_LINKS = {
+    errno.EPERM,
+    errno.EACCES,
+    errno.EXDEV,
+    errno.EMLINK,
+    errno.ENOSYS,
+    errno.ENOTSUP,
+    getattr(errno, "EOPNOTSUPP", errno.ENOTSUP),
+}
 
 
 def index_width(n: int) -> int:
@@ -52,8 +62,11 @@ class OutputPlan:
             )
         index = f"{{i:0{index_width(n)}d}}"
         # A name without an extension is a folder, whether or not it exists yet.
-        if output is None or output.endswith(("/", os.sep)) or _is_dir(Path(output)) or (
-            "{" not in output and not Path(output).suffix
+        if (
+            output is None
+            or output.endswith(("/", os.sep))
+            or _is_dir(Path(output))
+            or ("{" not in output and not Path(output).suffix)
         ):
             folder = Path(output) if output else Path(DEFAULT_FOLDER)
             self.pattern = str(folder / f"{generator}-{seed}-{index}.{default_ext}")
@@ -79,10 +92,14 @@ class OutputPlan:
             parsed = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(self.pattern) if f is not None]
             unknown = {f for f, _, _ in parsed} - _PATTERN_FIELDS
             if unknown:
-                raise GenkitError(f"output pattern may use {{i}}, {{seed}} and {{n}} only, not {', '.join(sorted(unknown))}")
+                raise GenkitError(
+                    f"output pattern may use {{i}}, {{seed}} and {{n}} only, not {', '.join(sorted(unknown))}"
+                )
             for _, spec, conversion in parsed:
                 if conversion:
-                    raise GenkitError(f"output pattern {self.pattern!r}: conversions such as !{conversion} are not allowed")
+                    raise GenkitError(
+                        f"output pattern {self.pattern!r}: conversions such as !{conversion} are not allowed"
+                    )
                 _check_field_spec(self.pattern, spec or "")
             names = {self.path(0), self.path(self.n - 1)}
         except (ValueError, IndexError, KeyError) as exc:
@@ -138,10 +155,8 @@ def check_name_length(path: Path) -> None:
     limit = 255
     for parent in [path.parent, *path.parent.parents]:
         if parent.exists():
-            try:
+            with contextlib.suppress(OSError, ValueError, AttributeError):
                 limit = os.pathconf(parent, "PC_NAME_MAX")
-            except (OSError, ValueError, AttributeError):
-                pass
             break
     size = len(os.fsencode(path.name))
     if size > limit:
@@ -156,8 +171,11 @@ def check_folder(folder: Path) -> None:
             if not parent.is_dir():
                 raise GenkitError(f"cannot create folder {folder}: {parent} is a file")
             if not os.access(parent, os.W_OK | os.X_OK):
-                raise GenkitError(f"cannot create folder {folder}: permission denied" if parent != folder
-                                  else f"cannot write into {folder}: permission denied")
+                raise GenkitError(
+                    f"cannot create folder {folder}: permission denied"
+                    if parent != folder
+                    else f"cannot write into {folder}: permission denied"
+                )
             return
 
 
@@ -231,10 +249,8 @@ def write_atomic(path: Path, data: bytes, overwrite: bool = False) -> None:
             raise GenkitError(f"cannot write {path}: the name is too long for this file system") from None
         raise RunError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
-        try:
+        with contextlib.suppress(OSError):
             tmp.unlink()
-        except OSError:
-            pass
 
 
 def _claim(tmp: Path, path: Path) -> None:

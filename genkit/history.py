@@ -76,10 +76,20 @@ def _row(manifest: dict, command: str, started: float, finished: float) -> tuple
         paths.append(manifest["grid"])
     paths = [os.path.abspath(p) for p in paths]  # a relative path means nothing once the shell has moved on
     seed = manifest.get("seed")
-    return (started, max(0.0, finished - started), command, manifest.get("generator"), manifest.get("weights"),
-            manifest.get("weights_sha256"), None if seed is None else str(seed), json.dumps(seeds),
-            json.dumps(manifest.get("options") or {}, sort_keys=True, default=str), json.dumps(paths),
-            manifest.get("device"), manifest.get("genkit"))
+    return (
+        started,
+        max(0.0, finished - started),
+        command,
+        manifest.get("generator"),
+        manifest.get("weights"),
+        manifest.get("weights_sha256"),
+        None if seed is None else str(seed),
+        json.dumps(seeds),
+        json.dumps(manifest.get("options") or {}, sort_keys=True, default=str),
+        json.dumps(paths),
+        manifest.get("device"),
+        manifest.get("genkit"),
+    )
 
 
 def record_run(manifest: dict, command: str, started: float, finished: float) -> None:
@@ -95,13 +105,17 @@ def record_run(manifest: dict, command: str, started: float, finished: float) ->
                 connection.execute(
                     "INSERT INTO runs (started, duration, command, generator, weights, weights_sha256, seed,"
                     " item_seeds, options, files, device, genkit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    _row(manifest, command, started, finished))
+                    _row(manifest, command, started, finished),
+                )
         finally:
             connection.close()
-    except Exception as exc:  # noqa: BLE001 - the history must never fail a generation
+    except Exception as exc:
         reason = " ".join(f"{type(exc).__name__}: {exc}".split())
-        print(f"genkit: warning: this run was not added to the history {path} ({reason}); "
-              f"set {SWITCH_ENV}=off to stop recording", file=sys.stderr)
+        print(
+            f"genkit: warning: this run was not added to the history {path} ({reason}); "
+            f"set {SWITCH_ENV}=off to stop recording",
+            file=sys.stderr,
+        )
 
 
 def read_runs(count: int | None = 10, generator: str | None = None) -> list[dict]:

@@ -65,7 +65,7 @@ def guard(what: str, exceptions: bool = True):
         if interrupts.requested():
             raise
         raise PluginFailure(f"{what}: raised KeyboardInterrupt") from None
-    except Exception as exc:  # noqa: BLE001 - any plugin failure
+    except Exception as exc:
         if not exceptions:
             raise
         raise PluginFailure(f"{what}: {describe(exc)}") from exc
@@ -198,8 +198,11 @@ def read_cache() -> dict:
     if not isinstance(raw, dict):
         return {}
     now = time.time()
-    return {k: v for k, v in raw.items() if not (isinstance(v, str) and '"retry_after"' in v
-                                                   and json.loads(v).get("retry_after", now) < now)}
+    return {
+        k: v
+        for k, v in raw.items()
+        if not (isinstance(v, str) and '"retry_after"' in v and json.loads(v).get("retry_after", now) < now)
+    }
 
 
 def write_cache(entries: dict) -> None:
@@ -235,8 +238,13 @@ def probe(plugins: list[tuple[str, str]]) -> dict[str, dict]:
         children = []
         for k, (name, target) in enumerate(plugins):
             out = os.path.join(folder, f"{k}.json")
-            proc = subprocess.Popen([sys.executable, "-m", "genkit.plugin_probe", out, name, target],
-                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "genkit.plugin_probe", out, name, target],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+            )
             children.append((name, out, proc))
         deadline = time.monotonic() + limit
         return {name: _collect(out, proc, deadline, limit) for name, out, proc in children}

@@ -17,7 +17,6 @@ def provenance_text(provenance: dict) -> str:
     return json.dumps(provenance, sort_keys=True, separators=(",", ":"))
 
 
-
 MAX_SIDECAR_BYTES = 1 << 20  # a real sidecar is a few hundred bytes
 MAX_MIDI_BYTES = 16 << 20  # MIDI files are read whole; genkit's are a few kB
 
@@ -69,7 +68,7 @@ def read_provenance(path: Path) -> dict:
         raw = _embedded(path, suffix)
     except GenkitError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same answer
+    except Exception as exc:
         text = " ".join(str(exc).split())[:200]
         raise GenkitError(f"cannot read {path}: {type(exc).__name__}: {text}") from None
     if raw:

@@ -24,12 +24,46 @@ EXTRA_PLUGINS_ENV = "GENKIT_PLUGINS"
 
 # genkit's own command names, now and planned: a generator may not take one (typer adds the
 # completion options, --install-completion and --show-completion, as options, not names).
-RESERVED_NAMES = frozenset({
-    "plugins", "models", "inspect", "train", "eval", "logs", "help", "version", "completion",
-    "install-completion", "show-completion", "config", "cache", "doctor", "info", "list", "run",
-    "serve", "bench", "benchmark", "export", "convert", "update", "upgrade", "init", "new", "show",
-    "test", "check", "data", "datasets", "weights", "download", "login", "debug", "genkit",
-})
+RESERVED_NAMES = frozenset(
+    {
+        "plugins",
+        "models",
+        "inspect",
+        "train",
+        "eval",
+        "logs",
+        "help",
+        "version",
+        "completion",
+        "install-completion",
+        "show-completion",
+        "config",
+        "cache",
+        "doctor",
+        "info",
+        "list",
+        "run",
+        "serve",
+        "bench",
+        "benchmark",
+        "export",
+        "convert",
+        "update",
+        "upgrade",
+        "init",
+        "new",
+        "show",
+        "test",
+        "check",
+        "data",
+        "datasets",
+        "weights",
+        "download",
+        "login",
+        "debug",
+        "genkit",
+    }
+)
 
 
 @dataclass
@@ -86,8 +120,9 @@ def _records(plugins: list[PluginInfo]) -> dict[str, dict]:
     """name -> what the plugin registered: built-ins in-process, third parties from the cache or a probe."""
     records = {p.name: plugin_probe.inspect_plugin(p.name, p.module) for p in plugins if p.builtin}
     cache = plugin_probe.read_cache()
-    keys = {p.name: plugin_probe.cache_key(p.name, p.module, p.distribution, p.version)
-            for p in plugins if not p.builtin}
+    keys = {
+        p.name: plugin_probe.cache_key(p.name, p.module, p.distribution, p.version) for p in plugins if not p.builtin
+    }
     missing = [(p.name, p.module) for p in plugins if not p.builtin and keys[p.name] not in cache]
     if missing:
         fresh = plugin_probe.probe(missing)
@@ -99,7 +134,9 @@ def _records(plugins: list[PluginInfo]) -> dict[str, dict]:
             try:
                 records[p.name] = plugin_probe.loads(cache[keys[p.name]])
             except (ValueError, TypeError, KeyError) as exc:  # a stale or hand-edited cache entry
-                records[p.name] = plugin_probe._failed(f"unreadable cache entry ({exc}); delete {plugin_probe.cache_dir()}")
+                records[p.name] = plugin_probe._failed(
+                    f"unreadable cache entry ({exc}); delete {plugin_probe.cache_dir()}"
+                )
     return records
 
 
@@ -121,11 +158,15 @@ def load_registry() -> Registry:
         for spec in records[info.name]["generators"]:
             spec = replace(spec, plugin=info.name)
             if spec.name in RESERVED_NAMES:
-                conflicts.append(f"generator {spec.name!r} from plugin {info.name!r} ignored: "
-                                 f"{spec.name!r} is a genkit command name (reserved)")
+                conflicts.append(
+                    f"generator {spec.name!r} from plugin {info.name!r} ignored: "
+                    f"{spec.name!r} is a genkit command name (reserved)"
+                )
             elif spec.name in generators:
-                conflicts.append(f"generator {spec.name!r} from plugin {info.name!r} ignored: "
-                                 f"already registered by {generators[spec.name].plugin!r}")
+                conflicts.append(
+                    f"generator {spec.name!r} from plugin {info.name!r} ignored: "
+                    f"already registered by {generators[spec.name].plugin!r}"
+                )
             else:
                 generators[spec.name] = spec
                 info.generators.append(spec.name)
@@ -143,12 +184,14 @@ def collect_kinds(registered: list[tuple[str, list[ArtifactKind]]], conflicts: l
         for kind in found:
             taken = [e for e in kind.extensions if e in owner]
             if taken:
-                conflicts.append(f"artifact kind {kind.name!r} from plugin {name!r} ignored: "
-                                 f".{taken[0]} is already written by {owner[taken[0]].name!r}")
+                conflicts.append(
+                    f"artifact kind {kind.name!r} from plugin {name!r} ignored: "
+                    f".{taken[0]} is already written by {owner[taken[0]].name!r}"
+                )
                 continue
             kind = replace(kind, plugin=name)
             kinds.append(kind)
-            owner.update({e: kind for e in kind.extensions})
+            owner.update(dict.fromkeys(kind.extensions, kind))
     return kinds
 
 
@@ -190,8 +233,17 @@ def _guarded_class(cls, where: str):
         return guarded(items, where)
 
     try:
-        return type(cls.__name__, (cls,), {"__init__": __init__, "generate": generate, "__module__": cls.__module__,
-                                           "__doc__": cls.__doc__, "__qualname__": cls.__qualname__})
+        return type(
+            cls.__name__,
+            (cls,),
+            {
+                "__init__": __init__,
+                "generate": generate,
+                "__module__": cls.__module__,
+                "__doc__": cls.__doc__,
+                "__qualname__": cls.__qualname__,
+            },
+        )
     except TypeError:  # a final class or an unusual metaclass: use it as it is
         return cls
 

@@ -18,8 +18,8 @@ from genkit import device as devices
 from genkit.classnames import check_named_classes
 from genkit.contract import Generator, check_implements
 from genkit.errors import GenkitError, RunError
-from genkit.spec import GeneratorSpec, check_values
 from genkit.registry import import_implementation, load_registry
+from genkit.spec import GeneratorSpec, check_values
 from genkit.writers import Writer, WriteRun, kind_for, make_writer, options_for, shapes_the_file
 
 
@@ -183,7 +183,9 @@ def base_provenance(req: Request, seed: int, device, weights_path, is_default) -
         "output_options": {o.key: req.writer_options.get(o.key, o.default) for o in shaping},
         # No --n here: each file records the command whose last item it is, so a file's bytes
         # do not depend on how many items its run made.
-        "command": command_line(req.spec, {**req.options, **req.writer_options}, seed, req.weights, is_default, shaping),
+        "command": command_line(
+            req.spec, {**req.options, **req.writer_options}, seed, req.weights, is_default, shaping
+        ),
     }
 
 
@@ -207,8 +209,9 @@ def write_all(generator, req: Request, n: int, seed: int, targets: list[Target],
     show = progress.wanted(req.quiet) and targets[0].plan is not None
     done = 0
     with progress.bar(f"genkit {req.spec.name}", n, show) as advance:
-        for artifact in guarded(generator.generate(n=n, seed=seed, options=dict(req.options), format=fmt),
-                                req.spec, manifest):
+        for artifact in guarded(
+            generator.generate(n=n, seed=seed, options=dict(req.options), format=fmt), req.spec, manifest
+        ):
             complete = False
             for target in targets:
                 provenance = item_provenance(base, artifact, target, req.spec.outputs[0])
@@ -230,15 +233,16 @@ def guarded(items, spec: GeneratorSpec, manifest: dict):
         yield from items
     except (GenkitError, KeyboardInterrupt, GeneratorExit):  # GeneratorExit: the loop closed us
         raise
-    except BaseException as exc:  # noqa: BLE001 - a plugin must not end genkit, even with sys.exit
+    except BaseException as exc:
         what = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
         raise _failure(f"generator {spec.name!r} failed while generating ({what})", manifest) from exc
 
 
 def _failure(message: str, manifest: dict) -> RunError:
     written = [f["path"] for f in manifest["files"] if f.get("path")]
-    error = RunError(f"{message}; {len(written)} file(s) were written completely" + (
-        f", the last {written[-1]}" if written else ""))
+    error = RunError(
+        f"{message}; {len(written)} file(s) were written completely" + (f", the last {written[-1]}" if written else "")
+    )
     error.manifest = manifest
     return error
 

@@ -135,7 +135,9 @@ def run_validator(opt: Option, value, plugin: str) -> None:
         except plugin_probe.PluginFailure as exc:
             raise RunError(str(exc)) from exc.__cause__
         except Exception as exc:
-            raise RunError(f"plugin {plugin!r}: the validator of {opt.flag} failed: {plugin_probe.describe(exc)}") from exc
+            raise RunError(
+                f"plugin {plugin!r}: the validator of {opt.flag} failed: {plugin_probe.describe(exc)}"
+            ) from exc
 
 
 @dataclass(frozen=True)

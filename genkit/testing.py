@@ -20,8 +20,14 @@ from pathlib import Path
 
 def run(*args, cwd=None, env=None, timeout=600) -> subprocess.CompletedProcess:
     full_env = dict(os.environ, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "genkit", *map(str, args)], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "genkit", *map(str, args)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def _explain(proc) -> str:
@@ -43,16 +49,17 @@ def check_registration(generator: str) -> dict:
 
 def check_help_is_light(generator: str) -> None:
     """`genkit GENERATOR --help` works and never imports torch; nor do the options' validators."""
-    code = ("import sys; from genkit.cli import main\n"
-            "try:\n    main([%r, '--help'])\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
-            "assert 'torch' not in sys.modules, 'torch was imported by --help'\n"
-            "from genkit.registry import import_object, load_registry\n"
-            "spec = load_registry().generators[%r]\n"
-            "for opt in spec.options + spec.train_options:\n"
-            "    if opt.validator:\n"
-            "        assert callable(import_object(opt.validator, spec.plugin, opt.flag)), opt.validator\n"
-            "        assert 'torch' not in sys.modules, 'the validator of ' + opt.flag + ' imported torch'\n"
-            % (generator, generator))
+    code = (
+        "import sys; from genkit.cli import main\n"
+        f"try:\n    main([{generator!r}, '--help'])\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+        "assert 'torch' not in sys.modules, 'torch was imported by --help'\n"
+        "from genkit.registry import import_object, load_registry\n"
+        f"spec = load_registry().generators[{generator!r}]\n"
+        "for opt in spec.options + spec.train_options:\n"
+        "    if opt.validator:\n"
+        "        assert callable(import_object(opt.validator, spec.plugin, opt.flag)), opt.validator\n"
+        "        assert 'torch' not in sys.modules, 'the validator of ' + opt.flag + ' imported torch'\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, _explain(proc)
     assert "Usage" in proc.stdout, proc.stdout

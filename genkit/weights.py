@@ -88,7 +88,7 @@ def load_tensors(path: Path, device="cpu") -> tuple[dict, dict]:
     meta = metadata(path)
     try:
         tensors = load_file(str(path), device=str(device))
-    except Exception as exc:  # noqa: BLE001 - safetensors raises several kinds
+    except Exception as exc:
         raise GenkitError(f"cannot read weights {path}: {exc}") from exc
     return tensors, meta
 
@@ -110,9 +110,7 @@ def load_into(model, tensors: dict, path: Path) -> None:
     missing = sorted(set(own) - set(tensors))
     unexpected = sorted(set(tensors) - set(own))
     if missing or unexpected:
-        raise GenkitError(
-            f"weights {path} do not fit this model: missing {missing[:3]}, unexpected {unexpected[:3]}"
-        )
+        raise GenkitError(f"weights {path} do not fit this model: missing {missing[:3]}, unexpected {unexpected[:3]}")
     for key, value in tensors.items():
         if own[key].shape != value.shape:
             raise GenkitError(
@@ -154,8 +152,10 @@ def resolve(spec: GeneratorSpec, given: str | None) -> tuple[Path | None, bool]:
         if path is not None and not path.exists():
             from genkit.errors import RunError
 
-            raise RunError(f"{spec.name}: the shipped weights {path.name} are missing; train some with "
-                           f"'genkit train {spec.name}' and pass --weights")
+            raise RunError(
+                f"{spec.name}: the shipped weights {path.name} are missing; train some with "
+                f"'genkit train {spec.name}' and pass --weights"
+            )
         if path is not None:
             read_header(path)
         return path, True

@@ -22,8 +22,23 @@ from pathlib import Path
 from genkit import weights
 from genkit.errors import GenkitError
 
-DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1,
-               "U16": 2, "U32": 4, "U64": 8, "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1}
+DTYPE_BYTES = {
+    "F64": 8,
+    "F32": 4,
+    "F16": 2,
+    "BF16": 2,
+    "I64": 8,
+    "I32": 4,
+    "I16": 2,
+    "I8": 1,
+    "U8": 1,
+    "U16": 2,
+    "U32": 4,
+    "U64": 8,
+    "BOOL": 1,
+    "F8_E4M3": 1,
+    "F8_E5M2": 1,
+}
 MAX_DIMS = 8
 
 
@@ -34,8 +49,11 @@ def declared_shapes(path: Path) -> dict[str, tuple[int, ...]]:
         if name == "__metadata__":
             continue
         shape, dtype = entry.get("shape"), entry.get("dtype")
-        if (not isinstance(shape, list) or len(shape) > MAX_DIMS
-                or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
+        if (
+            not isinstance(shape, list)
+            or len(shape) > MAX_DIMS
+            or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+        ):
             raise GenkitError(f"{path}: tensor {name!r} has an invalid shape {str(shape)[:60]}")
         if dtype not in DTYPE_BYTES:
             raise GenkitError(f"{path}: tensor {name!r} has an unknown dtype {str(dtype)[:20]!r}")
@@ -53,14 +71,18 @@ def read_config(path: Path, generator: str, bounds: dict[str, tuple[int, int]], 
     """
     config = weights.metadata(path).get("config")
     if not isinstance(config, dict):
-        raise GenkitError(f"{path} holds no {generator} config in its metadata; was it written by 'genkit train {generator}'?")
+        raise GenkitError(
+            f"{path} holds no {generator} config in its metadata; was it written by 'genkit train {generator}'?"
+        )
     for key, (low, high) in bounds.items():
         if key not in config and key in optional:
             continue
         value = config.get(key)
         if not isinstance(value, int) or isinstance(value, bool):
-            raise GenkitError(f"{path}: its {generator} config has no whole number {key!r}; "
-                              f"was it written by 'genkit train {generator}'?")
+            raise GenkitError(
+                f"{path}: its {generator} config has no whole number {key!r}; "
+                f"was it written by 'genkit train {generator}'?"
+            )
         if not low <= value <= high:
             raise GenkitError(f"{path}: its config says {key} = {value}, outside [{low}, {high}]; refusing to build it")
     return config
@@ -79,11 +101,15 @@ def check_fits(path: Path, generator: str, build) -> None:
         raise GenkitError(f"{path}: its {generator} config cannot describe a model ({reason})") from None
     missing, unexpected = sorted(set(own) - set(declared)), sorted(set(declared) - set(own))
     if missing or unexpected:
-        raise GenkitError(f"{path} does not hold {generator} weights (missing {missing[:2]}, unexpected "
-                          f"{unexpected[:2]}); was it written by 'genkit train {generator}'?")
+        raise GenkitError(
+            f"{path} does not hold {generator} weights (missing {missing[:2]}, unexpected "
+            f"{unexpected[:2]}); was it written by 'genkit train {generator}'?"
+        )
     for key, shape in own.items():
         if declared[key] != shape:
-            raise GenkitError(f"{path}: tensor {key} has shape {declared[key]} but the config in the file needs {shape}")
+            raise GenkitError(
+                f"{path}: tensor {key} has shape {declared[key]} but the config in the file needs {shape}"
+            )
 
 
 def _skip_random_init_of_meta_tensors():

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from pathlib import Path
 
-import pytest
-
 import launcher
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 # Runs the tests make are recorded in a throwaway history, never in the user's own (genkit logs).
@@ -56,8 +54,11 @@ def genkit():
 
 
 # The small test plugins in tests/plugins, loaded through $GENKIT_PLUGINS as a developer would.
-TINY_PLUGIN_ENV = {"PYTHONPATH": str(REPO / "tests" / "plugins") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-                   "GENKIT_PLUGINS": "genkit_tiny", "OMP_NUM_THREADS": "1"}
+TINY_PLUGIN_ENV = {
+    "PYTHONPATH": str(REPO / "tests" / "plugins") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    "GENKIT_PLUGINS": "genkit_tiny",
+    "OMP_NUM_THREADS": "1",
+}
 
 
 @pytest.fixture

@@ -81,8 +81,13 @@ class Launcher:
 
     def start(self):
         if self.proc is None or self.proc.poll() is not None:
-            self.proc = subprocess.Popen([sys.executable, "-c", LAUNCHER], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, text=True, cwd=tempfile.gettempdir())
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", LAUNCHER],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=tempfile.gettempdir(),
+            )
         return self.proc
 
     def run(self, args, cwd, env, input, timeout):
@@ -132,5 +137,12 @@ def run(args, cwd, env, input, timeout):
         result = LAUNCHER_PROCESS.run(args, cwd, env, input, timeout)
         if result is not None:
             return result
-    return subprocess.run([sys.executable, "-m", "genkit", *args], cwd=cwd, env=env, input=input,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "genkit", *args],
+        cwd=cwd,
+        env=env,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

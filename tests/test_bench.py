@@ -10,9 +10,24 @@ from conftest import REPO
 
 
 def test_gpu_bench_runs_on_the_cpu_and_prints_its_tables(tmp_path):
-    proc = subprocess.run([sys.executable, str(REPO / "bench" / "gpu.py"), "--device", "cpu", "--only", "vae",
-                           "--steps", "1", "--repeats", "1"], capture_output=True, text=True, timeout=600,
-                          cwd=tmp_path)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "gpu.py"),
+            "--device",
+            "cpu",
+            "--only",
+            "vae",
+            "--steps",
+            "1",
+            "--repeats",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     generated = re.search(r"^\| vae \| ([\d.]+) \| ([\d,.]+) images/s \|$", proc.stdout, re.M)
     trained = re.search(r"^\| vae \(MNIST\) \| 128 \| ([\d.]+) \|", proc.stdout, re.M)

@@ -7,9 +7,8 @@ import sys
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import assert_user_error, run_genkit
+from PIL import Image
 
 
 def test_help_and_version_work_from_the_script_and_python_m():
@@ -144,7 +143,9 @@ def test_a_file_name_with_several_items_gets_numbered(tmp_path):
 
 
 def test_the_grid_and_scale_options_of_image_generators(tmp_path):
-    run_genkit("hello", "--n", "4", "--size", "8", "--scale", "3", "-o", tmp_path / "s", "--grid", tmp_path / "g.png", check=0)
+    run_genkit(
+        "hello", "--n", "4", "--size", "8", "--scale", "3", "-o", tmp_path / "s", "--grid", tmp_path / "g.png", check=0
+    )
     first = sorted((tmp_path / "s").iterdir())[0]
     assert Image.open(first).size == (24, 24)
     assert Image.open(tmp_path / "g.png").size == (3 * (2 * (8 + 2) + 2),) * 2  # 2x2 tiles, 2 px gaps, scaled
@@ -172,13 +173,15 @@ def test_weights_that_are_missing_truncated_or_pickled_are_refused_without_unpic
 
 
 def test_python_api_loads_once_and_generates_in_memory():
-    code = ("import genkit, sys\n"
-            "g = genkit.load('hello', device='cpu')\n"
-            "a = g.generate(n=3, seed=0, size=8)\n"
-            "b = g.generate(n=5, seed=0, size=8)\n"
-            "assert len(a) == 3 and a[0].pixels.shape == (8, 8, 3)\n"
-            "assert (a[2].pixels == b[2].pixels).all()\n"
-            "print('ok')\n")
+    code = (
+        "import genkit, sys\n"
+        "g = genkit.load('hello', device='cpu')\n"
+        "a = g.generate(n=3, seed=0, size=8)\n"
+        "b = g.generate(n=5, seed=0, size=8)\n"
+        "assert len(a) == 3 and a[0].pixels.shape == (8, 8, 3)\n"
+        "assert (a[2].pixels == b[2].pixels).all()\n"
+        "print('ok')\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip() == "ok", proc.stderr
 
@@ -194,8 +197,12 @@ def test_a_terminal_gets_a_progress_bar_on_stderr_and_stdout_stays_clean(tmp_pat
     import pty
 
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "genkit", "hello", "--n", "400", "--size", "128", "-o", str(tmp_path)],
-                            stdout=subprocess.PIPE, stderr=follower, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "genkit", "hello", "--n", "400", "--size", "128", "-o", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        text=True,
+    )
     os.close(follower)
     seen = b""
     while True:

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import assert_user_error, run_genkit
 from PIL import Image
 from safetensors import safe_open
 
 from genkit import weights as gk_weights
-
-from conftest import assert_user_error, run_genkit
 
 CLASSES = {"red disc": (220, 30, 30), "grün bar": (30, 190, 40), "blue square": (40, 40, 220)}
 FAST = ["--max-steps", "3", "--batch-size", "8", "--quiet"]
@@ -68,8 +67,9 @@ def test_a_folder_of_colour_classes_trains_writes_colour_and_eval_trains_its_own
     assert "trained by eval on the data's own train split" in (run / "MODEL_CARD.md").read_text()
     cached = list(run.glob("eval-classifier-*.safetensors"))  # beside the run, not in the user's cache
     assert len(cached) == 1 and not (Path(env["XDG_CACHE_HOME"]) / "genkit" / "eval-classifiers").exists()
-    out = run_genkit("image", "--weights", run, "--class", "grün bar", "--n", "2", "-o", tmp_path / "img", "--json",
-                     check=0)
+    out = run_genkit(
+        "image", "--weights", run, "--class", "grün bar", "--n", "2", "-o", tmp_path / "img", "--json", check=0
+    )
     files = json.loads(out.stdout)["files"]
     assert [f["class"] for f in files] == ["grün bar", "grün bar"]
     assert image_of(files[0]["path"]) == ((32, 32), "RGB")
@@ -87,8 +87,9 @@ def test_a_folder_of_colour_classes_trains_writes_colour_and_eval_trains_its_own
 def test_video_walks_a_colour_model(colour_run, tmp_path):
     _, run, _, _ = colour_run
     # With --source, --weights names the walked generator's weights (here a run folder of image).
-    proc = run_genkit("video", "--source", "image", "--weights", run, "--frames", "8", "-o", tmp_path / "walk.gif",
-                      "--json", check=0)
+    proc = run_genkit(
+        "video", "--source", "image", "--weights", run, "--frames", "8", "-o", tmp_path / "walk.gif", "--json", check=0
+    )
     assert json.loads(proc.stdout)["weights"] == "image.safetensors"
     with Image.open(tmp_path / "walk.gif") as im:
         assert im.n_frames == 8 and im.size == (32, 32)
@@ -101,8 +102,22 @@ def test_video_walks_a_colour_model(colour_run, tmp_path):
 
 def test_size_option_and_unsupported_sizes(colour_run, tmp_path):
     data, _, env, _ = colour_run
-    run_genkit("train", "image", "--data", data, "--out", tmp_path / "s16", "--size", "16", "--width", "8",
-               "--no-eval", *FAST, env=env, check=0)
+    run_genkit(
+        "train",
+        "image",
+        "--data",
+        data,
+        "--out",
+        tmp_path / "s16",
+        "--size",
+        "16",
+        "--width",
+        "8",
+        "--no-eval",
+        *FAST,
+        env=env,
+        check=0,
+    )
     run_genkit("image", "--weights", tmp_path / "s16", "--n", "1", "-o", tmp_path / "img", check=0)
     assert image_of(next((tmp_path / "img").glob("*.png"))) == ((16, 16), "RGB")
     for size in ("100", "5"):
@@ -130,14 +145,39 @@ def last_learning_rates(run):
 def test_a_cosine_learning_rate_falls_toward_a_tenth_and_resumes_where_it_was(tmp_path):
     data = write_colour(tmp_path / "shapes", classes={"red disc": (220, 30, 30), "blue square": (40, 40, 220)})
     tiny = ["--width", "8", "--batch-size", "8", "--quiet", "--no-eval"]
-    run_genkit("train", "image", "--data", data, "--out", tmp_path / "cos", "--max-steps", "2", "--lr-schedule",
-               "cosine", *tiny, check=0)
+    run_genkit(
+        "train",
+        "image",
+        "--data",
+        data,
+        "--out",
+        tmp_path / "cos",
+        "--max-steps",
+        "2",
+        "--lr-schedule",
+        "cosine",
+        *tiny,
+        check=0,
+    )
     # The schedule is part of the run: changing it on resume is refused; not repeating it keeps it.
-    proc = run_genkit("train", "image", "--data", data, "--out", tmp_path / "cos", "--resume", "--max-steps", "4",
-                      "--lr-schedule", "constant", *tiny)
+    proc = run_genkit(
+        "train",
+        "image",
+        "--data",
+        data,
+        "--out",
+        tmp_path / "cos",
+        "--resume",
+        "--max-steps",
+        "4",
+        "--lr-schedule",
+        "constant",
+        *tiny,
+    )
     assert_user_error(proc, "lr_schedule")
-    run_genkit("train", "image", "--data", data, "--out", tmp_path / "cos", "--resume", "--max-steps", "4", *tiny,
-               check=0)
+    run_genkit(
+        "train", "image", "--data", data, "--out", tmp_path / "cos", "--resume", "--max-steps", "4", *tiny, check=0
+    )
     last = 2e-4 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 3 / 4)))  # the rate of step 3 of 4
     assert last_learning_rates(tmp_path / "cos") == pytest.approx([last, last])  # G's and D's
     assert config_of(tmp_path / "cos" / "image.safetensors")["lr_schedule"] == "cosine"
@@ -147,11 +187,14 @@ def test_a_cosine_learning_rate_falls_toward_a_tenth_and_resumes_where_it_was(tm
     assert "lr_schedule" not in config_of(tmp_path / "flat" / "image.safetensors")
 
 
-@pytest.mark.parametrize("args, fragments", [
-    (["--arch", "mlp", "--diffaugment"], ["--diffaugment", "dcgan only", "mlp"]),
-    (["--arch", "classifier", "--lr-schedule", "cosine"], ["--lr-schedule", "dcgan or mlp only", "classifier"]),
-    (["--arch", "classifier", "--width", "16"], ["--width", "dcgan only", "classifier"]),
-])
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["--arch", "mlp", "--diffaugment"], ["--diffaugment", "dcgan only", "mlp"]),
+        (["--arch", "classifier", "--lr-schedule", "cosine"], ["--lr-schedule", "dcgan or mlp only", "classifier"]),
+        (["--arch", "classifier", "--width", "16"], ["--width", "dcgan only", "classifier"]),
+    ],
+)
 def test_an_option_the_arch_does_not_use_is_refused_not_ignored(tmp_path, args, fragments):
     data = write_colour(tmp_path / "shapes", per_class=2)
     proc = run_genkit("train", "image", "--data", data, "--out", tmp_path / "run", *args, *FAST)
@@ -161,13 +204,27 @@ def test_an_option_the_arch_does_not_use_is_refused_not_ignored(tmp_path, args, 
 
 def test_a_single_class_trains_an_unconditional_model_with_diffaugment(tmp_path):
     data = write_colour(tmp_path / "one", classes={"red disc": (220, 30, 30)})
-    run_genkit("train", "image", "--data", data, "--out", tmp_path / "run", "--width", "8", "--no-eval", "--diffaugment",
-               *FAST, check=0)
+    run_genkit(
+        "train",
+        "image",
+        "--data",
+        data,
+        "--out",
+        tmp_path / "run",
+        "--width",
+        "8",
+        "--no-eval",
+        "--diffaugment",
+        *FAST,
+        check=0,
+    )
     card = (tmp_path / "run" / "MODEL_CARD.md").read_text()
     assert "--diffaugment" in card
     run_genkit("image", "--weights", tmp_path / "run", "--n", "1", "-o", tmp_path / "img", check=0)
-    assert_user_error(run_genkit("image", "--weights", tmp_path / "run", "--class", "red disc", "-o", tmp_path / "x"),
-                      "not class-conditional")
+    assert_user_error(
+        run_genkit("image", "--weights", tmp_path / "run", "--class", "red disc", "-o", tmp_path / "x"),
+        "not class-conditional",
+    )
 
 
 def _no_image(p):
@@ -190,13 +247,16 @@ def _bomb(p):
     return data
 
 
-@pytest.mark.parametrize("make, fragments", [
-    (lambda p: (p / "d" / "cats").mkdir(parents=True) or p / "d", ["no images found"]),
-    (_no_image, ["a.png", "not an image"]),
-    (_one_image, ["1 training examples"]),
-    (_tiny, ["6x6", "at least 8x8"]),
-    (_bomb, ["bomb.png", "decompression bomb"]),
-])
+@pytest.mark.parametrize(
+    "make, fragments",
+    [
+        (lambda p: (p / "d" / "cats").mkdir(parents=True) or p / "d", ["no images found"]),
+        (_no_image, ["a.png", "not an image"]),
+        (_one_image, ["1 training examples"]),
+        (_tiny, ["6x6", "at least 8x8"]),
+        (_bomb, ["bomb.png", "decompression bomb"]),
+    ],
+)
 def test_bad_folders_are_one_line_errors(tmp_path, make, fragments):
     proc = run_genkit("train", "image", "--data", make(tmp_path), "--out", tmp_path / "out", *FAST)
     assert_user_error(proc, *fragments)
@@ -206,15 +266,40 @@ def test_bad_folders_are_one_line_errors(tmp_path, make, fragments):
 def test_fine_tuning_adapts_the_classes_and_refuses_other_pictures(colour_run, tmp_path):
     _, run, env, _ = colour_run
     data = write_colour(tmp_path / "new", classes={"red disc": (220, 30, 30), "violet ring": (150, 40, 200)})
-    proc = run_genkit("train", "image", "--data", data, "--out", tmp_path / "ft", "--weights", run, "--no-eval",
-                      "--class-loss", "0.5", *FAST, env=env, check=0)
+    proc = run_genkit(
+        "train",
+        "image",
+        "--data",
+        data,
+        "--out",
+        tmp_path / "ft",
+        "--weights",
+        run,
+        "--no-eval",
+        "--class-loss",
+        "0.5",
+        *FAST,
+        env=env,
+        check=0,
+    )
     # The class loss is this run's choice (not the start's): in the config, and D has its class head.
     assert config_of(tmp_path / "ft" / "image.safetensors")["class_loss"] == 0.5
     assert "class_loss" not in config_of(run / "image.safetensors")
     with safe_open(tmp_path / "ft" / "checkpoint.safetensors", "pt") as ckpt:
         assert {"model.D.classify.weight", "model.D.classify.bias"} <= set(ckpt.keys())
-    out = run_genkit("image", "--weights", tmp_path / "ft", "--class", "violet ring", "--n", "1", "-o",
-                     tmp_path / "img", "--json", check=0)
+    out = run_genkit(
+        "image",
+        "--weights",
+        tmp_path / "ft",
+        "--class",
+        "violet ring",
+        "--n",
+        "1",
+        "-o",
+        tmp_path / "img",
+        "--json",
+        check=0,
+    )
     assert image_of(json.loads(out.stdout)["files"][0]["path"]) == ((32, 32), "RGB")
     assert "Fine-tuned from image.safetensors" in (tmp_path / "ft" / "MODEL_CARD.md").read_text(), proc.stderr
     proc = run_genkit("train", "image", "--data", data, "--out", tmp_path / "bad", "--weights", "fashion", *FAST)
@@ -231,8 +316,22 @@ def test_vae_trains_on_colour_with_bits_per_dim_and_fine_tunes(colour_run, tmp_p
     run_genkit("vae", "--weights", tmp_path / "vae", "--n", "1", "-o", tmp_path / "img", check=0)
     assert image_of(next((tmp_path / "img").glob("*.png"))) == ((32, 32), "RGB")
     assert config_of(tmp_path / "vae" / "vae.safetensors")["decoder"] == "conv"  # colour: the conv decoder
-    run_genkit("train", "vae", "--data", data, "--out", tmp_path / "ft", "--weights", tmp_path / "vae",
-               "--iwae-k", "3", "--no-eval", *FAST, env=env, check=0)
+    run_genkit(
+        "train",
+        "vae",
+        "--data",
+        data,
+        "--out",
+        tmp_path / "ft",
+        "--weights",
+        tmp_path / "vae",
+        "--iwae-k",
+        "3",
+        "--no-eval",
+        *FAST,
+        env=env,
+        check=0,
+    )
     assert config_of(tmp_path / "ft" / "vae.safetensors")["iwae_k"] == 3
     assert "3-sample IWAE bound" in (tmp_path / "ft" / "MODEL_CARD.md").read_text()
     proc = run_genkit("train", "vae", "--data", data, "--out", tmp_path / "bad", "--weights", "mnist", *FAST)

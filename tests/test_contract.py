@@ -11,9 +11,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import REPO, assert_user_error, run_genkit
 
 import genkit
-from conftest import REPO, assert_user_error, run_genkit
 from genkit import contract, testing
 
 FIXTURES = str(REPO / "tests" / "plugins")
@@ -22,8 +22,11 @@ BUILT_INS = ("image", "text", "music", "vae", "video")
 
 
 def points_plugin(tmp_path):
-    return {"PYTHONPATH": FIXTURES + os.pathsep + os.environ.get("PYTHONPATH", ""),
-            "GENKIT_PLUGINS": "genkit_points", "GENKIT_CACHE_DIR": str(tmp_path / "cache")}
+    return {
+        "PYTHONPATH": FIXTURES + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "GENKIT_PLUGINS": "genkit_points",
+        "GENKIT_CACHE_DIR": str(tmp_path / "cache"),
+    }
 
 
 # ---------------------------------------------------------------- the docs and the code say the same
@@ -49,7 +52,9 @@ def test_every_protocol_member_is_in_its_docs_table_and_nothing_else(protocol):
     assert documented == set(contract.protocol_members(protocol))
 
 
-@pytest.mark.parametrize("cls,heading", [(genkit.GeneratorSpec, "GeneratorSpec"), (genkit.ArtifactKind, "ArtifactKind")])
+@pytest.mark.parametrize(
+    "cls,heading", [(genkit.GeneratorSpec, "GeneratorSpec"), (genkit.ArtifactKind, "ArtifactKind")]
+)
 def test_every_spec_field_is_documented(cls, heading):
     fields = {f for f in cls.__dataclass_fields__ if f not in ("plugin", "package")}  # filled in by genkit
     documented = set(re.findall(r"^\| `(\w+)` \|", DOC, re.M))
@@ -73,8 +78,12 @@ def _functions(root):
 
 
 def test_no_function_in_genkit_or_plugins_is_longer_than_a_screen():
-    long = [f"{p}:{n.name} ({n.end_lineno - n.lineno + 1} lines)" for root in ("genkit", "plugins")
-            for p, n in _functions(root) if n.end_lineno - n.lineno + 1 > 60]
+    long = [
+        f"{p}:{n.name} ({n.end_lineno - n.lineno + 1} lines)"
+        for root in ("genkit", "plugins")
+        for p, n in _functions(root)
+        if n.end_lineno - n.lineno + 1 > 60
+    ]
     assert not long, long
 
 
@@ -84,8 +93,11 @@ def test_no_plugin_imports_another_plugin_and_the_core_imports_none():
         relative = path.relative_to(REPO)
         own = relative.parts[1] if relative.parts[0] == "plugins" else None
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            )
             for name in names:
                 top = name.split(".")[0]
                 assert top not in plugins or top == own, f"{relative} imports {name}"
@@ -114,7 +126,6 @@ def test_a_plugin_adds_an_output_kind_with_its_own_option(tmp_path):
     assert_user_error(run_genkit("dots", "--decimals", "12", "-o", tmp_path / "q.xyz", env=env), "--decimals")
 
 
-
 def test_an_option_validator_refuses_a_bad_value_before_the_generator_is_imported(tmp_path):
     env = points_plugin(tmp_path)
     out = tmp_path / "p.xyz"
@@ -124,8 +135,15 @@ def test_an_option_validator_refuses_a_bad_value_before_the_generator_is_importe
     assert len(out.read_text().splitlines()) == 8
 
 
-@pytest.mark.parametrize("option,fragment", [("--quits", "sys.exit(3)"), ("--breaks", "AttributeError"),
-                                             ("--missing", "no_such_function"), ("--number", "not a function")])
+@pytest.mark.parametrize(
+    "option,fragment",
+    [
+        ("--quits", "sys.exit(3)"),
+        ("--breaks", "AttributeError"),
+        ("--missing", "no_such_function"),
+        ("--number", "not a function"),
+    ],
+)
 def test_a_validator_that_fails_is_the_plugins_failure_in_one_line(tmp_path, option, fragment):
     proc = run_genkit("dots", option, "x", "-o", tmp_path / "p.xyz", env=points_plugin(tmp_path))
     assert proc.returncode == 1, proc.stderr
@@ -144,6 +162,7 @@ def test_uses_torch_must_be_a_bool():
     with pytest.raises(ValueError, match="uses_torch must be True or False"):
         genkit.GeneratorSpec("light", "image", "s", "m:C", ("png",), uses_torch="no")
 
+
 def test_a_kind_that_claims_a_taken_extension_is_a_reported_conflict(tmp_path):
     env = points_plugin(tmp_path)
     conflicts = json.loads(run_genkit("plugins", "--json", env=env, check=0).stdout)["conflicts"]
@@ -156,26 +175,35 @@ def test_a_generator_missing_part_of_the_protocol_is_named_in_one_line(tmp_path)
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [
         "genkit: error: generator 'old-dots' of plugin 'genkit_points': generate() must accept n, seed, options, "
-        "format (missing format)"]
-
+        "format (missing format)"
+    ]
 
 
 @pytest.mark.parametrize("generator,out", [("hello", "h.png"), ("spiro", "s.svg")])
 def test_a_torch_free_generator_runs_without_importing_torch(tmp_path, generator, out):
     """The example plugins declare uses_torch=False: even with $GENKIT_DEVICE=cuda they run on the
     CPU, import no torch, and say so in their provenance; asking for a GPU with --device is refused."""
-    code = ("import sys\nfrom genkit.cli import main\n"
-            f"try:\n    main([{generator!r}, '--seed', '3', '--quiet', '-o', {out!r}])\n"
-            "except SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n"
-            "assert 'torch' not in sys.modules, 'torch imported'\n")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, GENKIT_DEVICE="cuda"))
+    code = (
+        "import sys\nfrom genkit.cli import main\n"
+        f"try:\n    main([{generator!r}, '--seed', '3', '--quiet', '-o', {out!r}])\n"
+        "except SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, GENKIT_DEVICE="cuda"),
+    )
     assert proc.returncode == 0, proc.stderr
     prov = json.loads(run_genkit("inspect", tmp_path / out, "--json", check=0).stdout)
     assert prov["device"] == "cpu" and prov["generator"] == generator
     assert_user_error(run_genkit(generator, "--device", "tpu", "-o", tmp_path / "x"), "unknown device")
     assert_user_error(run_genkit(generator, "--device", "cuda", "-o", tmp_path / "x"), "CPU only", "--device cuda")
     assert not (tmp_path / "x").exists()
+
 
 # ---------------------------------------------------------------- the conformance kit over the house
 

@@ -99,8 +99,13 @@ def run_main(argv):
 
 
 @pytest.mark.parametrize("name", GENERATORS)
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_fuzzed_options_succeed_completely_or_fail_cleanly(tmp_path, monkeypatch, name, data):
     spec = REGISTRY.get(name)
@@ -153,14 +158,21 @@ def _accepted(opt, value):
         return False
 
 
-FLOAT_EDGES = [(name, opt.name, value) for name in BUILTINS for opt in REGISTRY.get(name).options
-               if opt.type == "float" for value in inside_edges(opt)]
+FLOAT_EDGES = [
+    (name, opt.name, value)
+    for name in BUILTINS
+    for opt in REGISTRY.get(name).options
+    if opt.type == "float"
+    for value in inside_edges(opt)
+]
 
 
 @pytest.mark.parametrize("name,option,value", FLOAT_EDGES)
 def test_every_float_value_inside_an_advertised_range_works(tmp_path, name, option, value):
     out = tmp_path / "out"
-    code, _, err = run_main([name, f"--{option}", repr(value), "--seed", "1", "-o", out, "--quiet", *FAST.get(name, [])])
+    code, _, err = run_main(
+        [name, f"--{option}", repr(value), "--seed", "1", "-o", out, "--quiet", *FAST.get(name, [])]
+    )
     assert code == 0, err
     written = [p for p in out.rglob("*") if p.is_file()]
     assert written
@@ -184,8 +196,15 @@ def test_a_tiny_temperature_samples_greedily_instead_of_garbage():
 
 
 def config_values():
-    return st.one_of(st.integers(-2, 70_000), st.integers(-(2**70), 2**70), st.booleans(), st.none(),
-                     st.text(max_size=4), st.floats(allow_nan=True), st.lists(st.integers(-3, 70), max_size=4))
+    return st.one_of(
+        st.integers(-2, 70_000),
+        st.integers(-(2**70), 2**70),
+        st.booleans(),
+        st.none(),
+        st.text(max_size=4),
+        st.floats(allow_nan=True),
+        st.lists(st.integers(-3, 70), max_size=4),
+    )
 
 
 def _tiny_weights(path, config, tensors):
@@ -213,12 +232,17 @@ def _shipped_config(name):
     return weights.metadata(weights.default_weights_path(spec)).get("config") or {}
 
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 @pytest.mark.parametrize("name", [g for g in ("image", "music", "text", "vae") if g in REGISTRY.generators])
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_fuzzed_weights_metadata_is_refused_cleanly_before_anything_is_built(tmp_path, name, data):
     """The shipped config with keys changed to hostile values, over tiny tensors or the shipped shapes:
@@ -233,14 +257,16 @@ def test_fuzzed_weights_metadata_is_refused_cleanly_before_anything_is_built(tmp
     config = dict(_shipped_config(name))
     for key in data.draw(st.lists(st.sampled_from(sorted(config)), min_size=1, max_size=3, unique=True)):
         config[key] = data.draw(config_values(), label=key)
-    random_tensors = st.dictionaries(st.sampled_from(["w", "net.0.weight", "G.fc.weight", "head.weight"]),
-                                     st.lists(st.integers(0, 6), max_size=3).map(tuple), max_size=3)
+    random_tensors = st.dictionaries(
+        st.sampled_from(["w", "net.0.weight", "G.fc.weight", "head.weight"]),
+        st.lists(st.integers(0, 6), max_size=3).map(tuple),
+        max_size=3,
+    )
     tensors = data.draw(st.one_of(random_tensors, st.just(_shipped_shapes(name))))  # real shapes, hostile config
     path = tmp_path / f"w{next(_counter)}.safetensors"
     _tiny_weights(path, config, tensors)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    try:  # a key the model does not use may change harmlessly; anything else is a user error
+    # a key the model does not use may change harmlessly; anything else is a user error
+    with contextlib.suppress(GenkitError):
         import_implementation(REGISTRY.get(name))(device=torch.device("cpu"), weights=path)
-    except GenkitError:
-        pass
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 300_000  # kB

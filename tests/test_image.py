@@ -6,9 +6,8 @@ import struct
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import DATA, REPO, assert_user_error, needs_data, run_genkit
+from PIL import Image
 
 SHIPPED = REPO / "plugins" / "genkit_image" / "weights" / "image-fashion.safetensors"
 needs_weights = pytest.mark.skipif(not SHIPPED.exists(), reason="shipped image weights not trained yet")
@@ -86,8 +85,23 @@ def train(data, out, *extra, check=None):
 
 @needs_weights
 def test_n_images_grid_scale_and_class_are_written_and_recorded(tmp_path):
-    proc = run_genkit("image", "--n", "4", "--seed", "11", "--class", "sneaker", "--scale", "2", "-o", tmp_path / "out",
-                      "--grid", tmp_path / "grid.png", "--json", check=0)
+    proc = run_genkit(
+        "image",
+        "--n",
+        "4",
+        "--seed",
+        "11",
+        "--class",
+        "sneaker",
+        "--scale",
+        "2",
+        "-o",
+        tmp_path / "out",
+        "--grid",
+        tmp_path / "grid.png",
+        "--json",
+        check=0,
+    )
     manifest = json.loads(proc.stdout)
     files = [f["path"] for f in manifest["files"]]
     assert len(files) == 4 and all(f["class"] == "sneaker" for f in manifest["files"])
@@ -117,7 +131,9 @@ def test_lower_truncation_gives_less_varied_images(tmp_path):
     spread = {}
     for t in ("1.0", "0.1"):
         out = tmp_path / f"t{t.replace('.', '')}"
-        run_genkit("image", "--n", "24", "--seed", "9", "--class", "dress", "--truncation", t, "-o", out, "--quiet", check=0)
+        run_genkit(
+            "image", "--n", "24", "--seed", "9", "--class", "dress", "--truncation", t, "-o", out, "--quiet", check=0
+        )
         stack = np.stack([pixels(p) for p in sorted(out.glob("*.png"))]).astype(float)
         spread[t] = stack.std(axis=0).mean()
     assert spread["0.1"] < 0.7 * spread["1.0"], spread
@@ -139,8 +155,21 @@ def test_shipped_mnist_weights_are_picked_by_name_and_draw_the_asked_digit(tmp_p
     torch = pytest.importorskip("torch")
     from genkit_image.task import EvalClassifier
 
-    proc = run_genkit("image", "--weights", "mnist", "--class", "7", "--n", "8", "--seed", "3", "-o", tmp_path / "d",
-                      "--json", check=0)
+    proc = run_genkit(
+        "image",
+        "--weights",
+        "mnist",
+        "--class",
+        "7",
+        "--n",
+        "8",
+        "--seed",
+        "3",
+        "-o",
+        tmp_path / "d",
+        "--json",
+        check=0,
+    )
     manifest = json.loads(proc.stdout)
     assert manifest["weights"] == "image-mnist.safetensors" and "--weights mnist" in manifest["command"]
     digits = [str(d) for d in range(10)]
@@ -151,20 +180,24 @@ def test_shipped_mnist_weights_are_picked_by_name_and_draw_the_asked_digit(tmp_p
     listed = json.loads(run_genkit("models", "--json", check=0).stdout)
     image = next(g for g in listed["generators"] if g["name"] == "image")
     assert image["weights"]["also_shipped"] == ["emoji", "mnist"]
-    assert_user_error(run_genkit("image", "--weights", "mnist", "--class", "sneaker", "-o", tmp_path / "x"),
-                      "unknown class", "0", "9")
+    assert_user_error(
+        run_genkit("image", "--weights", "mnist", "--class", "sneaker", "-o", tmp_path / "x"), "unknown class", "0", "9"
+    )
     assert_user_error(run_genkit("image", "--weights", "digits", "-o", tmp_path / "x"), "not found", "fashion, mnist")
     assert not (tmp_path / "x").exists()
 
 
 @needs_weights
-@pytest.mark.parametrize("args, fragments", [
-    (["--class", "shoe"], ["unknown class", "sneaker", "ankle-boot"]),
-    (["--class", "10"], ["unknown class"]),
-    (["--truncation", "0"], ["--truncation"]),
-    (["--truncation", "1.5"], ["--truncation"]),
-    (["--scale", "0"], ["--scale"]),
-])
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["--class", "shoe"], ["unknown class", "sneaker", "ankle-boot"]),
+        (["--class", "10"], ["unknown class"]),
+        (["--truncation", "0"], ["--truncation"]),
+        (["--truncation", "1.5"], ["--truncation"]),
+        (["--scale", "0"], ["--scale"]),
+    ],
+)
 def test_bad_generation_options_are_one_line_errors(tmp_path, args, fragments):
     proc = run_genkit("image", *args, "-o", tmp_path / "x")
     assert_user_error(proc, *fragments)
@@ -174,15 +207,23 @@ def test_bad_generation_options_are_one_line_errors(tmp_path, args, fragments):
 @needs_weights
 def test_an_unknown_class_is_refused_from_the_weights_header_before_the_model_loads(tmp_path):
     import torch
+
     from genkit import weights
 
     # A file with the shipped header but no usable tensors: loading it would fail, reading its header does not.
     husk = tmp_path / "husk.safetensors"
     weights.save_tensors({"nothing": torch.zeros(1)}, weights.metadata(SHIPPED), husk)
-    assert_user_error(run_genkit("image", "--weights", husk, "--class", "shoe", "-o", tmp_path / "x"),
-                      "unknown class 'shoe'", "ankle-boot")
+    assert_user_error(
+        run_genkit("image", "--weights", husk, "--class", "shoe", "-o", tmp_path / "x"),
+        "unknown class 'shoe'",
+        "ankle-boot",
+    )
     loaded = run_genkit("image", "--weights", husk, "--class", "boot", "-o", tmp_path / "x")
-    assert loaded.returncode != 0 and "unknown class" not in loaded.stderr and "does not hold image weights" in loaded.stderr
+    assert (
+        loaded.returncode != 0
+        and "unknown class" not in loaded.stderr
+        and "does not hold image weights" in loaded.stderr
+    )
     assert not (tmp_path / "x").exists()
 
 
@@ -191,23 +232,39 @@ def test_an_unknown_class_is_refused_from_the_weights_header_before_the_model_lo
 
 def test_train_generate_and_eval_on_a_folder_of_classes_resized_from_56px(tmp_path):
     data = write_folder(tmp_path / "shapes", size=56)
-    train(data, tmp_path / "cls", "--arch", "classifier", "--max-steps", "3", "--batch-size", "8", "--size", "28", check=0)
+    train(
+        data, tmp_path / "cls", "--arch", "classifier", "--max-steps", "3", "--batch-size", "8", "--size", "28", check=0
+    )
     train(data, tmp_path / "gan", "--max-steps", "3", "--batch-size", "8", "--no-eval", "--size", "28", check=0)
     for name in ("image.safetensors", "MODEL_CARD.md", "loss.png"):
         assert (tmp_path / "gan" / name).exists(), name
     weights = tmp_path / "gan" / "image.safetensors"
-    proc = run_genkit("image", "--weights", weights, "--class", "ring", "--n", "2", "-o", tmp_path / "img", "--json", check=0)
+    proc = run_genkit(
+        "image", "--weights", weights, "--class", "ring", "--n", "2", "-o", tmp_path / "img", "--json", check=0
+    )
     assert [f["class"] for f in json.loads(proc.stdout)["files"]] == ["ring", "ring"]
     assert pixels(json.loads(proc.stdout)["files"][0]["path"]).shape == (28, 28)
-    assert_user_error(run_genkit("image", "--weights", weights, "--class", "sneaker", "-o", tmp_path / "y"), "bar, ring, square")
+    assert_user_error(
+        run_genkit("image", "--weights", weights, "--class", "sneaker", "-o", tmp_path / "y"), "bar, ring, square"
+    )
     classifier = tmp_path / "cls" / "image.safetensors"
     assert_user_error(run_genkit("image", "--weights", classifier, "-o", tmp_path / "x"), "classifier")
     # No shipped classifier knows bar/ring/square: eval trains one on the data (tests/test_colour.py); here
     # the one trained above is given.
-    proc = run_genkit("eval", "image", "--data", data, "--weights", weights, "--classifier", classifier, "--json", check=0)
+    proc = run_genkit(
+        "eval", "image", "--data", data, "--weights", weights, "--classifier", classifier, "--json", check=0
+    )
     metrics = json.loads(proc.stdout)
-    for key in ("fd_generated", "fd_real_train", "fd_ratio", "precision_k3", "recall_k3", "class_kl_from_uniform",
-                "conditional_accuracy", "accuracy_ring"):
+    for key in (
+        "fd_generated",
+        "fd_real_train",
+        "fd_ratio",
+        "precision_k3",
+        "recall_k3",
+        "class_kl_from_uniform",
+        "conditional_accuracy",
+        "accuracy_ring",
+    ):
         assert key in metrics, key
     assert 0 <= metrics["precision_k3"] <= 1 and metrics["fd_generated"] >= 0
     assert metrics["samples"] == 6  # 1 in 10 of each class of 20 is held out for test
@@ -219,17 +276,22 @@ def test_mlp_arch_trains_from_raw_idx_and_is_unconditional(tmp_path):
     weights = tmp_path / "mlp" / "image.safetensors"
     run_genkit("image", "--weights", weights, "--n", "3", "-o", tmp_path / "img", check=0)
     assert len(list((tmp_path / "img").glob("*.png"))) == 3
-    assert_user_error(run_genkit("image", "--weights", weights, "--class", "1", "-o", tmp_path / "z"), "not class-conditional")
+    assert_user_error(
+        run_genkit("image", "--weights", weights, "--class", "1", "-o", tmp_path / "z"), "not class-conditional"
+    )
 
 
-@pytest.mark.parametrize("make, fragments", [
-    (lambda p: (p / "empty" / "sneaker").mkdir(parents=True) or p / "empty", ["no images"]),
-    (lambda p: write_idx_set(p / "magic", magic=b"\x08\x03\x00\x00"), ["not an IDX file", "magic"]),
-    (lambda p: write_idx_set(p / "cut", cut=100), ["truncated"]),
-    (lambda p: cut_gzip(write_idx_set(p / "gzcut")), ["truncated", "gzip"]),
-    (lambda p: write_idx_set(p / "count", labels_n=25), ["30 images", "25 labels"]),
-    (lambda p: write_folder(p / "mixed", odd_one=(32, 32)), ["mixed sizes", "odd.png", "--mixed-sizes crop"]),
-])
+@pytest.mark.parametrize(
+    "make, fragments",
+    [
+        (lambda p: (p / "empty" / "sneaker").mkdir(parents=True) or p / "empty", ["no images"]),
+        (lambda p: write_idx_set(p / "magic", magic=b"\x08\x03\x00\x00"), ["not an IDX file", "magic"]),
+        (lambda p: write_idx_set(p / "cut", cut=100), ["truncated"]),
+        (lambda p: cut_gzip(write_idx_set(p / "gzcut")), ["truncated", "gzip"]),
+        (lambda p: write_idx_set(p / "count", labels_n=25), ["30 images", "25 labels"]),
+        (lambda p: write_folder(p / "mixed", odd_one=(32, 32)), ["mixed sizes", "odd.png", "--mixed-sizes crop"]),
+    ],
+)
 def test_bad_training_data_is_a_one_line_error(tmp_path, make, fragments):
     data = make(tmp_path)
     proc = train(data, tmp_path / "out", "--max-steps", "1", "--mixed-sizes", "refuse")
@@ -256,13 +318,25 @@ def test_eval_picks_the_shipped_classifier_trained_on_the_datas_classes():
 
 
 def test_the_shipped_emoji_weights_draw_the_asked_category_in_64x64_colour(tmp_path):
-    proc = run_genkit("image", "--weights", "emoji", "--class", "Animals", "--n", "3", "--seed", "2",
-                      "-o", tmp_path / "e", "--json", check=0)
+    proc = run_genkit(
+        "image",
+        "--weights",
+        "emoji",
+        "--class",
+        "Animals",
+        "--n",
+        "3",
+        "--seed",
+        "2",
+        "-o",
+        tmp_path / "e",
+        "--json",
+        check=0,
+    )
     files = json.loads(proc.stdout)["files"]
     assert [f["class"] for f in files] == ["animals"] * 3
     with Image.open(files[0]["path"]) as im:
         assert im.size == (64, 64) and im.mode == "RGB"
         pixels = np.asarray(im).astype(int)
     assert np.abs(pixels[..., 0] - pixels[..., 2]).max() > 20  # colour, not grey in RGB
-    assert_user_error(run_genkit("image", "--weights", "emoji", "--class", "sneaker", "-o", tmp_path / "x"),
-                      "smileys")
+    assert_user_error(run_genkit("image", "--weights", "emoji", "--class", "sneaker", "-o", tmp_path / "x"), "smileys")

@@ -24,7 +24,9 @@ def test_list_fits_80_columns_and_never_cuts_a_name():
     assert rows["image"][1:5] == ["png", "10", "yes", "fashion*,emoji,mnist"]
     assert rows["hello"][1:5] == ["png", "-", "no", "-"]
     image = [m for m in models if m["name"] == "image"][0]
-    assert image["classes"] == 10 and image["trainable"] is True and image["weights"]["also_shipped"] == ["emoji", "mnist"]
+    assert (
+        image["classes"] == 10 and image["trainable"] is True and image["weights"]["also_shipped"] == ["emoji", "mnist"]
+    )
 
 
 def test_one_generator_in_full():
@@ -77,8 +79,10 @@ def test_models_name_never_imports_torch():
 
 def complete(words: str) -> list[str]:
     """Ask the CLI for bash completions of the last word, as the shell does (typer's protocol)."""
-    env_code = (f"os.environ['_GENKIT_COMPLETE'] = 'complete_bash'\nos.environ['COMP_WORDS'] = {words!r}\n"
-                f"os.environ['COMP_CWORD'] = '{len(words.split(' ')) - 1}'\n")
+    env_code = (
+        f"os.environ['_GENKIT_COMPLETE'] = 'complete_bash'\nos.environ['COMP_WORDS'] = {words!r}\n"
+        f"os.environ['COMP_CWORD'] = '{len(words.split(' ')) - 1}'\n"
+    )
     return light_run([], env_code).split()
 
 

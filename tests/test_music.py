@@ -11,7 +11,6 @@ import wave
 import numpy as np
 import pretty_midi
 import pytest
-
 from conftest import DATA, assert_user_error, needs_data
 from conftest import run_genkit as _run_genkit
 
@@ -59,8 +58,9 @@ def write_melody(path, pitches, step=0.25, program=0, drum=False, meter=(4, 4), 
 @pytest.mark.parametrize("meter,bar_quarters", [("4/4", 4), ("3/4", 3), ("6/8", 3)])
 def test_tune_has_exact_bars_and_meter(tmp_path, meter, bar_quarters):
     out = tmp_path / "tune.mid"
-    run_genkit("music", "--bars", 8, "--time-signature", meter, "--tempo", 100, "--key", "D",
-               "--seed", 3, "-o", out, check=0)
+    run_genkit(
+        "music", "--bars", 8, "--time-signature", meter, "--tempo", 100, "--key", "D", "--seed", 3, "-o", out, check=0
+    )
     midi, notes = melody_notes(out)
     bar_seconds = bar_quarters * 60 / 100
     found, pickup = meter_and_pickup(midi)
@@ -121,13 +121,16 @@ def test_primer_in_magenta_style(tmp_path):
     assert [(n.pitch, n.start, n.end) for n in melody_notes(same)[1]] == [(n.pitch, n.start, n.end) for n in notes]
 
 
-@pytest.mark.parametrize("primer,fragment", [
-    ("_ 60", "starts with '_'"),
-    ("- - -", "only rests"),
-    ("60 x 62", "token 2 'x'"),
-    ("  ", "empty"),
-    ("60 128", "not a MIDI pitch"),
-])
+@pytest.mark.parametrize(
+    "primer,fragment",
+    [
+        ("_ 60", "starts with '_'"),
+        ("- - -", "only rests"),
+        ("60 x 62", "token 2 'x'"),
+        ("  ", "empty"),
+        ("60 128", "not a MIDI pitch"),
+    ],
+)
 def test_bad_primers_are_one_line_errors(tmp_path, primer, fragment):
     assert_user_error(run_genkit("music", "--primer", primer, "-o", tmp_path / "x.mid"), fragment)
     assert not list(tmp_path.iterdir())
@@ -135,15 +138,27 @@ def test_bad_primers_are_one_line_errors(tmp_path, primer, fragment):
 
 def test_continuing_a_tune_keeps_its_pickup(tmp_path):
     first = tmp_path / "first.mid"
-    run_genkit("music", "--primer", "- - - - - - - - - - - - 67 _ 69 _", "--key", "G", "--bars", 2, "--seed", 3,
-               "-o", first, check=0)
+    run_genkit(
+        "music",
+        "--primer",
+        "- - - - - - - - - - - - 67 _ 69 _",
+        "--key",
+        "G",
+        "--bars",
+        2,
+        "--seed",
+        3,
+        "-o",
+        first,
+        check=0,
+    )
     midi, notes = melody_notes(first)
     assert meter_and_pickup(midi) == ("4/4", 0.5) and notes[0].start == 0  # a quarter-note pickup
     more = tmp_path / "more.mid"
     run_genkit("music", "--primer-midi", first, "--bars", 4, "--seed", 4, "-o", more, check=0)
     again, again_notes = melody_notes(more)
     assert meter_and_pickup(again) == ("4/4", 0.5)
-    assert [(n.pitch, n.start) for n in again_notes[:len(notes)]] == [(n.pitch, n.start) for n in notes]
+    assert [(n.pitch, n.start) for n in again_notes[: len(notes)]] == [(n.pitch, n.start) for n in notes]
 
 
 def test_minor_key_and_primer_continue(tmp_path):
@@ -185,9 +200,9 @@ def test_wav_and_piano_roll(tmp_path):
     steps = (picture.shape[1] - piano.LEFT) / 4  # 4 px per sixteenth, right of the pitch axis
     assert picture.ndim == 3 and 4 * 16 <= steps < 5 * 16  # four bars, and a pickup when the tune has one
     assert (picture == piano.NOTE_RGB).all(-1).any()  # note cells are drawn
-    margin = picture[piano.TOP:, : piano.LEFT - 3, 0]
+    margin = picture[piano.TOP :, : piano.LEFT - 3, 0]
     assert (margin == piano.INK).sum() >= 10  # a C's name is written left of the roll
-    assert (picture[: piano.TOP, piano.LEFT:, 0] == piano.INK).any()  # bar numbers on top
+    assert (picture[: piano.TOP, piano.LEFT :, 0] == piano.INK).any()  # bar numbers on top
 
 
 def test_piano_roll_names_the_cs():
@@ -204,7 +219,7 @@ def test_piano_roll_names_the_cs():
         y = piano.TOP + (high - pitch) * 5
         expected = np.full((5, 12), piano.PAPER, np.uint8)
         piano.draw_text(expected, piano.note_name(pitch), 0, 0)
-        assert (picture[y:y + 5, :12, 0] == expected).all(), pitch
+        assert (picture[y : y + 5, :12, 0] == expected).all(), pitch
     assert piano.note_name(60) == "C4" and piano.note_name(0) == "C-1"
 
 
@@ -240,35 +255,42 @@ def test_synth_has_no_clicks_between_notes():
 # ---------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("args,fragment", [
-    (["--bars", "0"], "--bars"),
-    (["--bars", "-3"], "--bars"),
-    (["--bars", "100000"], "--bars"),
-    (["--tempo", "0"], "--tempo"),
-    (["--tempo", "-60"], "--tempo"),
-    (["--tempo", "5000"], "--tempo"),
-    (["--time-signature", "7/8"], "time-signature"),
-    (["--program", "128"], "--program"),
-    (["--temperature", "0"], "--temperature"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["--bars", "0"], "--bars"),
+        (["--bars", "-3"], "--bars"),
+        (["--bars", "100000"], "--bars"),
+        (["--tempo", "0"], "--tempo"),
+        (["--tempo", "-60"], "--tempo"),
+        (["--tempo", "5000"], "--tempo"),
+        (["--time-signature", "7/8"], "time-signature"),
+        (["--program", "128"], "--program"),
+        (["--temperature", "0"], "--temperature"),
+    ],
+)
 def test_bad_options_refused_before_loading(tmp_path, args, fragment):
     assert_user_error(run_genkit("music", *args, "-o", tmp_path / "x.mid"), fragment)
     assert not list(tmp_path.iterdir())
 
 
-
-@pytest.mark.parametrize("args,fragment", [(["--key", "H"], "unknown key"), (["--primer", "60 x"], "token 2"),
-                                           (["--primer", "_ 60"], "hold")])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [(["--key", "H"], "unknown key"), (["--primer", "60 x"], "token 2"), (["--primer", "_ 60"], "hold")],
+)
 def test_a_bad_key_or_primer_is_refused_before_torch_is_imported(tmp_path, args, fragment):
     """The spec names light validators for --key and --primer, so the error costs no model load."""
-    code = ("import sys\nfrom genkit.cli import main\n"
-            f"try:\n    main({['music', *args, '-o', str(tmp_path / 'x.mid')]!r})\n"
-            "except SystemExit as exc:\n    assert exc.code == 2, exc.code\n"
-            "assert 'torch' not in sys.modules, 'torch imported'\n")
+    code = (
+        "import sys\nfrom genkit.cli import main\n"
+        f"try:\n    main({['music', *args, '-o', str(tmp_path / 'x.mid')]!r})\n"
+        "except SystemExit as exc:\n    assert exc.code == 2, exc.code\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert fragment in proc.stderr and proc.stderr.count("genkit: error:") == 1, proc.stderr
     assert not list(tmp_path.iterdir())
+
 
 def test_bad_key_primer_and_primer_midi(tmp_path):
     cases = [
@@ -310,8 +332,25 @@ def test_train_and_eval_tiny_model(tmp_path):
     for i in range(24):
         write_melody(data / f"tune{i}.mid", list(67 + rng.choice([0, 2, 4, 5, 7], size=32)), key=7)
     run = tmp_path / "run"
-    proc = run_genkit("train", "music", "--data", data, "--out", run, "--hidden", 16, "--layers", 1,
-                      "--epochs", 2, "--batch-size", 4, "--no-eval", "--quiet", check=0)
+    proc = run_genkit(
+        "train",
+        "music",
+        "--data",
+        data,
+        "--out",
+        run,
+        "--hidden",
+        16,
+        "--layers",
+        1,
+        "--epochs",
+        2,
+        "--batch-size",
+        4,
+        "--no-eval",
+        "--quiet",
+        check=0,
+    )
     weights = run / "music.safetensors"
     assert weights.exists() and json.loads(proc.stdout)["steps"] >= 2
     run_genkit("music", "--weights", weights, "--bars", 2, "-o", tmp_path / "t.mid", check=0)
@@ -320,8 +359,13 @@ def test_train_and_eval_tiny_model(tmp_path):
     assert tune.get_end_time() == pytest.approx(pickup + 2 * 2.0)  # then two whole 4/4 bars at 120 bpm
     proc = run_genkit("eval", "music", "--data", data, "--weights", weights, "--json", check=0)
     metrics = json.loads(proc.stdout)
-    for key in ("test_nll_per_step", "markov_nll_per_step", "nll_per_note_on_reduction",
-                "lstm_pitch_class_oa", "markov_bar_repetition_kl"):
+    for key in (
+        "test_nll_per_step",
+        "markov_nll_per_step",
+        "nll_per_note_on_reduction",
+        "lstm_pitch_class_oa",
+        "markov_bar_repetition_kl",
+    ):
         assert np.isfinite(metrics[key]), key
 
 
@@ -355,6 +399,7 @@ def test_encoding_round_trip_and_double_stops():
             onsets[s] = max(onsets.get(s, 0), n.pitch)
         first = min(onsets)  # the file's leading rests (the pickup's padding) are cut
         assert [(round(n.start * 8), n.pitch) for n in back.instruments[0].notes] == [
-            (s - first, p) for s, p in sorted(onsets.items())]
+            (s - first, p) for s, p in sorted(onsets.items())
+        ]
         again = data.encode_midi(back, name)  # the pickup measure reads back as the padded bar
         assert list(again.events) == list(tune.events)

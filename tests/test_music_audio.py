@@ -9,7 +9,6 @@ import wave
 
 import numpy as np
 import pytest
-
 from conftest import run_genkit
 
 RATE = 44_100
@@ -24,10 +23,12 @@ def walking_tune(seconds: float, velocity: int = 100) -> list[tuple[float, float
 def peak_rss_mb(command: list[str]) -> float:
     """Run ``command`` as the only child of a fresh Python and return the child's peak RSS in MB
     (RUSAGE_CHILDREN of this test process would include every earlier test's children)."""
-    code = ("import resource, subprocess, sys\n"
-            "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-            "if p.returncode: sys.exit(p.stderr)\n"
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n")
+    code = (
+        "import resource, subprocess, sys\n"
+        "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "if p.returncode: sys.exit(p.stderr)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
+    )
     env = dict(os.environ, OMP_NUM_THREADS="1")
     env.pop("GENKIT_DEVICE", None)
     proc = subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True, env=env)
@@ -55,14 +56,16 @@ def test_a_long_wav_costs_memory_in_proportion_to_its_output(tmp_path):
 
 
 def test_the_synthesiser_itself_holds_only_its_output_and_one_block():
-    code = ("import resource, sys\n"
-            "from genkit_music.synth import render_notes\n"
-            "sys.path.insert(0, sys.argv[2])\n"
-            "from test_music_audio import walking_tune\n"
-            "render_notes(walking_tune(8), 8)  # imports and a whole block's workspace (a block is ~6 s)\n"
-            "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
-            "samples, _ = render_notes(walking_tune(float(sys.argv[1])), float(sys.argv[1]))\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before, samples.nbytes / 2**20)\n")
+    code = (
+        "import resource, sys\n"
+        "from genkit_music.synth import render_notes\n"
+        "sys.path.insert(0, sys.argv[2])\n"
+        "from test_music_audio import walking_tune\n"
+        "render_notes(walking_tune(8), 8)  # imports and a whole block's workspace (a block is ~6 s)\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "samples, _ = render_notes(walking_tune(float(sys.argv[1])), float(sys.argv[1]))\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before, samples.nbytes / 2**20)\n"
+    )
     tests = os.path.dirname(__file__)
     env = dict(os.environ, OMP_NUM_THREADS="1")
     proc = subprocess.run([sys.executable, "-c", code, "300", tests], capture_output=True, text=True, env=env)
@@ -99,8 +102,21 @@ def test_loud_notes_are_not_clipped_before_normalising():
 
 def test_a_tune_of_many_blocks_is_faded_normalised_and_the_right_length(tmp_path):
     out = tmp_path / "tune.wav"
-    run_genkit("music", "--bars", 8, "--tempo", 50, "--seed", 5, "--program", 41, "-o", out,
-               env={"OMP_NUM_THREADS": "1"}, check=0)
+    run_genkit(
+        "music",
+        "--bars",
+        8,
+        "--tempo",
+        50,
+        "--seed",
+        5,
+        "--program",
+        41,
+        "-o",
+        out,
+        env={"OMP_NUM_THREADS": "1"},
+        check=0,
+    )
     with wave.open(str(out)) as w:
         pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(float) / 32767
     assert 38.4 <= len(pcm) / RATE <= 48.7  # 8 bars (and a pickup) of 4/4 at 50 BPM, plus the tail

@@ -68,22 +68,26 @@ def test_a_generator_that_crashes_mid_run_fails_with_exit_1_and_names_itself(tmp
     proc = run_genkit("crashy", "--n", "3", "-o", tmp_path, env=with_plugins("genkit_duplicate"))
     assert proc.returncode == 1
     last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("genkit: error: generator 'crashy' failed while generating (RuntimeError: the model fell over)")
+    assert last.startswith(
+        "genkit: error: generator 'crashy' failed while generating (RuntimeError: the model fell over)"
+    )
     assert "1 file(s) were written completely" in last
     assert "Traceback" not in proc.stderr
     debug = run_genkit("crashy", "--n", "3", "-o", tmp_path / "d", "--debug", env=with_plugins("genkit_duplicate"))
     assert "Traceback" in debug.stderr
 
 
-
 def test_debug_reaches_the_genkit_processes_a_run_starts():
     """--nproc relaunches genkit under torchrun; its workers read --debug from the environment."""
-    code = ("import os\nfrom genkit.cli import main\n"
-            "try:\n    main(['--debug', 'models', 'hello'])\nexcept SystemExit:\n    pass\n"
-            "print('child sees', os.environ.get('GENKIT_DEBUG'))\n")
+    code = (
+        "import os\nfrom genkit.cli import main\n"
+        "try:\n    main(['--debug', 'models', 'hello'])\nexcept SystemExit:\n    pass\n"
+        "print('child sees', os.environ.get('GENKIT_DEBUG'))\n"
+    )
     env = {k: v for k, v in os.environ.items() if k != "GENKIT_DEBUG"}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert proc.stdout.strip().endswith("child sees 1"), proc.stdout + proc.stderr
+
 
 def test_models_lists_generators_with_weights_and_device():
     models = json.loads(run_genkit("models", "--json", check=0).stdout)["generators"]
@@ -91,7 +95,10 @@ def test_models_lists_generators_with_weights_and_device():
     assert hello["modality"] == "image" and hello["device"] in ("cpu", "cuda", "mps")
     env_device = json.loads(run_genkit("models", "--json", env={"GENKIT_DEVICE": "cpu"}).stdout)
     assert {m["device"] for m in env_device["generators"]} == {"cpu"}
-    on_cuda = {m["name"]: m["device"] for m in json.loads(run_genkit("models", "--json", env={"GENKIT_DEVICE": "cuda"}).stdout)["generators"]}
+    on_cuda = {
+        m["name"]: m["device"]
+        for m in json.loads(run_genkit("models", "--json", env={"GENKIT_DEVICE": "cuda"}).stdout)["generators"]
+    }
     assert on_cuda["hello"] == "cpu" and on_cuda["image"] == "cuda", on_cuda  # hello uses no torch
 
 

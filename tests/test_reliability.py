@@ -10,11 +10,10 @@ import time
 
 import numpy as np
 import pytest
+from conftest import REPO, assert_user_error, run_genkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-
-from conftest import REPO, assert_user_error, run_genkit
 
 
 def complete_pngs(folder):
@@ -89,7 +88,7 @@ def failing_fsync(fd):
     real_fsync(fd)
 files.os.fsync = failing_fsync
 from genkit.cli import main
-main(["hello", "--n", "5", "--seed", "3", "-o", {str(tmp_path / 'disk')!r}])
+main(["hello", "--n", "5", "--seed", "3", "-o", {str(tmp_path / "disk")!r}])
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 1, proc.stderr
@@ -108,8 +107,23 @@ def test_patterns_cannot_inject_paths(tmp_path, pattern):
 
 def test_two_runs_writing_the_same_names_at_once_never_overwrite_each_other(tmp_path):
     folder = tmp_path / "shared"
-    cmds = [[sys.executable, "-m", "genkit", "hello", "--n", "150", "--seed", str(s), "--size", "64",
-             "-o", str(folder / "img_{i:04d}.png")] for s in (1, 2)]
+    cmds = [
+        [
+            sys.executable,
+            "-m",
+            "genkit",
+            "hello",
+            "--n",
+            "150",
+            "--seed",
+            str(s),
+            "--size",
+            "64",
+            "-o",
+            str(folder / "img_{i:04d}.png"),
+        ]
+        for s in (1, 2)
+    ]
     procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in cmds]
     results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
     assert complete_pngs(folder) == 150
@@ -148,25 +162,33 @@ def test_fuzzed_options_either_succeed_or_fail_cleanly(tmp_path, n, size, palett
 
 def child_peak_rss_mb(args, env=None):
     """Run genkit in a child and return (CompletedProcess, its peak resident memory in MB)."""
-    code = ("import resource, subprocess, sys\n"
-            "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-            "sys.stdout.write(p.stderr)\n"
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
-            "sys.exit(p.returncode)\n")
+    code = (
+        "import resource, subprocess, sys\n"
+        "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "sys.stdout.write(p.stderr)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
+        "sys.exit(p.returncode)\n"
+    )
     full_env = dict(os.environ, **(env or {}))
-    proc = subprocess.run([sys.executable, "-c", code, sys.executable, "-m", "genkit", *map(str, args)],
-                          capture_output=True, text=True, env=full_env)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, sys.executable, "-m", "genkit", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+    )
     *stderr, rss = proc.stdout.strip().splitlines()
     return subprocess.CompletedProcess(proc.args, proc.returncode, "", "\n".join(stderr) + "\n"), float(rss)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def baseline_rss_mb(imports: str) -> float:
     """Peak memory of a child that only imports ``imports``: the yardstick for the bounds below
     (absolute megabytes differ between machines and installs; the ratio to this does not)."""
-    code = ("import resource, subprocess, sys\n"
-            "subprocess.run([sys.executable, '-c', sys.argv[1]], check=True)\n"
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n")
+    code = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run([sys.executable, '-c', sys.argv[1]], check=True)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code, f"import {imports}"], capture_output=True, text=True, check=True)
     return float(out.stdout.strip())
 
@@ -178,8 +200,9 @@ def bounded(rss: float, imports: str = "torch, numpy, PIL.Image, genkit.cli", sl
 
 def lying_safetensors(path, declared_elements):
     """A safetensors header that declares a huge tensor backed by 16 bytes of data."""
-    header = json.dumps({"w": {"dtype": "F32", "shape": [declared_elements],
-                               "data_offsets": [0, declared_elements * 4]}}).encode()
+    header = json.dumps(
+        {"w": {"dtype": "F32", "shape": [declared_elements], "data_offsets": [0, declared_elements * 4]}}
+    ).encode()
     path.write_bytes(len(header).to_bytes(8, "little") + header + b"\0" * 16)
 
 
@@ -198,13 +221,19 @@ def test_weights_with_wrong_shapes_or_dtypes_are_refused_clearly(tmp_path):
     torch = pytest.importorskip("torch")
     from safetensors.torch import save_file
 
-    env = {"PYTHONPATH": str(REPO / "tests" / "plugins") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "GENKIT_PLUGINS": "genkit_tiny"}
+    env = {
+        "PYTHONPATH": str(REPO / "tests" / "plugins") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "GENKIT_PLUGINS": "genkit_tiny",
+    }
     numbers = tmp_path / "n.txt"
     numbers.write_text(" ".join(map(str, range(10))))
     meta = {"config": json.dumps({"hidden": 8})}
-    wrong_shape = {"body.0.weight": torch.zeros(8, 5), "body.0.bias": torch.zeros(8),
-                   "body.2.weight": torch.zeros(1, 8), "body.2.bias": torch.zeros(1)}
+    wrong_shape = {
+        "body.0.weight": torch.zeros(8, 5),
+        "body.0.bias": torch.zeros(8),
+        "body.2.weight": torch.zeros(1, 8),
+        "body.2.bias": torch.zeros(1),
+    }
     save_file(wrong_shape, str(tmp_path / "shape.safetensors"), metadata=meta)
     proc = run_genkit("eval", "tiny", "--data", numbers, "--weights", tmp_path / "shape.safetensors", env=env)
     assert_user_error(proc, "body.0.weight", "shape")
@@ -246,16 +275,25 @@ def png_with_provenance(path, provenance):
 
 
 def test_inspect_escapes_control_characters_and_quotes_the_reproduce_command(tmp_path):
-    hostile = {"generator": "image\x1b]0;pwned\x07", "seed": 1, "device": "cpu\x1b[2J\u202e",
-               "options": {"class": "\x1b[31mred"}, "command": "genkit image --seed 1; rm -rf ~ $(touch x) `id`"}
+    hostile = {
+        "generator": "image\x1b]0;pwned\x07",
+        "seed": 1,
+        "device": "cpu\x1b[2J\u202e",
+        "options": {"class": "\x1b[31mred"},
+        "command": "genkit image --seed 1; rm -rf ~ $(touch x) `id`",
+    }
     png_with_provenance(tmp_path / "evil.png", hostile)
     proc = run_genkit("inspect", tmp_path / "evil.png", check=0)
     assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout and "\u202e" not in proc.stdout
     assert "\\x1b" in proc.stdout
     reproduce = [line for line in proc.stdout.splitlines() if line.startswith("reproduce")][0].split(None, 1)[1]
     # Pasted into a shell, the command is genkit with inert arguments: no ;, $( or ` acts.
-    echoed = subprocess.run(["bash", "-c", "printf '%s\\n' " + reproduce.split("   #")[0].split(None, 1)[1]],
-                            capture_output=True, text=True, cwd=tmp_path)
+    echoed = subprocess.run(
+        ["bash", "-c", "printf '%s\\n' " + reproduce.split("   #")[0].split(None, 1)[1]],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert echoed.stdout.splitlines() == ["image", "--seed", "1;", "rm", "-rf", "~", "$(touch", "x)", "`id`"]
     assert not (tmp_path / "x").exists()
     as_json = run_genkit("inspect", tmp_path / "evil.png", "--json", check=0).stdout
@@ -289,8 +327,18 @@ def test_inspect_refuses_fifos_devices_huge_and_corrupt_sidecars_without_hanging
 # ---------------------------------------------------------------- output names (class 8)
 
 
-@pytest.mark.parametrize("pattern", ["x{i:c}.png", "x{n:c}-{i}.png", "x{i:\\>4}.png", "x{i:\x01>4}.png",
-                                     "x{i:{n}}.png", "x{i:99999999}.png", "x{i:s}.png"])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "x{i:c}.png",
+        "x{n:c}-{i}.png",
+        "x{i:\\>4}.png",
+        "x{i:\x01>4}.png",
+        "x{i:{n}}.png",
+        "x{i:99999999}.png",
+        "x{i:s}.png",
+    ],
+)
 def test_patterns_that_could_yield_a_separator_or_nul_for_some_value_are_refused(tmp_path, pattern):
     """{i:c} is '/' for i=47 and NUL for i=0; a fill character repeats for some widths only."""
     proc = run_genkit("hello", "--n", "50", "-o", pattern, cwd=tmp_path)
@@ -351,16 +399,28 @@ def test_closed_stdout_or_stderr_still_writes_the_files(tmp_path):
         assert "rc=0" in proc.stdout, (redirect, proc.stdout, proc.stderr)
         assert complete_pngs(out) == 3
     # with stdout closed, an error still goes to stderr, never into a file
-    proc = subprocess.run(["bash", "-c", f'"{sys.executable}" -m genkit hello --n 0 >&-'], capture_output=True, text=True)
+    proc = subprocess.run(
+        ["bash", "-c", f'"{sys.executable}" -m genkit hello --n 0 >&-'], capture_output=True, text=True
+    )
     assert proc.returncode == 2 and proc.stderr.startswith("genkit: error:")
 
 
 def test_a_broken_pipe_exits_quietly():
-    proc = subprocess.run(["bash", "-c", f'"{sys.executable}" -m genkit plugins --json | head -c 1; '
-                           'echo " rc=${PIPESTATUS[0]}"'], capture_output=True, text=True)
+    proc = subprocess.run(
+        ["bash", "-c", f'"{sys.executable}" -m genkit plugins --json | head -c 1; echo " rc=${{PIPESTATUS[0]}}"'],
+        capture_output=True,
+        text=True,
+    )
     assert proc.stdout.strip().endswith("rc=0") and proc.stderr == "", proc
-    proc = subprocess.run(["bash", "-c", f'"{sys.executable}" -m genkit text --max-tokens 5000 -n 3 | head -c 5; '
-                           'echo " rc=${PIPESTATUS[0]}"'], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f'"{sys.executable}" -m genkit text --max-tokens 5000 -n 3 | head -c 5; echo " rc=${{PIPESTATUS[0]}}"',
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.stdout.strip().endswith("rc=0") and proc.stderr == "", proc
 
 
@@ -372,15 +432,18 @@ def no_links(*args, **kwargs):
     raise PermissionError(errno.EPERM, "Operation not permitted")
 os.link = no_links
 from genkit.cli import main
-main(["hello", "--n", "3", "--seed", "1", "-o", {str(tmp_path / 'fat')!r}])
+main(["hello", "--n", "3", "--seed", "1", "-o", {str(tmp_path / "fat")!r}])
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert complete_pngs(tmp_path / "fat") == 3
     keep = tmp_path / "fat" / "hello-1-001.png"
     before = keep.read_bytes()
-    proc = subprocess.run([sys.executable, "-c", code.replace('"--seed", "1"', '"--seed", "1", "--size", "64"')],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code.replace('"--seed", "1"', '"--seed", "1", "--size", "64"')],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "already exists" in proc.stderr  # still never-clobber
     assert keep.read_bytes() == before and complete_pngs(tmp_path / "fat") == 3
 
@@ -414,17 +477,19 @@ def test_the_no_hard_link_claim_refuses_a_name_taken_between_check_and_write(tmp
 HUGE_CONFIGS = {  # each within the config bounds or just past them, none matching the 16 bytes it carries
     "vae": [{"latent": 50, "hidden": 10**9, "channels": 32}, {"latent": 4000, "hidden": 60000, "channels": 4000}],
     "image": [{"arch": "dcgan", "z_dim": 4096, "num_classes": 0, "width": 4096, "embed_dim": 0, "class_names": []}],
-    "text": [{"vocab": "ab", "vocab_size": 2, "block_size": 10**10, "n_layer": 1, "n_head": 1, "n_embd": 8,
-              "dropout": 0.0}],
-    "music": [{"embed": 4096, "hidden": 8192, "layers": 16, "dropout": 0.0, "lookbacks": [1],
-               "meters": None}],
+    "text": [
+        {"vocab": "ab", "vocab_size": 2, "block_size": 10**10, "n_layer": 1, "n_head": 1, "n_embd": 8, "dropout": 0.0}
+    ],
+    "music": [{"embed": 4096, "hidden": 8192, "layers": 16, "dropout": 0.0, "lookbacks": [1], "meters": None}],
 }
 
 
 def tiny_weights(path, config, **extra_meta):
     """A ~200-byte safetensors file: one 4-float tensor and whatever config it claims."""
-    header = {"__metadata__": {"config": json.dumps(config), **{k: json.dumps(v) for k, v in extra_meta.items()}},
-              "w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}
+    header = {
+        "__metadata__": {"config": json.dumps(config), **{k: json.dumps(v) for k, v in extra_meta.items()}},
+        "w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]},
+    }
     raw = json.dumps(header).encode()
     path.write_bytes(len(raw).to_bytes(8, "little") + raw + b"\0" * 16)
 
@@ -458,17 +523,25 @@ def test_checking_weights_on_the_meta_device_does_not_import_the_compiler(tmp_pa
         "        assert exc.code == 0, (name, exc.code)\n"
         "    assert 'torch._dynamo' not in sys.modules, name + ' imported torch._dynamo'\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                          env=dict(os.environ, OMP_NUM_THREADS="1"))
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, OMP_NUM_THREADS="1"),
+    )
     assert proc.returncode == 0, proc.stderr
     assert {p.name for p in tmp_path.iterdir()} == {"a.mid", "b.png", "c.gif", "d.png"}
 
 
 def test_weights_of_another_generator_are_refused_in_one_line(tmp_path):
     shipped = REPO / "plugins"
-    for generator, foreign in (("vae", "genkit_image/weights/image-fashion.safetensors"),
-                               ("image", "genkit_vae/weights/vae-mnist.safetensors"),
-                               ("text", "genkit_music/weights/music-nottingham.safetensors")):
+    for generator, foreign in (
+        ("vae", "genkit_image/weights/image-fashion.safetensors"),
+        ("image", "genkit_vae/weights/vae-mnist.safetensors"),
+        ("text", "genkit_music/weights/music-nottingham.safetensors"),
+    ):
         proc = run_genkit(generator, "--weights", shipped / foreign, "-o", tmp_path / generator)
         assert_user_error(proc, foreign.split("/")[-1])
 
@@ -496,8 +569,9 @@ def bomb_png(path, width=20000, height=20000):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-                     + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
 
 
 def test_images_of_every_mode_are_read_with_their_real_values(tmp_path):
@@ -554,8 +628,10 @@ def test_a_decompression_bomb_is_one_line_with_bounded_memory(tmp_path):
 
 def test_a_fifo_as_an_input_or_inside_a_data_folder_is_refused_not_waited_on(tmp_path):
     os.mkfifo(tmp_path / "pipe.png")
-    assert_user_error(run_genkit("vae", "--reconstruct", tmp_path / "pipe.png", "-o", tmp_path / "o.png", timeout=60),
-                      "not a regular file")
+    assert_user_error(
+        run_genkit("vae", "--reconstruct", tmp_path / "pipe.png", "-o", tmp_path / "o.png", timeout=60),
+        "not a regular file",
+    )
     folder = tmp_path / "data" / "cat"
     folder.mkdir(parents=True)
     Image.new("L", (28, 28)).save(folder / "a.png")
@@ -582,8 +658,10 @@ def test_oversized_primers_are_one_line_errors(tmp_path):
     assert_user_error(proc, "at most")
     assert rss - baseline < 200, (rss, baseline)  # the model is loaded either way; the primer adds nothing
     os.mkfifo(tmp_path / "fifo.mid")
-    assert_user_error(run_genkit("music", "--primer-midi", tmp_path / "fifo.mid", "-o", tmp_path / "c.mid", timeout=60),
-                      "not a regular file")
+    assert_user_error(
+        run_genkit("music", "--primer-midi", tmp_path / "fifo.mid", "-o", tmp_path / "c.mid", timeout=60),
+        "not a regular file",
+    )
     proc = run_genkit("text", "-", "--max-tokens", "5", input="a" * 3_000_000)
     assert_user_error(proc, "longer than")
     assert not list(tmp_path.glob("[abc].mid"))

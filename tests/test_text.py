@@ -30,9 +30,28 @@ def tiny(tmp_path_factory):
     folder = tmp_path_factory.mktemp("text")
     corpus = folder / "corpus.txt"
     corpus.write_text("\n".join(LINES * 12) + "\n", encoding="utf-8")
-    run_genkit("train", "text", "--data", corpus, "--layers", "1", "--width", "16", "--heads", "2",
-               "--block-size", "16", "--max-steps", "3", "--batch-size", "8", "--out", folder / "run",
-               "--quiet", check=0)
+    run_genkit(
+        "train",
+        "text",
+        "--data",
+        corpus,
+        "--layers",
+        "1",
+        "--width",
+        "16",
+        "--heads",
+        "2",
+        "--block-size",
+        "16",
+        "--max-steps",
+        "3",
+        "--batch-size",
+        "8",
+        "--out",
+        folder / "run",
+        "--quiet",
+        check=0,
+    )
     return corpus, folder / "run" / "text.safetensors"
 
 
@@ -66,8 +85,25 @@ def test_streams_reproducible_samples_each_with_its_own_seed(tiny, reference):
 
 def test_writes_files_with_provenance(tiny, tmp_path):
     _, weights = tiny
-    proc = run_genkit("text", "ROMEO:", "--weights", weights, "--max-tokens", "25", "--n", "2", "--seed", "1",
-                      "--top-k", "5", "--top-p", "0.9", "-o", tmp_path / "out.txt", check=0)
+    proc = run_genkit(
+        "text",
+        "ROMEO:",
+        "--weights",
+        weights,
+        "--max-tokens",
+        "25",
+        "--n",
+        "2",
+        "--seed",
+        "1",
+        "--top-k",
+        "5",
+        "--top-p",
+        "0.9",
+        "-o",
+        tmp_path / "out.txt",
+        check=0,
+    )
     assert proc.stdout == ""
     texts = [(tmp_path / f"out-00{i}.txt").read_text(encoding="utf-8") for i in range(2)]
     assert all(len(t) == 25 for t in texts) and texts[0] != texts[1]
@@ -109,6 +145,7 @@ def test_prompt_from_stdin_and_echo_and_sliding_context(tiny):
 
 def test_empty_prompt_starts_from_a_newline(tiny):
     import torch
+
     from genkit_text.generator import TextGenerator
 
     _, weights = tiny
@@ -120,6 +157,7 @@ def test_empty_prompt_starts_from_a_newline(tiny):
 
 def test_chunks_arrive_one_by_one_and_end_with_done(tiny):
     import torch
+
     from genkit_text.generator import TextGenerator
 
     _, weights = tiny
@@ -137,19 +175,23 @@ def test_chunks_arrive_one_by_one_and_end_with_done(tiny):
 
 def test_cached_and_uncached_sampling_give_the_same_tokens():
     import torch
+
     from genkit_text.model import GPT, GPTConfig
 
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=11, block_size=48, n_layer=2, n_head=2, n_embd=16)).eval()
     for seed, kwargs in [(0, {}), (1, {"temperature": 0.7, "top_k": 4}), (2, {"top_p": 0.8})]:
-        runs = [list(model.sample([1, 2, 3], 45, torch.Generator().manual_seed(seed), use_cache=cache, **kwargs))
-                for cache in (True, False)]
+        runs = [
+            list(model.sample([1, 2, 3], 45, torch.Generator().manual_seed(seed), use_cache=cache, **kwargs))
+            for cache in (True, False)
+        ]
         assert runs[0] == runs[1]  # 3 + 45 = 48 positions: the whole context fits
         assert len(set(runs[0])) > 1
 
 
 def test_cache_step_matches_a_full_forward():
     import torch
+
     from genkit_text.model import GPT, Decoder, GPTConfig, KVCache
 
     torch.manual_seed(0)
@@ -169,11 +211,13 @@ def test_dropout_acts_on_the_attention_weights_only_while_training(monkeypatch):
     """Dropout changes training outputs and reaches the attention as dropout_p; evaluation is exact."""
     import torch
     import torch.nn.functional as F
+
     from genkit_text.model import GPT, GPTConfig
 
     calls, sdpa = [], F.scaled_dot_product_attention
-    monkeypatch.setattr(F, "scaled_dot_product_attention",
-                        lambda *a, **kw: calls.append(kw.get("dropout_p", 0.0)) or sdpa(*a, **kw))
+    monkeypatch.setattr(
+        F, "scaled_dot_product_attention", lambda *a, **kw: calls.append(kw.get("dropout_p", 0.0)) or sdpa(*a, **kw)
+    )
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=7, block_size=12, n_layer=2, n_head=2, n_embd=8, dropout=0.5))
     ids = torch.randint(0, 7, (2, 12))
@@ -193,7 +237,7 @@ def test_eval_reports_nats_and_bits_on_the_validation_split(tiny):
     proc = run_genkit("eval", "text", "--data", corpus, "--weights", weights, "--json", check=0)
     metrics = json.loads(proc.stdout)
     text = corpus.read_text(encoding="utf-8")
-    validation = text[int(0.9 * len(text)):]
+    validation = text[int(0.9 * len(text)) :]
     assert metrics["val_characters_scored"] == len(validation) - 1  # every character after the first
     assert 0 < metrics["val_loss_nats_per_char"] < 2 * math.log(len(set(text)))
     assert metrics["val_bits_per_char"] == pytest.approx(metrics["val_loss_nats_per_char"] / math.log(2))
@@ -213,9 +257,31 @@ def test_new_models_train_with_the_shipped_dropout_unless_told(tiny, tmp_path):
     from safetensors import safe_open
 
     corpus, weights = tiny
-    run_genkit("train", "text", "--data", corpus, "--layers", "1", "--width", "16", "--heads", "2",
-               "--block-size", "16", "--max-steps", "1", "--batch-size", "8", "--dropout", "0",
-               "--out", tmp_path / "run", "--quiet", "--no-eval", check=0)
+    run_genkit(
+        "train",
+        "text",
+        "--data",
+        corpus,
+        "--layers",
+        "1",
+        "--width",
+        "16",
+        "--heads",
+        "2",
+        "--block-size",
+        "16",
+        "--max-steps",
+        "1",
+        "--batch-size",
+        "8",
+        "--dropout",
+        "0",
+        "--out",
+        tmp_path / "run",
+        "--quiet",
+        "--no-eval",
+        check=0,
+    )
     rates = []
     for path in (weights, tmp_path / "run" / "text.safetensors"):
         with safe_open(str(path), "pt") as fh:
@@ -231,15 +297,18 @@ def test_prompt_characters_outside_the_vocabulary(tiny):
     assert_user_error(run_genkit("text", "naïve ~", "--weights", weights), "vocabulary", "'ï'", "'~'")
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--max-tokens", "0"], "--max-tokens"),
-    (["--max-tokens", "-5"], "--max-tokens"),
-    (["--max-tokens", "1000000"], "10000"),
-    (["--top-p", "0"], "--top-p"),
-    (["--top-p", "1.5"], "--top-p"),
-    (["--temperature", "0"], "--temperature"),
-    (["--temperature", "-1"], "--temperature"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--max-tokens", "0"], "--max-tokens"),
+        (["--max-tokens", "-5"], "--max-tokens"),
+        (["--max-tokens", "1000000"], "10000"),
+        (["--top-p", "0"], "--top-p"),
+        (["--top-p", "1.5"], "--top-p"),
+        (["--temperature", "0"], "--temperature"),
+        (["--temperature", "-1"], "--temperature"),
+    ],
+)
 def test_out_of_range_options(tiny, args, fragment):
     _, weights = tiny
     assert_user_error(run_genkit("text", "the", "--weights", weights, *args), fragment)
@@ -250,15 +319,19 @@ def test_invalid_utf8_on_stdin(tiny):
     import sys
 
     _, weights = tiny
-    proc = subprocess.run([sys.executable, "-m", "genkit", "text", "-", "--weights", str(weights)],
-                          input=b"ROMEO \xff\xfe:", capture_output=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "genkit", "text", "-", "--weights", str(weights)],
+        input=b"ROMEO \xff\xfe:",
+        capture_output=True,
+    )
     proc.stdout, proc.stderr = proc.stdout.decode(), proc.stderr.decode()
     assert_user_error(proc, "UTF-8")
 
 
-@pytest.mark.parametrize("content, fragment", [(b"", "empty"),
-                                               (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
-                                               (b"caf\xe9 latin-1", "UTF-8")])
+@pytest.mark.parametrize(
+    "content, fragment",
+    [(b"", "empty"), (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"), (b"caf\xe9 latin-1", "UTF-8")],
+)
 def test_training_file_empty_or_binary(tmp_path, content, fragment):
     data = tmp_path / "corpus.txt"
     data.write_bytes(content)

@@ -30,20 +30,23 @@ def train(*args, **kw):
 # ---------------------------------------------------------------- option ranges
 
 
-@pytest.mark.parametrize("flag,value,fragment", [
-    ("--batch-size", "0", "--batch-size must be in [1, 65536]"),
-    ("--epochs", "0", "--epochs must be in"),
-    ("--max-steps", "0", "--max-steps must be in"),
-    ("--max-minutes", "0", "--max-minutes must be in (0,"),
-    ("--max-minutes", "inf", "finite"),
-    ("--lr", "nan", "finite"),
-    ("--lr", "0", "--lr must be in (0,"),
-    ("--lr", "-1e-3", "--lr must be in"),
-    ("--checkpoint-every", "-1", "--checkpoint-every must be in"),
-    ("--nproc", "0", "--nproc must be in [1,"),
-    ("--seed", "-1", "--seed must be in"),
-    ("--hidden", "0", "--hidden must be in [1, 64]"),  # the generator's own train option
-])
+@pytest.mark.parametrize(
+    "flag,value,fragment",
+    [
+        ("--batch-size", "0", "--batch-size must be in [1, 65536]"),
+        ("--epochs", "0", "--epochs must be in"),
+        ("--max-steps", "0", "--max-steps must be in"),
+        ("--max-minutes", "0", "--max-minutes must be in (0,"),
+        ("--max-minutes", "inf", "finite"),
+        ("--lr", "nan", "finite"),
+        ("--lr", "0", "--lr must be in (0,"),
+        ("--lr", "-1e-3", "--lr must be in"),
+        ("--checkpoint-every", "-1", "--checkpoint-every must be in"),
+        ("--nproc", "0", "--nproc must be in [1,"),
+        ("--seed", "-1", "--seed must be in"),
+        ("--hidden", "0", "--hidden must be in [1, 64]"),  # the generator's own train option
+    ],
+)
 def test_every_range_shown_in_help_is_enforced(numbers, tmp_path, flag, value, fragment):
     assert_user_error(train("--data", numbers, "--out", tmp_path / "r", flag, value), fragment)
     assert not (tmp_path / "r").exists()
@@ -110,10 +113,26 @@ def straight_run(numbers, out, steps):
 
 
 @pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_an_interrupt_before_the_first_checkpoint_saves_one_and_resume_finishes_exactly(numbers, tmp_path, signum, code):
+def test_an_interrupt_before_the_first_checkpoint_saves_one_and_resume_finishes_exactly(
+    numbers, tmp_path, signum, code
+):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "genkit", "train", "tiny", "--data", str(numbers), "--out", str(out),
-           "--max-steps", "3000000", "--no-eval", "--precision", "fp32"]  # default: a checkpoint every 5 minutes
+    cmd = [
+        sys.executable,
+        "-m",
+        "genkit",
+        "train",
+        "tiny",
+        "--data",
+        str(numbers),
+        "--out",
+        str(out),
+        "--max-steps",
+        "3000000",
+        "--no-eval",
+        "--precision",
+        "fp32",
+    ]  # default: a checkpoint every 5 minutes
     proc = subprocess.Popen(cmd, env=dict(os.environ, **ENV), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = proc.stderr.readline()  # the run's start line: the loop is running
     assert first.startswith("[genkit train] tiny"), first
@@ -151,8 +170,10 @@ def test_bf16_run_writes_fp32_weights_and_records_its_precision(numbers, tmp_pat
     assert "precision bf16" in (out / "MODEL_CARD.md").read_text()
     ckpt, _ = weights.load_tensors(out / "checkpoint.safetensors")
     assert all(t.dtype != torch.bfloat16 for t in ckpt.values())
-    assert_user_error(train("--data", numbers, "--out", tmp_path / "r16", "--precision", "fp16", "--device", "cpu"),
-                      "fp16 needs a CUDA device")
+    assert_user_error(
+        train("--data", numbers, "--out", tmp_path / "r16", "--precision", "fp16", "--device", "cpu"),
+        "fp16 needs a CUDA device",
+    )
 
 
 def test_auto_precision_picks_fp32_where_bf16_is_not_faster(tmp_path, monkeypatch):
@@ -215,7 +236,9 @@ def test_the_protocol_and_the_commands_import_without_torch():
 
 def test_resume_keeps_the_settings_of_the_run_it_continues(numbers, tmp_path):
     out = tmp_path / "run"
-    train("--data", numbers, "--out", out, "--batch-size", "4", "--lr", "0.01", "--max-steps", "3", "--no-eval", check=0)
+    train(
+        "--data", numbers, "--out", out, "--batch-size", "4", "--lr", "0.01", "--max-steps", "3", "--no-eval", check=0
+    )
     summary = json.loads(train("--data", numbers, "--out", out, "--resume", "--no-eval", check=0).stdout)
     assert (summary["batch_size"], summary["lr"], summary["steps"]) == (4, 0.01, 3)
 
@@ -231,12 +254,17 @@ def test_resume_takes_every_option_not_given_again_from_the_run_and_the_card_say
     # Lengthened: the card and the weights say both sittings, the second with every option.
     train("--data", numbers, "--out", out, "--resume", "--max-steps", "4", "--no-eval", check=0)
     both = weights.metadata(out / "tiny.safetensors")["command"]
-    assert both.startswith(command + " && ") and both.endswith(" --resume") and f"`{both}`" in (out / "MODEL_CARD.md").read_text()
+    assert (
+        both.startswith(command + " && ")
+        and both.endswith(" --resume")
+        and f"`{both}`" in (out / "MODEL_CARD.md").read_text()
+    )
     assert all(arg in both.split(" && ")[1] for arg in ("--hidden 4", "--seed 3", "--max-steps 4"))
     assert weights.metadata(out / "tiny.safetensors")["config"]["hidden"] == 4
     # What is given again wins, and a change the model cannot take is still refused by name.
-    assert_user_error(train("--data", numbers, "--out", out, "--resume", "--hidden", "5", "--max-steps", "5"),
-                      "hidden differ")
+    assert_user_error(
+        train("--data", numbers, "--out", out, "--resume", "--hidden", "5", "--max-steps", "5"), "hidden differ"
+    )
 
 
 def test_sittings_read_from_a_checkpoint_are_checked_not_trusted():
@@ -245,7 +273,9 @@ def test_sittings_read_from_a_checkpoint_are_checked_not_trusted():
     assert checkpoint.add_sitting({"sittings": [{"command": 1, "from_step": 0}]}, "genkit train x", 5) == fresh
     kept = [{"command": "genkit train a", "from_step": 0}]
     assert checkpoint.add_sitting({"sittings": kept}, "genkit train a", 9) == kept
-    assert checkpoint.add_sitting({"sittings": kept}, "genkit train b", 0) == [{"command": "genkit train b", "from_step": 0}]
+    assert checkpoint.add_sitting({"sittings": kept}, "genkit train b", 0) == [
+        {"command": "genkit train b", "from_step": 0}
+    ]
 
 
 @pytest.mark.parametrize("recorded, fragment", [("lots", "unusable value for --hidden"), (1000, "--hidden must be in")])

@@ -40,8 +40,24 @@ def image_data(root):
 def text_data(root):
     corpus = root / "corpus.txt"
     corpus.write_text("to be or not to be, that is the question\n" * 40, encoding="utf-8")
-    return corpus, ["--layers", "1", "--width", "16", "--heads", "2", "--block-size", "16", "--batch-size", "8",
-                    "--max-steps", "40"], 6
+    return (
+        corpus,
+        [
+            "--layers",
+            "1",
+            "--width",
+            "16",
+            "--heads",
+            "2",
+            "--block-size",
+            "16",
+            "--batch-size",
+            "8",
+            "--max-steps",
+            "40",
+        ],
+        6,
+    )
 
 
 def music_data(root):
@@ -66,8 +82,24 @@ def video_data(root):
     digits = (rng.random((64, 28, 28)) < 0.2) * 255
     write_idx(root / "digits", "train", digits, rng.integers(0, 10, 64))
     write_idx(root / "digits", "t10k", digits[:16], rng.integers(0, 10, 16))
-    return root / "digits", ["--channels", "8", "--blocks", "1", "--sequences", "64", "--eval-sequences", "8",
-                             "--batch-size", "8", "--max-steps", "16"], 4
+    return (
+        root / "digits",
+        [
+            "--channels",
+            "8",
+            "--blocks",
+            "1",
+            "--sequences",
+            "64",
+            "--eval-sequences",
+            "8",
+            "--batch-size",
+            "8",
+            "--max-steps",
+            "16",
+        ],
+        4,
+    )
 
 
 # bf16 where the CPU has it (the low-precision path); a CPU without bf16 instructions refuses it, so fp32 there.
@@ -81,7 +113,7 @@ def checkpoint_step(path) -> int:
 
     try:
         return int(weights.metadata(path)["step"])
-    except Exception:  # noqa: BLE001 - not written yet
+    except Exception:
         return -1
 
 
@@ -103,8 +135,21 @@ def epoch_steps(name, data, args, tmp_path) -> int:
     """Steps per epoch, from a one-step run's summary (music kills past the first epoch end)."""
     import json
 
-    probe = run_genkit("train", name, "--data", data, "--out", tmp_path / "probe", "--quiet", "--no-eval",
-                       *args, "--max-steps", "1", env=ENV, check=0)
+    probe = run_genkit(
+        "train",
+        name,
+        "--data",
+        data,
+        "--out",
+        tmp_path / "probe",
+        "--quiet",
+        "--no-eval",
+        *args,
+        "--max-steps",
+        "1",
+        env=ENV,
+        check=0,
+    )
     summary = json.loads(probe.stdout)
     return round(1 / summary["epochs"])
 
@@ -121,7 +166,10 @@ def test_sigkill_then_resume_equals_an_unbroken_run(name, tmp_path):
     died_at = kill_after_checkpoint(cmd, broken / "checkpoint.safetensors", kill_after)
     assert not (broken / f"{name}.safetensors").exists(), f"the run finished (step {died_at}) before the kill"
     run_genkit(*common, "--out", broken, "--resume", env=ENV, check=0)
-    straight, resumed = load_file(str(tmp_path / "straight" / f"{name}.safetensors")), load_file(str(broken / f"{name}.safetensors"))
+    straight, resumed = (
+        load_file(str(tmp_path / "straight" / f"{name}.safetensors")),
+        load_file(str(broken / f"{name}.safetensors")),
+    )
     assert straight.keys() == resumed.keys()
     for key, value in straight.items():
         assert value.dtype != torch.bfloat16, f"{key} saved in bf16"
@@ -132,11 +180,28 @@ def test_the_gan_under_two_processes_matches_one_process_at_the_same_global_batc
     """The GAN's own two-optimizer step, averaged across processes by the StepContext, equals one
     process (the mlp arch: no batch norm, whose statistics are per process under DDP as well)."""
     data = write_folder(tmp_path / "shapes")
-    args = ["train", "image", "--data", data, "--arch", "mlp", "--batch-size", "8", "--max-steps", "4", "--no-eval",
-            "--quiet", "--precision", "fp32"]
+    args = [
+        "train",
+        "image",
+        "--data",
+        data,
+        "--arch",
+        "mlp",
+        "--batch-size",
+        "8",
+        "--max-steps",
+        "4",
+        "--no-eval",
+        "--quiet",
+        "--precision",
+        "fp32",
+    ]
     run_genkit(*args, "--out", tmp_path / "one", env=ENV, check=0)
     run_genkit(*args, "--out", tmp_path / "two", "--nproc", "2", env=ENV, check=0, timeout=300)
-    one, two = load_file(str(tmp_path / "one" / "image.safetensors")), load_file(str(tmp_path / "two" / "image.safetensors"))
+    one, two = (
+        load_file(str(tmp_path / "one" / "image.safetensors")),
+        load_file(str(tmp_path / "two" / "image.safetensors")),
+    )
     assert max(float((one[k] - two[k]).abs().max()) for k in one) <= 1e-5
 
 

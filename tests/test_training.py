@@ -8,11 +8,10 @@ import sys
 import time
 
 import pytest
-
 from conftest import TINY_PLUGIN_ENV, assert_user_error, run_genkit
 
 torch = pytest.importorskip("torch")
-from safetensors.torch import load_file  # noqa: E402
+from safetensors.torch import load_file
 
 ENV = TINY_PLUGIN_ENV
 
@@ -37,8 +36,11 @@ def test_training_writes_weights_card_curve_samples_and_eval_reads_them(numbers,
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch-001.txt", "epoch-002.txt", "epoch-003.txt"]
     card = (out / "MODEL_CARD.md").read_text()
     assert "genkit train tiny" in card and "| mse |" in card
-    evaluated = json.loads(run_genkit("eval", "tiny", "--data", numbers, "--weights", out / "tiny.safetensors",
-                                      "--json", env=ENV, check=0).stdout)
+    evaluated = json.loads(
+        run_genkit(
+            "eval", "tiny", "--data", numbers, "--weights", out / "tiny.safetensors", "--json", env=ENV, check=0
+        ).stdout
+    )
     assert evaluated["mse"] == pytest.approx(summary["metrics"]["mse"], rel=1e-5)
 
 
@@ -63,8 +65,24 @@ def test_kill_9_during_training_keeps_the_last_checkpoint_usable(numbers, tmp_pa
     """SIGKILL at a random moment: the checkpoint on disk always loads and resume finishes."""
     out = tmp_path / "killed"
     train("--data", numbers, "--out", out, "--max-steps", "6", "--no-eval", check=0)
-    cmd = [sys.executable, "-m", "genkit", "train", "tiny", "--quiet", "--data", str(numbers), "--out", str(out),
-           "--resume", "--max-steps", "200000", "--no-eval", "--checkpoint-every", "0"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "genkit",
+        "train",
+        "tiny",
+        "--quiet",
+        "--data",
+        str(numbers),
+        "--out",
+        str(out),
+        "--resume",
+        "--max-steps",
+        "200000",
+        "--no-eval",
+        "--checkpoint-every",
+        "0",
+    ]
     proc = subprocess.Popen(cmd, env=dict(os.environ, **ENV), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(6)
     proc.send_signal(signal.SIGKILL)

@@ -6,9 +6,8 @@ import struct
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import assert_user_error, needs_data, run_genkit
+from PIL import Image
 
 
 def write_idx(folder, prefix, images, labels):
@@ -26,20 +25,38 @@ def tiny_weights(tmp_path_factory):
     root = tmp_path_factory.mktemp("vae")
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:28, 0:28]
+
     def blobs(count):
         centres = rng.uniform(8, 20, size=(count, 2))
         return np.stack([255 * (((yy - cy) ** 2 + (xx - cx) ** 2) < 30) for cy, cx in centres])
+
     write_idx(root / "data", "train", blobs(512), rng.integers(0, 10, 512))
     write_idx(root / "data", "t10k", blobs(64), rng.integers(0, 10, 64))
-    run_genkit("train", "vae", "--data", root / "data", "--out", root / "run", "--max-steps", "40", "--quiet",
-               "--eval-k", "20", "--eval-images", "16", check=0, env={"OMP_NUM_THREADS": "1"})
+    run_genkit(
+        "train",
+        "vae",
+        "--data",
+        root / "data",
+        "--out",
+        root / "run",
+        "--max-steps",
+        "40",
+        "--quiet",
+        "--eval-k",
+        "20",
+        "--eval-images",
+        "16",
+        check=0,
+        env={"OMP_NUM_THREADS": "1"},
+    )
     return root / "run" / "vae.safetensors", root / "data"
 
 
 def test_training_reports_elbo_and_importance_sampled_nll(tiny_weights):
     weights, data = tiny_weights
-    proc = run_genkit("eval", "vae", "--data", data, "--weights", weights, "--eval-k", "50", "--eval-images", "16",
-                      "--json", check=0)
+    proc = run_genkit(
+        "eval", "vae", "--data", data, "--weights", weights, "--eval-k", "50", "--eval-images", "16", "--json", check=0
+    )
     metrics = json.loads(proc.stdout)
     assert metrics["test_images"] == 16
     # The importance-sampled bound is tighter than the ELBO: -NLL >= ELBO (up to sampling noise).
@@ -61,8 +78,17 @@ def test_reconstruct_writes_each_input_beside_its_reconstruction(tiny_weights, t
     disc = np.zeros((28, 28), np.uint8)
     disc[10:18, 10:18] = 255
     Image.fromarray(disc).save(tmp_path / "square.png")
-    run_genkit("vae", "--weights", weights, "--reconstruct", tmp_path / "light.png", tmp_path / "square.png",
-               "-o", tmp_path / "rec_{i}.png", check=0)
+    run_genkit(
+        "vae",
+        "--weights",
+        weights,
+        "--reconstruct",
+        tmp_path / "light.png",
+        tmp_path / "square.png",
+        "-o",
+        tmp_path / "rec_{i}.png",
+        check=0,
+    )
     pair = np.asarray(Image.open(tmp_path / "rec_1.png"))
     assert pair.shape == (28, 56)
     assert np.array_equal(pair[:, :28], disc)  # the left half is the input as read

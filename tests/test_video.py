@@ -4,12 +4,13 @@ import os
 
 import numpy as np
 import pytest
+from conftest import REPO, assert_user_error, run_genkit
 from PIL import Image
 
-from conftest import REPO, assert_user_error, run_genkit
-
-FIXTURES = {"PYTHONPATH": str(REPO / "tests" / "plugins") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-            "GENKIT_PLUGINS": "genkit_duplicate"}
+FIXTURES = {
+    "PYTHONPATH": str(REPO / "tests" / "plugins") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    "GENKIT_PLUGINS": "genkit_duplicate",
+}
 
 
 def gif_frames(path):
@@ -23,8 +24,24 @@ def gif_frames(path):
 
 def test_a_walk_has_the_asked_frames_size_rate_and_loops_smoothly(tmp_path):
     out = tmp_path / "walk.gif"
-    run_genkit("video", "--source", "hello", "--frames", "36", "--fps", "12", "--keyframes", "3", "--scale", "2",
-               "--seed", "5", "-o", out, check=0)
+    run_genkit(
+        "video",
+        "--source",
+        "hello",
+        "--frames",
+        "36",
+        "--fps",
+        "12",
+        "--keyframes",
+        "3",
+        "--scale",
+        "2",
+        "--seed",
+        "5",
+        "-o",
+        out,
+        check=0,
+    )
     frames, duration, loop = gif_frames(out)
     assert len(frames) == 36 and frames[0].shape == (64, 64, 3)
     assert duration == 80 and loop == 0  # GIF keeps delays in 10 ms steps: 1000/12 ms -> 80 ms
@@ -36,8 +53,20 @@ def test_a_walk_has_the_asked_frames_size_rate_and_loops_smoothly(tmp_path):
 
 def test_the_same_seed_gives_the_same_file_and_frames_dir_holds_every_frame(tmp_path):
     for name in ("a", "b"):
-        run_genkit("video", "--source", "hello", "--frames", "8", "--seed", "2", "-o", tmp_path / f"{name}.gif",
-                   "--frames-dir", tmp_path / f"frames_{name}", check=0)
+        run_genkit(
+            "video",
+            "--source",
+            "hello",
+            "--frames",
+            "8",
+            "--seed",
+            "2",
+            "-o",
+            tmp_path / f"{name}.gif",
+            "--frames-dir",
+            tmp_path / f"frames_{name}",
+            check=0,
+        )
     assert (tmp_path / "a.gif").read_bytes() == (tmp_path / "b.gif").read_bytes()
     assert sorted(p.name for p in (tmp_path / "frames_a").iterdir()) == [f"frame_{k:04d}.png" for k in range(8)]
 
@@ -52,15 +81,18 @@ def test_webp_output_and_mp4_when_pyav_is_installed(tmp_path):
         assert sum(1 for _ in container.decode(video=0)) == 6
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--frames", "1"], "--frames"),
-    (["--frames", "100000"], "--frames"),
-    (["--fps", "0"], "--fps"),
-    (["--fps", "-2"], "--fps"),
-    (["--classes", "sneaker"], "classes"),
-    (["-o", "walk.avi"], ".avi"),
-    (["--source", "nosuch"], "unknown generator"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--frames", "1"], "--frames"),
+        (["--frames", "100000"], "--frames"),
+        (["--fps", "0"], "--fps"),
+        (["--fps", "-2"], "--fps"),
+        (["--classes", "sneaker"], "classes"),
+        (["-o", "walk.avi"], ".avi"),
+        (["--source", "nosuch"], "unknown generator"),
+    ],
+)
 def test_bad_video_input_is_a_user_error(tmp_path, args, fragment):
     proc = run_genkit("video", "--source", "hello", *args, cwd=tmp_path)
     assert_user_error(proc, fragment)
@@ -77,10 +109,25 @@ def test_a_class_morph_passes_through_the_named_classes_by_the_eval_classifier(t
     from genkit_image.task import EvalClassifier
 
     wanted = ["sneaker", "trouser", "bag"]
-    run_genkit("video", "--source", "image", "--classes", "sneaker,trouser,bag", "--frames", "12", "--seed", "1",
-               "-o", tmp_path / "morph.gif", "--frames-dir", tmp_path / "frames", check=0)
-    frames = np.stack([np.asarray(Image.open(tmp_path / "frames" / f"frame_{k:04d}.png").convert("L"))
-                       for k in (0, 4, 8)])  # the three keyframes: 12 frames / 3 classes
+    run_genkit(
+        "video",
+        "--source",
+        "image",
+        "--classes",
+        "sneaker,trouser,bag",
+        "--frames",
+        "12",
+        "--seed",
+        "1",
+        "-o",
+        tmp_path / "morph.gif",
+        "--frames-dir",
+        tmp_path / "frames",
+        check=0,
+    )
+    frames = np.stack(
+        [np.asarray(Image.open(tmp_path / "frames" / f"frame_{k:04d}.png").convert("L")) for k in (0, 4, 8)]
+    )  # the three keyframes: 12 frames / 3 classes
     names = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot"]
     ruler = EvalClassifier(None, names, torch.device("cpu"))
     _, predicted = ruler.run(torch.tensor(frames, dtype=torch.float32)[:, None] / 127.5 - 1)
@@ -88,7 +135,9 @@ def test_a_class_morph_passes_through_the_named_classes_by_the_eval_classifier(t
 
 
 def test_video_classes_accept_one_word_of_a_name_and_list_the_valid_ones_for_an_unknown_one(tmp_path):
-    run_genkit("video", "--source", "image", "--classes", "boot,bag", "--frames", "4", "-o", tmp_path / "a.gif", check=0)
+    run_genkit(
+        "video", "--source", "image", "--classes", "boot,bag", "--frames", "4", "-o", tmp_path / "a.gif", check=0
+    )
     proc = run_genkit("video", "--source", "image", "--classes", "shirt-ish", "-o", tmp_path / "b.gif")
     assert_user_error(proc, "unknown class", "ankle-boot")
 
@@ -104,8 +153,20 @@ def test_a_word_shared_by_two_class_names_is_ambiguous():
 
 
 def test_a_walk_through_the_shipped_emoji_gan_is_in_colour(tmp_path):
-    run_genkit("video", "--source", "image", "--weights", "emoji", "--classes", "food,flags", "--frames", "6",
-               "-o", tmp_path / "emoji.gif", check=0)
+    run_genkit(
+        "video",
+        "--source",
+        "image",
+        "--weights",
+        "emoji",
+        "--classes",
+        "food,flags",
+        "--frames",
+        "6",
+        "-o",
+        tmp_path / "emoji.gif",
+        check=0,
+    )
     with Image.open(tmp_path / "emoji.gif") as im:
         assert im.n_frames == 6 and im.size == (64, 64)
         im.seek(2)

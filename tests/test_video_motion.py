@@ -14,9 +14,8 @@ MNIST = DATA / "images" / "mnist"
 
 def tiny_weights(path, channels=8):
     """A small untrained motion model saved as genkit train would: enough to exercise every path."""
-    from genkit_video.motion import MotionConfig, MotionNet
-
     from genkit import weights
+    from genkit_video.motion import MotionConfig, MotionNet
 
     cfg = MotionConfig(channels=channels, blocks=1)
     torch.manual_seed(0)
@@ -114,8 +113,19 @@ def test_a_new_clip_has_the_asked_frames_and_the_same_seed_gives_the_same_file(t
     assert (tmp_path / "a.gif").read_bytes() == (tmp_path / "b.gif").read_bytes()
     frames = frames_of(tmp_path / "a.gif")
     assert len(frames) == 20 and frames[0].shape == (64, 64)
-    run_genkit("video", "--weights", model_file, "--frames", "5", "--with-context", "--scale", "2",
-               "-o", tmp_path / "c.gif", check=0)
+    run_genkit(
+        "video",
+        "--weights",
+        model_file,
+        "--frames",
+        "5",
+        "--with-context",
+        "--scale",
+        "2",
+        "-o",
+        tmp_path / "c.gif",
+        check=0,
+    )
     frames = frames_of(tmp_path / "c.gif")
     assert len(frames) == 15 and frames[0].shape == (128, 128)
     assert frames[0].max() > 100  # the context frames hold the GAN's digits
@@ -168,15 +178,22 @@ def test_a_10000_frame_primer_is_read_in_bounded_memory_and_its_last_frames_kept
     assert np.allclose(kept[:, 0, 0] * 255, [k % 100 for k in range(9990, 10_000)], atol=1)
 
 
-@pytest.mark.parametrize("make, args, fragments", [
-    (lambda p: Image.fromarray(moving_square(1)[0]).save(p / "still.png") or p / "still.png", [], ["still image", "at least 10"]),
-    (lambda p: write_gif(p / "short.gif", moving_square(4)), [], ["4 frames", "at least 10"]),
-    (lambda p: (p / "notes.gif").write_text("not a picture") and p / "notes.gif", [], ["not an image"]),
-    (lambda p: p / "missing.gif", [], ["no such file"]),
-    (lambda p: write_gif(p / "ok.gif", moving_square(10)), ["--frames", "0"], ["--frames"]),
-    (lambda p: write_gif(p / "ok.gif", moving_square(10)), ["--frames", "201"], ["at most 200"]),
-    (lambda p: write_gif(p / "ok.gif", moving_square(10)), ["--source", "hello"], ["--primer", "--source"]),
-])
+@pytest.mark.parametrize(
+    "make, args, fragments",
+    [
+        (
+            lambda p: Image.fromarray(moving_square(1)[0]).save(p / "still.png") or p / "still.png",
+            [],
+            ["still image", "at least 10"],
+        ),
+        (lambda p: write_gif(p / "short.gif", moving_square(4)), [], ["4 frames", "at least 10"]),
+        (lambda p: (p / "notes.gif").write_text("not a picture") and p / "notes.gif", [], ["not an image"]),
+        (lambda p: p / "missing.gif", [], ["no such file"]),
+        (lambda p: write_gif(p / "ok.gif", moving_square(10)), ["--frames", "0"], ["--frames"]),
+        (lambda p: write_gif(p / "ok.gif", moving_square(10)), ["--frames", "201"], ["at most 200"]),
+        (lambda p: write_gif(p / "ok.gif", moving_square(10)), ["--source", "hello"], ["--primer", "--source"]),
+    ],
+)
 def test_bad_primers_and_frame_counts_are_one_line_errors(tmp_path, model_file, make, args, fragments):
     primer = make(tmp_path)
     proc = run_genkit("video", "--weights", model_file, "--primer", primer, *args, "-o", tmp_path / "out.gif")
@@ -199,8 +216,18 @@ def test_walk_options_without_a_source_are_named(tmp_path, model_file):
 def test_an_mp4_primer_is_read_when_pyav_is_installed(tmp_path, model_file):
     pytest.importorskip("av")
     run_genkit("video", "--source", "hello", "--frames", "12", "-o", tmp_path / "in.mp4", check=0)
-    run_genkit("video", "--weights", model_file, "--primer", tmp_path / "in.mp4", "--frames", "3",
-               "-o", tmp_path / "out.gif", check=0)
+    run_genkit(
+        "video",
+        "--weights",
+        model_file,
+        "--primer",
+        tmp_path / "in.mp4",
+        "--frames",
+        "3",
+        "-o",
+        tmp_path / "out.gif",
+        check=0,
+    )
     assert len(frames_of(tmp_path / "out.gif")) == 3
 
 
@@ -210,12 +237,40 @@ def test_an_mp4_primer_is_read_when_pyav_is_installed(tmp_path, model_file):
 @needs_data("images/mnist/train-images-idx3-ubyte.gz")
 def test_train_then_eval_report_the_model_and_both_baselines(tmp_path):
     run = tmp_path / "run"
-    proc = run_genkit("train", "video", "--data", MNIST, "--channels", "8", "--blocks", "1", "--sequences", "32",
-                      "--batch-size", "16", "--eval-sequences", "16", "--out", run, "-q", check=0)
+    proc = run_genkit(
+        "train",
+        "video",
+        "--data",
+        MNIST,
+        "--channels",
+        "8",
+        "--blocks",
+        "1",
+        "--sequences",
+        "32",
+        "--batch-size",
+        "16",
+        "--eval-sequences",
+        "16",
+        "--out",
+        run,
+        "-q",
+        check=0,
+    )
     trained = json.loads(proc.stdout)["metrics"]
     assert trained["test_sequences"] == 16
-    proc = run_genkit("eval", "video", "--data", MNIST, "--weights", run / "video.safetensors",
-                      "--eval-sequences", "16", "--json", check=0)
+    proc = run_genkit(
+        "eval",
+        "video",
+        "--data",
+        MNIST,
+        "--weights",
+        run / "video.safetensors",
+        "--eval-sequences",
+        "16",
+        "--json",
+        check=0,
+    )
     metrics = json.loads(proc.stdout)
     for key in ("mse_per_frame", "ssim", "baseline_copy_last_mse_per_frame", "baseline_linear_mse_per_frame"):
         assert np.isfinite(metrics[key]), key
@@ -234,12 +289,33 @@ def test_a_run_stopped_anywhere_and_resumed_ends_with_the_weights_of_an_unbroken
 
     from safetensors.torch import load_file
 
-    common = ["train", "video", "--data", MNIST, "--channels", "8", "--blocks", "1", "--sequences", "160",
-              "--batch-size", "16", "--eval-sequences", "8", "--no-eval", "--checkpoint-every", "0", "-q"]
+    common = [
+        "train",
+        "video",
+        "--data",
+        MNIST,
+        "--channels",
+        "8",
+        "--blocks",
+        "1",
+        "--sequences",
+        "160",
+        "--batch-size",
+        "16",
+        "--eval-sequences",
+        "8",
+        "--no-eval",
+        "--checkpoint-every",
+        "0",
+        "-q",
+    ]
     run_genkit(*common, "--out", tmp_path / "whole", check=0)
     split = tmp_path / "split"
-    child = subprocess.Popen([sys.executable, "-m", "genkit", *map(str, common), "--out", str(split)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "genkit", *map(str, common), "--out", str(split)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     while not (split / "checkpoint.safetensors").exists() and child.poll() is None and time.time() < deadline:
         time.sleep(0.05)

@@ -10,7 +10,7 @@ import inspect
 import json
 import shlex
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -24,12 +24,51 @@ def _run_parameters(spec: GeneratorSpec) -> list[inspect.Parameter]:
 
     params = [
         p("n", Annotated[int, typer.Option("--n", "-n", help="How many items to generate.")], 1),
-        p("seed", Annotated[Optional[int], typer.Option("--seed", help="Seed for reproducible output (default: random, recorded).")], None),
-        p("device", Annotated[Optional[str], typer.Option("--device", help="auto, cpu, cuda, cuda:N or mps (default: $GENKIT_DEVICE or auto).")], None),
-        p("output", Annotated[Optional[list[str]], typer.Option("--output", "-o", metavar="PATH", help="A folder, a file name, or a pattern such as 'img_{i:03d}.png'; repeat for several formats (-o a.mid -o a.wav).")], None),
+        p(
+            "seed",
+            Annotated[
+                int | None, typer.Option("--seed", help="Seed for reproducible output (default: random, recorded).")
+            ],
+            None,
+        ),
+        p(
+            "device",
+            Annotated[
+                str | None,
+                typer.Option("--device", help="auto, cpu, cuda, cuda:N or mps (default: $GENKIT_DEVICE or auto)."),
+            ],
+            None,
+        ),
+        p(
+            "output",
+            Annotated[
+                list[str] | None,
+                typer.Option(
+                    "--output",
+                    "-o",
+                    metavar="PATH",
+                    help="A folder, a file name, or a pattern such as 'img_{i:03d}.png'; repeat for several formats (-o a.mid -o a.wav).",
+                ),
+            ],
+            None,
+        ),
         p("overwrite", Annotated[bool, typer.Option("--overwrite", help="Replace files that already exist.")], False),
-        p("weights", Annotated[Optional[str], typer.Option("--weights", help="A .safetensors file, a training run's folder, or the name of shipped weights (see genkit models NAME).")], None),
-        p("json", Annotated[bool, typer.Option("--json", help="Print a JSON manifest of what was written on stdout.")], False),
+        p(
+            "weights",
+            Annotated[
+                str | None,
+                typer.Option(
+                    "--weights",
+                    help="A .safetensors file, a training run's folder, or the name of shipped weights (see genkit models NAME).",
+                ),
+            ],
+            None,
+        ),
+        p(
+            "json",
+            Annotated[bool, typer.Option("--json", help="Print a JSON manifest of what was written on stdout.")],
+            False,
+        ),
         p("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")], False),
     ]
     if not (spec.default_weights or spec.trainable):  # nothing to choose between; --weights PATH is refused anyway
@@ -47,8 +86,15 @@ def generator_command(spec: GeneratorSpec, kinds: list[ArtifactKind]):
 
         values = {k: plain(v) for k, v in kwargs.items()}
         req = Request(
-            spec=spec, n=values["n"], seed=values["seed"], device=values["device"], outputs=values["output"] or [],
-            overwrite=values["overwrite"], weights=values.get("weights"), json=values["json"], quiet=values["quiet"],
+            spec=spec,
+            n=values["n"],
+            seed=values["seed"],
+            device=values["device"],
+            outputs=values["output"] or [],
+            overwrite=values["overwrite"],
+            weights=values.get("weights"),
+            json=values["json"],
+            quiet=values["quiet"],
             options={o.key: values[o.dest] for o in spec.options},
             writer_options={o.key: values[o.dest] for o in writer_options},
             typed=shlex.join(["genkit", *sys.argv[1:]]),

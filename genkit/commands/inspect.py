@@ -30,8 +30,12 @@ def shell_word(word: str) -> str:
     """One argument quoted for a POSIX shell; control characters use bash/zsh's $'...' quoting."""
     if word.isprintable():
         return shlex.quote(word)
-    body = "".join(c if c.isprintable() and c not in "\\'" else
-                   ("\\" + c if c in "\\'" else c.encode("unicode_escape").decode("ascii")) for c in word)
+    body = "".join(
+        c
+        if c.isprintable() and c not in "\\'"
+        else ("\\" + c if c in "\\'" else c.encode("unicode_escape").decode("ascii"))
+        for c in word
+    )
     return f"$'{body}'"
 
 

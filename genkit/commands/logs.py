@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -20,15 +20,26 @@ def _when(started: float) -> str:
 def _print_table(runs: list[dict]) -> None:
     from genkit.commands.table import render
 
-    rows = [[str(r["id"]), _when(r["started"]), r["generator"] or "-", str(len(r["files"])),
-             f"{r['duration']:.1f}", r["command"]] for r in runs]
+    rows = [
+        [
+            str(r["id"]),
+            _when(r["started"]),
+            r["generator"] or "-",
+            str(len(r["files"])),
+            f"{r['duration']:.1f}",
+            r["command"],
+        ]
+        for r in runs
+    ]
     print(render(["id", "time", "generator", "files", "secs", "command"], rows, flexible=5, right=(0, 3, 4)))
 
 
 def logs_command(
     count: Annotated[int, typer.Option("--count", "-n", help="How many recent runs to show (0: all).", min=0)] = 10,
-    generator: Annotated[Optional[str], typer.Option("--generator", "-g", help="Only runs of this generator.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON, with seeds, options and files.")] = False,
+    generator: Annotated[str | None, typer.Option("--generator", "-g", help="Only runs of this generator.")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the runs as JSON, with seeds, options and files.")
+    ] = False,
     files: Annotated[bool, typer.Option("--files", help="Print the paths the runs wrote, one per line.")] = False,
     path: Annotated[bool, typer.Option("--path", help="Print where the history database is and exit.")] = False,
 ):
@@ -52,6 +63,8 @@ def logs_command(
     elif not runs:
         where = history.database_path()
         which = f" for generator {generator!r}" if generator else ""
-        print(f"no runs recorded{which} ({where})" + ("" if history.recording() else "; recording is off (GENKIT_LOGS)"))
+        print(
+            f"no runs recorded{which} ({where})" + ("" if history.recording() else "; recording is off (GENKIT_LOGS)")
+        )
     else:
         _print_table(runs)

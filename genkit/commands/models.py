@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -74,14 +74,27 @@ def _summary_rows(registry, device_arg) -> list[dict]:
         info = {"file": None, "bytes": None, "sha256": None}
         if default is not None:
             missing = default["bytes"] is None
-            info = {"file": default["file"] + (" (missing)" if missing else ""), "bytes": default["bytes"],
-                    "sha256": default["sha256"]}
+            info = {
+                "file": default["file"] + (" (missing)" if missing else ""),
+                "bytes": default["bytes"],
+                "sha256": default["sha256"],
+            }
         info["also_shipped"] = [f["name"] for f in files if not f["default"]]
         classes = _classes_of(files)
-        rows.append({"name": spec.name, "modality": spec.modality, "summary": spec.summary, "plugin": spec.plugin,
-                     "outputs": list(spec.outputs), "trainable": spec.trainable, "classes": len(classes),
-                     "weights_names": [f["name"] for f in files], "weights": info,
-                     "device": devices.guess_device(device_arg, spec)})
+        rows.append(
+            {
+                "name": spec.name,
+                "modality": spec.modality,
+                "summary": spec.summary,
+                "plugin": spec.plugin,
+                "outputs": list(spec.outputs),
+                "trainable": spec.trainable,
+                "classes": len(classes),
+                "weights_names": [f["name"] for f in files],
+                "weights": info,
+                "device": devices.guess_device(device_arg, spec),
+            }
+        )
     return rows
 
 
@@ -92,8 +105,16 @@ def _print_table(rows: list[dict]) -> None:
     for row in rows:
         names = row["weights_names"]
         weights = (names[0] + "*" + "".join(f",{n}" for n in names[1:])) if names else "-"
-        lines.append([row["name"], ",".join(row["outputs"]), str(row["classes"] or "-"),
-                      "yes" if row["trainable"] else "no", weights, row["summary"]])
+        lines.append(
+            [
+                row["name"],
+                ",".join(row["outputs"]),
+                str(row["classes"] or "-"),
+                "yes" if row["trainable"] else "no",
+                weights,
+                row["summary"],
+            ]
+        )
     print(render(["generator", "outputs", "classes", "train", "weights", "summary"], lines, flexible=5, right=(2,)))
     device = rows[0]["device"] if rows else "cpu"
     note = f"* default weights (others: --weights NAME); device {device}; more: genkit models NAME"
@@ -101,9 +122,11 @@ def _print_table(rows: list[dict]) -> None:
 
 
 def models_command(
-    name: Annotated[Optional[str], typer.Argument(help="A generator: show everything about it.", show_default=False)] = None,
+    name: Annotated[
+        str | None, typer.Argument(help="A generator: show everything about it.", show_default=False)
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    device: Annotated[Optional[str], typer.Option("--device", help="Device to report (default: auto).")] = None,
+    device: Annotated[str | None, typer.Option("--device", help="Device to report (default: auto).")] = None,
 ):
     """List every generator (one row each), or show everything about one: options, classes, weights and their metrics."""
     from genkit.registry import load_registry
@@ -115,7 +138,9 @@ def models_command(
         return
     rows = _summary_rows(registry, device)
     if as_json:
-        print(json.dumps({"generators": [{k: v for k, v in r.items() if k != "weights_names"} for r in rows]}, indent=2))
+        print(
+            json.dumps({"generators": [{k: v for k, v in r.items() if k != "weights_names"} for r in rows]}, indent=2)
+        )
         return
     _print_table(rows)
 
@@ -138,10 +163,18 @@ def _weights_record(row: dict) -> dict:
     meta = row["meta"]
     training = meta.get("training") if isinstance(meta.get("training"), dict) else {}
     metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
-    return {"name": row["name"], "file": row["file"], "default": row["default"], "bytes": row["bytes"],
-            "sha256": row["sha256"], "data": meta.get("data"), "classes": class_names(meta),
-            "training": {k: training[k] for k in ("epochs", "steps", "train_seconds") if k in training},
-            "metrics": metrics, "unreadable": bool(meta.get("unreadable"))}
+    return {
+        "name": row["name"],
+        "file": row["file"],
+        "default": row["default"],
+        "bytes": row["bytes"],
+        "sha256": row["sha256"],
+        "data": meta.get("data"),
+        "classes": class_names(meta),
+        "training": {k: training[k] for k in ("epochs", "steps", "train_seconds") if k in training},
+        "metrics": metrics,
+        "unreadable": bool(meta.get("unreadable")),
+    }
 
 
 def describe(spec, registry, device_arg=None) -> dict:
@@ -151,11 +184,18 @@ def describe(spec, registry, device_arg=None) -> dict:
     plugin = next((p for p in registry.plugins if p.name == spec.plugin), None)
     files = weights_files(spec)
     return {
-        "name": spec.name, "summary": spec.summary, "modality": spec.modality, "plugin": spec.plugin,
+        "name": spec.name,
+        "summary": spec.summary,
+        "modality": spec.modality,
+        "plugin": spec.plugin,
         "plugin_kind": ("built-in" if plugin.builtin else "third-party") if plugin else None,
-        "distribution": plugin.distribution if plugin else None, "version": plugin.version if plugin else None,
-        "outputs": list(spec.outputs), "trainable": spec.trainable, "max_n": spec.max_n,
-        "device": devices.guess_device(device_arg, spec), "classes": _classes_of(files),
+        "distribution": plugin.distribution if plugin else None,
+        "version": plugin.version if plugin else None,
+        "outputs": list(spec.outputs),
+        "trainable": spec.trainable,
+        "max_n": spec.max_n,
+        "device": devices.guess_device(device_arg, spec),
+        "classes": _classes_of(files),
         "options": [_option_record(o) for o in spec.options],
         "train_options": [_option_record(o) for o in spec.train_options] if spec.trainable else [],
         "weights": [_weights_record(f) for f in files],
@@ -171,8 +211,9 @@ def _value(v) -> str:
 
 
 def _wrap(text: str, width: int, indent: str) -> list[str]:
-    return textwrap.wrap(text, width=max(width, 40), initial_indent=indent, subsequent_indent=indent,
-                         break_on_hyphens=False) or [indent.rstrip()]
+    return textwrap.wrap(
+        text, width=max(width, 40), initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
+    ) or [indent.rstrip()]
 
 
 def _option_lines(options: list[dict], width: int) -> list[str]:
@@ -193,10 +234,18 @@ def _weights_lines(w: dict, classes: list[str], width: int) -> list[str]:
     if w["unreadable"]:
         return lines + ["      (its header cannot be read)"]
     t = w["training"]
-    trained = ", ".join(part for part in (
-        f"{_value(t['epochs'])} epochs" if "epochs" in t else "", f"{t['steps']} steps" if "steps" in t else "",
-        f"{t['train_seconds'] / 60:.1f} min" if "train_seconds" in t else "") if part)
-    about = "; ".join(p for p in (f"data {w['data']}" if w["data"] else "", f"trained {trained}" if trained else "") if p)
+    trained = ", ".join(
+        part
+        for part in (
+            f"{_value(t['epochs'])} epochs" if "epochs" in t else "",
+            f"{t['steps']} steps" if "steps" in t else "",
+            f"{t['train_seconds'] / 60:.1f} min" if "train_seconds" in t else "",
+        )
+        if part
+    )
+    about = "; ".join(
+        p for p in (f"data {w['data']}" if w["data"] else "", f"trained {trained}" if trained else "") if p
+    )
     if about:
         lines += _wrap(about, width, "      ")
     if w["classes"] and w["classes"] != classes:
@@ -209,12 +258,16 @@ def _weights_lines(w: dict, classes: list[str], width: int) -> list[str]:
 def render_detail(d: dict, width: int) -> str:
     """The text form of ``describe``: wrapped to ``width`` columns, names and flags never cut."""
     lines = _wrap(f"{d['name']}: {d['summary']}", width, "")
-    origin = ", ".join(x for x in (d["plugin_kind"], f"{d['distribution']} {d['version']}".strip() if d["distribution"] else "") if x)
-    facts = [("plugin", f"{d['plugin']} ({origin})" if origin else d["plugin"]),
-             ("outputs", f"{', '.join(d['outputs'])} (at most --n {d['max_n']})"),
-             ("trainable", f"yes: genkit train {d['name']}, genkit eval {d['name']}" if d["trainable"] else "no"),
-             ("device", d["device"]),
-             ("classes", f"{len(d['classes'])}: {', '.join(d['classes'])}" if d["classes"] else "-")]
+    origin = ", ".join(
+        x for x in (d["plugin_kind"], f"{d['distribution']} {d['version']}".strip() if d["distribution"] else "") if x
+    )
+    facts = [
+        ("plugin", f"{d['plugin']} ({origin})" if origin else d["plugin"]),
+        ("outputs", f"{', '.join(d['outputs'])} (at most --n {d['max_n']})"),
+        ("trainable", f"yes: genkit train {d['name']}, genkit eval {d['name']}" if d["trainable"] else "no"),
+        ("device", d["device"]),
+        ("classes", f"{len(d['classes'])}: {', '.join(d['classes'])}" if d["classes"] else "-"),
+    ]
     lines.append("")
     for key, text in facts:
         wrapped = _wrap(text, width, " " * 13)
@@ -256,7 +309,7 @@ def complete_class_names(ctx, incomplete: str) -> list[str]:
             return []
         path, _ = weights.resolve(spec, str(given) if given else None)
         names = class_names(weights.metadata(path)) if path else []
-    except Exception:  # noqa: BLE001 - a broken file or plugin completes to nothing
+    except Exception:
         return []
     done, _, current = incomplete.rpartition(",")
     prefix = done + "," if done else ""

@@ -17,8 +17,9 @@ def fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def render(headers: list[str], rows: list[list[str]], flexible: int, width: int | None = None,
-           right: tuple[int, ...] = ()) -> str:
+def render(
+    headers: list[str], rows: list[list[str]], flexible: int, width: int | None = None, right: tuple[int, ...] = ()
+) -> str:
     """The table as lines no wider than ``width`` (unless the fixed columns alone are wider)."""
     width = width or terminal_width()
     cells = [headers] + rows

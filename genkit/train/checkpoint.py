@@ -17,9 +17,18 @@ from genkit.errors import GenkitError
 
 CHECKPOINT = "checkpoint.safetensors"
 # (key, type) every checkpoint's metadata must carry; anything else is refused on --resume.
-_FIELDS = (("generator", str), ("config", dict), ("signature", str), ("step", int), ("history", list),
-           ("elapsed", (int, float)), ("optimizers", list), ("task_state", dict), ("precision", str),
-           ("scaler", dict))
+_FIELDS = (
+    ("generator", str),
+    ("config", dict),
+    ("signature", str),
+    ("step", int),
+    ("history", list),
+    ("elapsed", (int, float)),
+    ("optimizers", list),
+    ("task_state", dict),
+    ("precision", str),
+    ("scaler", dict),
+)
 # Checkpoints written before task state and precision existed resume as fp32 with no task state.
 _ADDED_LATER = {"task_state": {}, "precision": "fp32", "scaler": {}}
 
@@ -50,7 +59,7 @@ def restore_optimizer(i: int, optimizer, tensors: dict, saved: dict) -> None:
     prefix = f"optim.{i}."
     for name, value in tensors.items():
         if name.startswith(prefix):
-            pid, key = name[len(prefix):].split(".", 1)
+            pid, key = name[len(prefix) :].split(".", 1)
             state.setdefault(int(pid), {})[key] = value
     for pid, values in saved["plain"].items():
         state.setdefault(int(pid), {}).update(values)
@@ -99,11 +108,15 @@ def check(path: Path, generator: str) -> dict:
     meta = {**_ADDED_LATER, **weights.metadata(path)}
     for key, kind in _FIELDS:
         if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
-            raise GenkitError(f"--resume: {path} has bad or missing metadata {key!r}; it was not written by this "
-                              "version of 'genkit train' (start again with --overwrite)")
+            raise GenkitError(
+                f"--resume: {path} has bad or missing metadata {key!r}; it was not written by this "
+                "version of 'genkit train' (start again with --overwrite)"
+            )
     if meta["generator"] != generator:
         raise GenkitError(f"--resume: {path} belongs to generator {meta['generator']!r}, not {generator!r}")
-    if meta["step"] < 0 or not all(isinstance(o, dict) and {"param_groups", "plain"} <= set(o) for o in meta["optimizers"]):
+    if meta["step"] < 0 or not all(
+        isinstance(o, dict) and {"param_groups", "plain"} <= set(o) for o in meta["optimizers"]
+    ):
         raise GenkitError(f"--resume: {path} has bad optimizer or step metadata")
     return meta
 
@@ -111,8 +124,13 @@ def check(path: Path, generator: str) -> dict:
 def options_as_given(settings) -> dict:
     """What a run's checkpoint records of its options: the loop's numbers as given (None: the task's
     default) and the generator's own options, all JSON."""
-    numbers = {"epochs": settings.epochs, "max_steps": settings.max_steps, "batch_size": settings.batch_size,
-               "lr": settings.lr, "seed": settings.seed}
+    numbers = {
+        "epochs": settings.epochs,
+        "max_steps": settings.max_steps,
+        "batch_size": settings.batch_size,
+        "lr": settings.lr,
+        "seed": settings.seed,
+    }
     return {k: str(v) if isinstance(v, Path) else v for k, v in {**numbers, **settings.options}.items()}
 
 
@@ -122,7 +140,9 @@ def recorded_options(meta: dict) -> dict:
     Read from ``options`` (``options_as_given``); a checkpoint older than it gives the loop's
     numbers as they were resolved (``run``) and the seed. Unset (None) values are left out.
     """
-    parts = [meta["options"]] if isinstance(meta.get("options"), dict) else [meta.get("run"), {"seed": meta.get("seed")}]
+    parts = (
+        [meta["options"]] if isinstance(meta.get("options"), dict) else [meta.get("run"), {"seed": meta.get("seed")}]
+    )
     recorded = {}
     for part in parts:
         if isinstance(part, dict):
@@ -138,8 +158,9 @@ def add_sitting(meta: dict | None, command: str, step: int) -> list[dict]:
     A malformed record from a checkpoint is dropped rather than trusted.
     """
     saved = (meta or {}).get("sittings")
-    ok = isinstance(saved, list) and all(isinstance(x, dict) and isinstance(x.get("command"), str)
-                                         and isinstance(x.get("from_step"), int) for x in saved)
+    ok = isinstance(saved, list) and all(
+        isinstance(x, dict) and isinstance(x.get("command"), str) and isinstance(x.get("from_step"), int) for x in saved
+    )
     sittings = [dict(x) for x in saved] if ok else []
     if sittings and sittings[-1]["from_step"] >= step:  # the last sitting did no step: this one replaces it
         sittings.pop()
@@ -164,5 +185,6 @@ def check_same_config(saved: Saved, config: dict) -> None:
     old = saved.meta["config"]
     if old != config:
         changed = sorted(k for k in set(config) | set(old) if config.get(k) != old.get(k))
-        raise GenkitError(f"--resume: {saved.path} was written for a different architecture or data "
-                          f"({', '.join(changed)} differ)")
+        raise GenkitError(
+            f"--resume: {saved.path} was written for a different architecture or data ({', '.join(changed)} differ)"
+        )

@@ -14,7 +14,7 @@ import json
 import os
 import shlex
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -27,20 +27,50 @@ MINUTES_IN_A_YEAR = 525_600.0
 
 TRAIN_NUMBERS = (
     Option("epochs", "int", None, "Passes over the data (default: the generator's).", min=1, max=1_000_000),
-    Option("max-steps", "int", None, "Stop after this many optimizer steps (default: epochs x steps per epoch).",
-           min=1, max=1_000_000_000),
-    Option("max-minutes", "float", None, "Stop training after this many minutes.", min=0, min_open=True,
-           max=MINUTES_IN_A_YEAR),
-    Option("batch-size", "int", None, "Examples per optimizer step, all processes together (default: the "
-           "generator's).", min=1, max=65_536),
+    Option(
+        "max-steps",
+        "int",
+        None,
+        "Stop after this many optimizer steps (default: epochs x steps per epoch).",
+        min=1,
+        max=1_000_000_000,
+    ),
+    Option(
+        "max-minutes",
+        "float",
+        None,
+        "Stop training after this many minutes.",
+        min=0,
+        min_open=True,
+        max=MINUTES_IN_A_YEAR,
+    ),
+    Option(
+        "batch-size",
+        "int",
+        None,
+        "Examples per optimizer step, all processes together (default: the generator's).",
+        min=1,
+        max=65_536,
+    ),
     Option("lr", "float", None, "Peak learning rate (default: the generator's).", min=0, min_open=True, max=10),
-    Option("checkpoint-every", "float", 5.0, "Minutes between checkpoints; 0 saves after every step.", min=0,
-           max=MINUTES_IN_A_YEAR),
+    Option(
+        "checkpoint-every",
+        "float",
+        5.0,
+        "Minutes between checkpoints; 0 saves after every step.",
+        min=0,
+        max=MINUTES_IN_A_YEAR,
+    ),
     Option("nproc", "int", 1, "Processes for DistributedDataParallel (relaunched under torchrun).", min=1, max=1024),
     Option("seed", "int", 0, "Seed for initialisation, data order and sampling.", min=0, max=1_000_000_000),
-    Option("precision", "choice", "auto", "Forward-pass precision: auto picks bf16 where this CPU or GPU runs it "
-           "faster, fp16 (with loss scaling) or bf16 on CUDA; weights, optimizer state and evaluation stay fp32.",
-           choices=PRECISIONS),
+    Option(
+        "precision",
+        "choice",
+        "auto",
+        "Forward-pass precision: auto picks bf16 where this CPU or GPU runs it "
+        "faster, fp16 (with loss scaling) or bf16 on CUDA; weights, optimizer state and evaluation stay fp32.",
+        choices=PRECISIONS,
+    ),
 )
 EVAL_NUMBERS = (TRAIN_NUMBERS[7],)  # --seed
 # Loop options each `genkit train --resume` says afresh, never taken from the run it continues: how
@@ -67,25 +97,47 @@ def _param(name, annotation, default=None):
 def _training_parameters(spec: GeneratorSpec, evaluating: bool) -> list[inspect.Parameter]:
     """The parameters of `genkit train NAME` or, with ``evaluating``, of `genkit eval NAME`."""
     params = [
-        _param("data", Annotated[Path, typer.Option("--data", help="Training data (a file or folder; see the "
-                                                     "generator's docs).")], inspect.Parameter.empty),
-        _param("device", Annotated[Optional[str], typer.Option("--device", help="auto, cpu, cuda, cuda:N or mps.")]),
+        _param(
+            "data",
+            Annotated[Path, typer.Option("--data", help="Training data (a file or folder; see the generator's docs).")],
+            inspect.Parameter.empty,
+        ),
+        _param("device", Annotated[str | None, typer.Option("--device", help="auto, cpu, cuda, cuda:N or mps.")]),
     ]
     if evaluating:
         params += [parameter_for(o) for o in EVAL_NUMBERS] + [
-            _param("weights", Annotated[Optional[Path], typer.Option("--weights", help="Weights to measure: a file "
-                   "or a shipped name (default: the shipped default).")]),
+            _param(
+                "weights",
+                Annotated[
+                    Path | None,
+                    typer.Option(
+                        "--weights", help="Weights to measure: a file or a shipped name (default: the shipped default)."
+                    ),
+                ],
+            ),
             _param("json", Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")], False),
         ]
     else:
         params += [parameter_for(o) for o in TRAIN_NUMBERS] + [
-            _param("out", Annotated[Path, typer.Option("--out", help="Folder for weights, checkpoint, model card, "
-                   "loss curve and samples.")], Path("runs") / spec.name),
-            _param("resume", Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --out.")],
-                   False),
-            _param("overwrite", Annotated[bool, typer.Option("--overwrite", help="Replace a run already in --out.")],
-                   False),
-            _param("no_eval", Annotated[bool, typer.Option("--no-eval", help="Skip the evaluation at the end.")], False),
+            _param(
+                "out",
+                Annotated[
+                    Path,
+                    typer.Option("--out", help="Folder for weights, checkpoint, model card, loss curve and samples."),
+                ],
+                Path("runs") / spec.name,
+            ),
+            _param(
+                "resume",
+                Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --out.")],
+                False,
+            ),
+            _param(
+                "overwrite", Annotated[bool, typer.Option("--overwrite", help="Replace a run already in --out.")], False
+            ),
+            _param(
+                "no_eval", Annotated[bool, typer.Option("--no-eval", help="Skip the evaluation at the end.")], False
+            ),
             _param("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")], False),
         ]
     own = eval_options(spec) if evaluating else spec.train_options
@@ -143,11 +195,24 @@ def _train(spec: GeneratorSpec, values: dict, options: dict) -> dict:
     if "WORLD_SIZE" in os.environ:  # relaunched by --nproc N (or started by torchrun): say so
         command += f" --nproc {os.environ['WORLD_SIZE']}"
     settings = RunSettings(
-        data=Path(values["data"]), out=Path(values["out"]), device=values["device"], epochs=values["epochs"],
-        max_steps=values["max_steps"], max_minutes=values["max_minutes"], batch_size=values["batch_size"],
-        lr=values["lr"], seed=values["seed"], precision=values["precision"], resume=values["resume"],
-        overwrite=values["overwrite"], checkpoint_every=values["checkpoint_every"], evaluate=not values["no_eval"],
-        quiet=values["quiet"], options=options, command=command)
+        data=Path(values["data"]),
+        out=Path(values["out"]),
+        device=values["device"],
+        epochs=values["epochs"],
+        max_steps=values["max_steps"],
+        max_minutes=values["max_minutes"],
+        batch_size=values["batch_size"],
+        lr=values["lr"],
+        seed=values["seed"],
+        precision=values["precision"],
+        resume=values["resume"],
+        overwrite=values["overwrite"],
+        checkpoint_every=values["checkpoint_every"],
+        evaluate=not values["no_eval"],
+        quiet=values["quiet"],
+        options=options,
+        command=command,
+    )
     return train(spec, settings)
 
 
@@ -171,8 +236,10 @@ def resumed_values(spec: GeneratorSpec, values: dict, options: dict, ctx: typer.
         try:
             parsed = _recorded_value(declared[dest], value)
         except ValueError:
-            raise GenkitError(f"--resume: {path} records an unusable value for {declared[dest].flag} "
-                              f"({value!r}); give the option again") from None
+            raise GenkitError(
+                f"--resume: {path} records an unusable value for {declared[dest].flag} "
+                f"({value!r}); give the option again"
+            ) from None
         (options if dest in options else values)[dest] = parsed
     return values, options
 
@@ -197,8 +264,14 @@ def evaluate_from_cli(spec: GeneratorSpec, values: dict, options: dict) -> None:
     from genkit.train.evaluation import evaluate
 
     check_values(EVAL_NUMBERS + eval_options(spec), {**values, **options}, spec.plugin)
-    metrics = evaluate(spec, data=values["data"], weights_path=values["weights"], options=options,
-                       device=values["device"], seed=values["seed"])
+    metrics = evaluate(
+        spec,
+        data=values["data"],
+        weights_path=values["weights"],
+        options=options,
+        device=values["device"],
+        seed=values["seed"],
+    )
     if values["json"]:
         print(json.dumps(metrics, indent=2))
         return

@@ -36,8 +36,16 @@ def check_nproc(nproc: int, device: str | None) -> None:
 
 def relaunch(nproc: int, args: list[str]) -> None:
     """Run ``genkit ARGS`` under torchrun with ``nproc`` processes; raise RunError if it fails."""
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-           "-m", "genkit", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc-per-node={nproc}",
+        "-m",
+        "genkit",
+        *args,
+    ]
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
     proc = subprocess.Popen(cmd, env=env)
     try:

@@ -18,8 +18,15 @@ def run_folder_of(weights_path: Path) -> Path | None:
     return folder if (folder / "checkpoint.safetensors").is_file() else None
 
 
-def evaluate(spec: GeneratorSpec, *, data: Path, weights_path: Path | None = None, options: dict | None = None,
-             device=None, seed: int = 0) -> dict:
+def evaluate(
+    spec: GeneratorSpec,
+    *,
+    data: Path,
+    weights_path: Path | None = None,
+    options: dict | None = None,
+    device=None,
+    seed: int = 0,
+) -> dict:
     """The task's metrics for ``weights_path`` (default: the shipped weights), in fp32."""
     import torch
 

@@ -61,8 +61,11 @@ def train(spec: GeneratorSpec, settings: RunSettings, cpu_probe=None) -> dict:
         trainer = Trainer(spec, settings, paths, cpu_probe)
         trainer.run(stop)
         if stop.requested:  # it arrived during the last step; the final checkpoint is already saved
-            raise Interrupted(stop.signum, f"interrupted by {signal_name(stop.signum)} after the last step; "
-                                           f"the checkpoint in {paths.out} is saved, finish with --resume")
+            raise Interrupted(
+                stop.signum,
+                f"interrupted by {signal_name(stop.signum)} after the last step; "
+                f"the checkpoint in {paths.out} is saved, finish with --resume",
+            )
     return trainer.finish()
 
 
@@ -115,8 +118,10 @@ class Trainer:
         self.per_rank = self.batch_size // world
         smallest = int(defaults.get("min_batch", 1))
         if self.per_rank < smallest:
-            raise GenkitError(f"--batch-size {self.batch_size} gives {self.per_rank} example(s) per process; "
-                              f"{self.spec.name} needs at least {smallest} (its batch norm needs a batch of 2 or more)")
+            raise GenkitError(
+                f"--batch-size {self.batch_size} gives {self.per_rank} example(s) per process; "
+                f"{self.spec.name} needs at least {smallest} (its batch norm needs a batch of 2 or more)"
+            )
 
     def _build_model(self) -> None:
         self.core = self.task.build_model().to(self.device)
@@ -126,8 +131,9 @@ class Trainer:
             try:
                 self.core.load_state_dict({k: v.to(self.device) for k, v in self.saved.model_state().items()})
             except RuntimeError as exc:
-                raise GenkitError(f"--resume: {self.saved.path} does not hold this model's weights "
-                                  f"({str(exc).splitlines()[0]})") from None
+                raise GenkitError(
+                    f"--resume: {self.saved.path} does not hold this model's weights ({str(exc).splitlines()[0]})"
+                ) from None
         self.model = self.core
         shared = uses_shared_step(self.task)
         if self.group.active and shared:
@@ -139,15 +145,23 @@ class Trainer:
             self.group.broadcast_module(self.core)
         self.optimizers = list(self.task.optimizers(self.core, self.lr))
         self.base_lrs = [[g["lr"] for g in opt.param_groups] for opt in self.optimizers]
-        self.ctx = StepContext(self.precision, self.optimizers, self.clip, self.group.world, self.group.rank,
-                               average_gradients=self.group.active and not shared, global_batch=self.batch_size)
+        self.ctx = StepContext(
+            self.precision,
+            self.optimizers,
+            self.clip,
+            self.group.world,
+            self.group.rank,
+            average_gradients=self.group.active and not shared,
+            global_batch=self.batch_size,
+        )
 
     def _plan_steps(self) -> None:
         self.dataset = self.task.train_data()
         self.steps_per_epoch = len(self.dataset) // self.batch_size
         if self.steps_per_epoch < 1:
-            raise GenkitError(f"the data holds {len(self.dataset)} training examples, fewer than one batch of "
-                              f"{self.batch_size}")
+            raise GenkitError(
+                f"the data holds {len(self.dataset)} training examples, fewer than one batch of {self.batch_size}"
+            )
         self.total_steps = int(self.max_steps or self.epochs * self.steps_per_epoch)
         self.order_epoch, self.order = -1, None
 
@@ -157,8 +171,10 @@ class Trainer:
         saved, meta = self.saved, self.saved.meta
         self.step, self.history, self.elapsed_before = meta["step"], meta["history"], float(meta["elapsed"])
         if len(meta["optimizers"]) != len(self.optimizers):
-            raise GenkitError(f"--resume: {saved.path} holds {len(meta['optimizers'])} optimizer(s), this task has "
-                              f"{len(self.optimizers)}")
+            raise GenkitError(
+                f"--resume: {saved.path} holds {len(meta['optimizers'])} optimizer(s), this task has "
+                f"{len(self.optimizers)}"
+            )
         on_device = {k: v.to(self.device) for k, v in saved.tensors.items() if k.startswith("optim.")}
         try:
             for i, opt in enumerate(self.optimizers):
@@ -182,9 +198,12 @@ class Trainer:
         show = progress.wanted(s.quiet) and self.group.is_main
         self.stop_reason = "finished"
         if self.group.is_main and not show and not s.quiet:  # a log file learns what the run is
-            print(f"[genkit train] {self.spec.name}: step {self.step} of {self.total_steps} ({self.steps_per_epoch} per "
-                  f"epoch), batch {self.batch_size}, precision {self.precision.name}, {self.group.world} process(es)",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[genkit train] {self.spec.name}: step {self.step} of {self.total_steps} ({self.steps_per_epoch} per "
+                f"epoch), batch {self.batch_size}, precision {self.precision.name}, {self.group.world} process(es)",
+                file=sys.stderr,
+                flush=True,
+            )
         self.model.train()
         with progress.bar(f"train {self.spec.name}", self.total_steps, show) as advance:
             advance(self.step)
@@ -233,8 +252,10 @@ class Trainer:
     def _describe(self, metrics: dict, now: float) -> str:
         rate = (self.step - self.start_step) * self.batch_size / max(now - self.start, 1e-9)
         epoch = (self.step - 1) // self.steps_per_epoch + 1
-        return (f"train {self.spec.name} ep {epoch}/{self.epochs} loss {metrics.get('loss', float('nan')):.4f} "
-                f"{rate:.0f} samples/s")
+        return (
+            f"train {self.spec.name} ep {epoch}/{self.epochs} loss {metrics.get('loss', float('nan')):.4f} "
+            f"{rate:.0f} samples/s"
+        )
 
     def _end_epoch(self, epoch: int) -> None:
         """The task's epoch-end hook and sample, on the main process, without touching the random streams."""
@@ -255,8 +276,11 @@ class Trainer:
         self.stop_reason = f"interrupted by {signal_name(signum)}"
         self.save_checkpoint()
         self.group.close()
-        raise Interrupted(signum, f"interrupted by {signal_name(signum)} at step {self.step}; the checkpoint in "
-                                  f"{self.paths.out} is saved, continue with --resume")
+        raise Interrupted(
+            signum,
+            f"interrupted by {signal_name(signum)} at step {self.step}; the checkpoint in "
+            f"{self.paths.out} is saved, continue with --resume",
+        )
 
     # ------------------------------------------------------------ saving
 
@@ -276,13 +300,28 @@ class Trainer:
         task_tensors, task_plain = checkpoint.split_task_state(self.task.state_dict())
         tensors.update(task_tensors)
         if self.group.is_main:
-            meta = {"generator": self.spec.name, "config": self.task.config, "signature": checkpoint.signature(self.core),
-                    "step": self.step, "history": self.history, "elapsed": self.seconds(), "optimizers": optimizers,
-                    "task_state": task_plain, "precision": self.precision.name, "scaler": self.precision.state_dict(),
-                    "seed": self.settings.seed, "batch_size": self.batch_size,
-                    "run": {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
-                            "max_steps": self.max_steps},
-                    "options": checkpoint.options_as_given(self.settings), "sittings": self.sittings}
+            meta = {
+                "generator": self.spec.name,
+                "config": self.task.config,
+                "signature": checkpoint.signature(self.core),
+                "step": self.step,
+                "history": self.history,
+                "elapsed": self.seconds(),
+                "optimizers": optimizers,
+                "task_state": task_plain,
+                "precision": self.precision.name,
+                "scaler": self.precision.state_dict(),
+                "seed": self.settings.seed,
+                "batch_size": self.batch_size,
+                "run": {
+                    "epochs": self.epochs,
+                    "batch_size": self.batch_size,
+                    "lr": self.lr,
+                    "max_steps": self.max_steps,
+                },
+                "options": checkpoint.options_as_given(self.settings),
+                "sittings": self.sittings,
+            }
             checkpoint.save(self.paths.checkpoint, tensors, meta)
         self.group.barrier()
 
@@ -290,9 +329,16 @@ class Trainer:
         return self.elapsed_before + time.perf_counter() - self.start
 
     def summary(self) -> dict:
-        return {"steps": self.step, "epochs": round(self.step / self.steps_per_epoch, 3),
-                "train_seconds": round(self.seconds(), 1), "stop": self.stop_reason, "batch_size": self.batch_size,
-                "lr": self.lr, "processes": self.group.world, "precision": self.precision.name}
+        return {
+            "steps": self.step,
+            "epochs": round(self.step / self.steps_per_epoch, 3),
+            "train_seconds": round(self.seconds(), 1),
+            "stop": self.stop_reason,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "processes": self.group.world,
+            "precision": self.precision.name,
+        }
 
     def finish(self) -> dict:
         """Evaluate (fp32), then write the weights, curve and card; the main process only."""
@@ -300,8 +346,11 @@ class Trainer:
         if self.group.is_main:
             metrics, failure = self._evaluate()
             self._write_outputs(summary, metrics)
-            summary.update(weights=str(self.paths.weights), metrics=metrics,
-                           parameters=sum(p.numel() for p in self.core.parameters()))
+            summary.update(
+                weights=str(self.paths.weights),
+                metrics=metrics,
+                parameters=sum(p.numel() for p in self.core.parameters()),
+            )
             if failure is not None:
                 raise failure
         self.group.barrier()
@@ -317,22 +366,38 @@ class Trainer:
         try:
             with torch.no_grad():
                 return self.task.evaluate(self.core, self.device), None
-        except Exception as error:  # noqa: BLE001 - an hour of training is not lost to a failed evaluation
+        except Exception as error:
             return {}, error
 
     def _write_outputs(self, summary: dict, metrics: dict) -> None:
         s, task = self.settings, self.task
         command = checkpoint.command_of(self.sittings)
-        meta = {"generator": self.spec.name, "config": task.config, "genkit": __version__, "metrics": metrics,
-                "training": summary, "precision": self.precision.name, "data": Path(s.data).name,
-                "command": command}
+        meta = {
+            "generator": self.spec.name,
+            "config": task.config,
+            "genkit": __version__,
+            "metrics": metrics,
+            "training": summary,
+            "precision": self.precision.name,
+            "data": Path(s.data).name,
+            "command": command,
+        }
         meta.update(task.metadata())
         exported = {k: v.float() if v.is_floating_point() else v for k, v in task.export(self.core).items()}
         weights.save_tensors(exported, meta, self.paths.weights)
         report.plot_history(self.history, self.paths.plot)
-        report.write_card(self.paths.card, spec=self.spec, notes=task.card_notes(), weights_path=self.paths.weights,
-                          summary=summary, metrics=metrics, params=sum(p.numel() for p in self.core.parameters()),
-                          device=self.device, command=command, data=s.data)
+        report.write_card(
+            self.paths.card,
+            spec=self.spec,
+            notes=task.card_notes(),
+            weights_path=self.paths.weights,
+            summary=summary,
+            metrics=metrics,
+            params=sum(p.numel() for p in self.core.parameters()),
+            device=self.device,
+            command=command,
+            data=s.data,
+        )
 
 
 def fetch(dataset, indices, device):

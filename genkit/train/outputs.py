@@ -22,8 +22,14 @@ class RunFiles:
     @classmethod
     def plan(cls, out: Path, generator: str) -> RunFiles:
         out = Path(out)
-        return cls(out, out / f"{generator}.safetensors", out / CHECKPOINT, out / "MODEL_CARD.md",
-                   out / "loss.png", out / "samples")
+        return cls(
+            out,
+            out / f"{generator}.safetensors",
+            out / CHECKPOINT,
+            out / "MODEL_CARD.md",
+            out / "loss.png",
+            out / "samples",
+        )
 
     def existing(self) -> list[Path]:
         names = (self.weights, self.checkpoint, self.card, self.plot, self.samples)
@@ -45,8 +51,10 @@ class RunFiles:
         found = self.existing()
         if found and not overwrite:
             names = ", ".join(p.name for p in found)
-            raise GenkitError(f"--out {self.out} already holds a training run ({names}); pass --resume to continue "
-                              "it or --overwrite to replace it")
+            raise GenkitError(
+                f"--out {self.out} already holds a training run ({names}); pass --resume to continue "
+                "it or --overwrite to replace it"
+            )
 
 
 def check_data(data: Path, limit: int = 200_000) -> None:

@@ -80,8 +80,10 @@ def resolve(requested: str, device, cpu_probe=cpu_bf16_is_faster, flags: set[str
     """The precision a run uses on ``device`` (a torch.device) for ``requested`` (one of CHOICES)."""
     kind = device.type
     if requested == "bf16" and kind == "cpu" and not cpu_has_bf16(flags):
-        raise GenkitError("--precision bf16: this CPU has no bf16 instructions (AVX512-BF16 or AMX), so bf16 would be "
-                          "emulated, far slower than fp32, and LSTM layers refuse it; use --precision auto or fp32")
+        raise GenkitError(
+            "--precision bf16: this CPU has no bf16 instructions (AVX512-BF16 or AMX), so bf16 would be "
+            "emulated, far slower than fp32, and LSTM layers refuse it; use --precision auto or fp32"
+        )
     if requested == "auto":
         if kind == "cuda":
             import torch
@@ -135,5 +137,10 @@ class Precision:
 
     def load_state_dict(self, state: dict) -> None:
         if self.scaler and state:
-            self.scaler.load_state_dict({**state, "_growth_tracker": int(state.get("_growth_tracker", 0)),
-                                         "growth_interval": int(state.get("growth_interval", 2000))})
+            self.scaler.load_state_dict(
+                {
+                    **state,
+                    "_growth_tracker": int(state.get("_growth_tracker", 0)),
+                    "growth_interval": int(state.get("growth_interval", 2000)),
+                }
+            )

@@ -46,8 +46,10 @@ def plot_history(history: list[dict], path: Path, width: int = 640, height: int 
         x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
         y1 = y1 if y1 > y0 else y0 + 1
         x1 = x1 if x1 > x0 else x0 + 1
-        coords = [(left + (x - x0) / (x1 - x0) * (right - left), bottom - (y - y0) / (y1 - y0) * (bottom - top))
-                  for x, y in smooth]
+        coords = [
+            (left + (x - x0) / (x1 - x0) * (right - left), bottom - (y - y0) / (y1 - y0) * (bottom - top))
+            for x, y in smooth
+        ]
         draw.line(coords, fill="navy", width=2)
         draw.text((5, top), f"{y1:.3f}", fill="black")
         draw.text((5, bottom - 10), f"{y0:.3f}", fill="black")
@@ -59,8 +61,19 @@ def plot_history(history: list[dict], path: Path, width: int = 640, height: int 
     files.write_atomic(path, buf.getvalue(), overwrite=True)
 
 
-def write_card(path: Path, *, spec, notes: str, weights_path: Path, summary: dict, metrics: dict, params: int,
-               device, command: str, data: Path) -> None:
+def write_card(
+    path: Path,
+    *,
+    spec,
+    notes: str,
+    weights_path: Path,
+    summary: dict,
+    metrics: dict,
+    params: int,
+    device,
+    command: str,
+    data: Path,
+) -> None:
     lines = [
         f"# {spec.name}: {spec.summary}",
         "",
@@ -68,10 +81,12 @@ def write_card(path: Path, *, spec, notes: str, weights_path: Path, summary: dic
         f"- parameters: {params:,}",
         f"- data: `{Path(data).name}`",
         f"- command: `{command}`",
-        (f"- training: {summary['steps']} steps ({summary['epochs']} epochs), batch {summary['batch_size']}, "
-        f"lr {summary['lr']}, precision {summary['precision']}, {summary['train_seconds'] / 60:.1f} min on "
-        f"{device.type} ({platform.processor() or platform.machine()}, {os.cpu_count()} cores visible), "
-        f"{summary['processes']} process(es), {summary['stop']}"),
+        (
+            f"- training: {summary['steps']} steps ({summary['epochs']} epochs), batch {summary['batch_size']}, "
+            f"lr {summary['lr']}, precision {summary['precision']}, {summary['train_seconds'] / 60:.1f} min on "
+            f"{device.type} ({platform.processor() or platform.machine()}, {os.cpu_count()} cores visible), "
+            f"{summary['processes']} process(es), {summary['stop']}"
+        ),
         f"- genkit {__version__}",
         "",
         "## Metrics (`genkit eval`, fp32)",

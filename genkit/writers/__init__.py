@@ -54,8 +54,10 @@ class Writer:
     # -- helpers for subclasses
     def expect(self, artifact, *types) -> None:
         if not isinstance(artifact, types):
-            raise RunError(f"{self.run.generator} yielded {type(artifact).__name__}, which a {self.kind.name} "
-                           f"writer cannot write as .{'/.'.join(self.kind.extensions)}")
+            raise RunError(
+                f"{self.run.generator} yielded {type(artifact).__name__}, which a {self.kind.name} "
+                f"writer cannot write as .{'/.'.join(self.kind.extensions)}"
+            )
 
     def sidecar(self, path: Path) -> Path:
         from genkit.provenance import SIDECAR_SUFFIX
@@ -78,8 +80,13 @@ def shapes_the_file(opt: Option) -> bool:
 
 def entry(path: Path | None, artifact, **extra) -> dict:
     """A manifest row: where an item went and what it is."""
-    return {"path": str(path) if path else None, "index": artifact.index, "seed": artifact.seed,
-            **artifact.info, **extra}
+    return {
+        "path": str(path) if path else None,
+        "index": artifact.index,
+        "seed": artifact.seed,
+        **artifact.info,
+        **extra,
+    }
 
 
 # ---------------------------------------------------------------- kinds and their options
@@ -147,8 +154,16 @@ def save_artifact(artifact, path: Path, overwrite: bool = False, **output_option
     reproduce = getattr(artifact, "_reproduce", None)
     if reproduce is not None:  # from genkit.load(): the command for this file, in this format
         provenance["command"] = reproduce(values, shaping, artifact.index, path)
-    writer = make_writer(kind, WriteRun(generator=provenance.get("generator", "?"), n=1, values=values,
-                                        seed=provenance.get("seed", artifact.seed), overwrite=overwrite))
+    writer = make_writer(
+        kind,
+        WriteRun(
+            generator=provenance.get("generator", "?"),
+            n=1,
+            values=values,
+            seed=provenance.get("seed", artifact.seed),
+            overwrite=overwrite,
+        ),
+    )
     files.check_folder(path.parent)
     if path.exists() and not overwrite:
         raise GenkitError(f"{path} already exists; pass overwrite=True to replace it")

@@ -16,8 +16,9 @@ class PianoRolls:
     def __init__(self, writer: Writer):
         self.run, self.plan = writer.run, None
         if writer.value("piano_roll"):
-            self.plan = files.OutputPlan(str(writer.value("piano_roll")), self.run.generator, ("png",),
-                                         self.run.n, self.run.seed)
+            self.plan = files.OutputPlan(
+                str(writer.value("piano_roll")), self.run.generator, ("png",), self.run.n, self.run.seed
+            )
             self.plan.check_free(self.run.overwrite)
 
     def draw(self, artifact, provenance: dict, row: dict) -> None:

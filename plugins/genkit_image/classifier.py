@@ -22,9 +22,18 @@ class Classifier(nn.Module):
         super().__init__()
         side = size // 4  # after two 2x2 poolings
         self.body = nn.Sequential(
-            nn.Conv2d(channels, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),  # 14x14
-            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),  # 7x7
-            nn.Flatten(), nn.Dropout(0.25), nn.Linear(64 * side * side, FEATURES), nn.ReLU(),
+            nn.Conv2d(channels, 32, 3, padding=1),
+            nn.BatchNorm2d(32),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # 14x14
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.BatchNorm2d(64),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # 7x7
+            nn.Flatten(),
+            nn.Dropout(0.25),
+            nn.Linear(64 * side * side, FEATURES),
+            nn.ReLU(),
         )
         self.head = nn.Sequential(nn.Dropout(0.25), nn.Linear(FEATURES, num_classes))
 

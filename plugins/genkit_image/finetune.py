@@ -32,14 +32,15 @@ class Start:
 
 def load_start(given: str) -> Start:
     from genkit import registry
-
     from genkit_image.generator import CONFIG_BOUNDS, OPTIONAL, check_picture
 
     spec = registry.load_registry().get("image")
     path, _ = gk_weights.resolve(spec, str(given))
     config = gk_weights.metadata(path).get("config")
     if not isinstance(config, dict) or config.get("arch") not in ("dcgan", "mlp"):
-        raise GenkitError(f"--weights {given}: {path.name} holds no image GAN (was it written by 'genkit train image'?)")
+        raise GenkitError(
+            f"--weights {given}: {path.name} holds no image GAN (was it written by 'genkit train image'?)"
+        )
     bounds = CONFIG_BOUNDS if config["arch"] == "dcgan" else {"z_dim": CONFIG_BOUNDS["z_dim"]}
     weights_check.read_config(path, "image", bounds, optional=OPTIONAL)
     check_picture(config, path)
@@ -53,8 +54,9 @@ def adapted_config(start: Start, train_set, data: Path) -> dict:
     have, found = picture(start.config), (train_set.size, train_set.channels)
     if have != found:
         hint = f" (try --size {have[0]})" if have[1] == found[1] else ""
-        raise GenkitError(f"--weights {start.name} make {describe(*have)} images but --data {data} gives "
-                          f"{describe(*found)}{hint}")
+        raise GenkitError(
+            f"--weights {start.name} make {describe(*have)} images but --data {data} gives {describe(*found)}{hint}"
+        )
     config = dict(start.config, class_names=list(train_set.class_names))
     if config["arch"] == "dcgan":
         config.update(size=have[0], channels=have[1])

@@ -17,14 +17,20 @@ from genkit import weights as gk_weights
 from genkit import weights_check
 from genkit.artifacts import Image
 from genkit.classnames import find_class
-from genkit.errors import GenkitError
 from genkit.device import item_seed
+from genkit.errors import GenkitError
 from genkit_image.model import SIZES, build_generator, picture
 
 BATCH = 256
 # Sizes a GAN config may claim; checked before anything is built from it.
-CONFIG_BOUNDS = {"z_dim": (1, 4096), "num_classes": (0, 10_000), "width": (1, 4096), "embed_dim": (0, 4096),
-                 "size": (1, 4096), "channels": (1, 3)}
+CONFIG_BOUNDS = {
+    "z_dim": (1, 4096),
+    "num_classes": (0, 10_000),
+    "width": (1, 4096),
+    "embed_dim": (0, 4096),
+    "size": (1, 4096),
+    "channels": (1, 3),
+}
 OPTIONAL = ("num_classes", "size", "channels")  # size and channels: absent in weights older than them (28x28 grey)
 
 
@@ -40,8 +46,10 @@ def check_picture(config: dict, weights) -> None:
     if config["arch"] == "mlp" and (size, channels) != (28, 1):
         raise GenkitError(f"{weights}: the mlp GAN makes 28x28 grey images only")
     if size not in SIZES or channels not in (1, 3):
-        raise GenkitError(f"{weights}: its config asks for {size}x{size} pictures with {channels} channels; "
-                          f"genkit builds sizes {', '.join(map(str, SIZES))} with 1 or 3 channels")
+        raise GenkitError(
+            f"{weights}: its config asks for {size}x{size} pictures with {channels} channels; "
+            f"genkit builds sizes {', '.join(map(str, SIZES))} with 1 or 3 channels"
+        )
 
 
 class ImageGenerator:
@@ -53,8 +61,9 @@ class ImageGenerator:
         if config.get("arch") == "classifier":
             raise GenkitError(f"{weights} holds the evaluation classifier, not an image generator")
         bounds = CONFIG_BOUNDS if config["arch"] == "dcgan" else {"z_dim": CONFIG_BOUNDS["z_dim"]}
-        weights_check.read_config(weights, "image", dict(bounds, num_classes=CONFIG_BOUNDS["num_classes"]),
-                                  optional=OPTIONAL)
+        weights_check.read_config(
+            weights, "image", dict(bounds, num_classes=CONFIG_BOUNDS["num_classes"]), optional=OPTIONAL
+        )
         check_picture(config, weights)
         names = config.get("class_names") or []
         if config.get("num_classes") and (not isinstance(names, list) or len(names) != config["num_classes"]):

@@ -118,8 +118,14 @@ class MLPGenerator(nn.Module):
         super().__init__()
         self.z_dim, self.num_classes = z_dim, 0
         self.net = nn.Sequential(
-            nn.Linear(z_dim, 256), nn.ReLU(), nn.Linear(256, 512), nn.ReLU(),
-            nn.Linear(512, 1024), nn.ReLU(), nn.Linear(1024, 784), nn.Tanh(),
+            nn.Linear(z_dim, 256),
+            nn.ReLU(),
+            nn.Linear(256, 512),
+            nn.ReLU(),
+            nn.Linear(512, 1024),
+            nn.ReLU(),
+            nn.Linear(1024, 784),
+            nn.Tanh(),
         )
 
     def forward(self, z, classes=None):
@@ -132,8 +138,13 @@ class MLPDiscriminator(nn.Module):
     def __init__(self):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Linear(784, 1024), nn.LeakyReLU(0.2), nn.Linear(1024, 512), nn.LeakyReLU(0.2),
-            nn.Linear(512, 256), nn.LeakyReLU(0.2), nn.Linear(256, 1),
+            nn.Linear(784, 1024),
+            nn.LeakyReLU(0.2),
+            nn.Linear(1024, 512),
+            nn.LeakyReLU(0.2),
+            nn.Linear(512, 256),
+            nn.LeakyReLU(0.2),
+            nn.Linear(256, 1),
         )
 
     def forward(self, x, labels=None):
@@ -162,8 +173,9 @@ class GAN(nn.Module):
         if config["arch"] == "mlp":
             self.D = MLPDiscriminator()
         else:
-            self.D = ConvDiscriminator(config["num_classes"], config["width"], *picture(config),
-                                       classify=config.get("class_loss", 0) > 0)
+            self.D = ConvDiscriminator(
+                config["num_classes"], config["width"], *picture(config), classify=config.get("class_loss", 0) > 0
+            )
         self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
 
     @torch.no_grad()

@@ -57,22 +57,32 @@ class EvalClassifier:
     def __init__(self, path, class_names: list[str], device, size: int = 28, channels: int = 1):
         path = Path(path) if path else shipped_classifier(class_names, size, channels)
         if path is None:
-            raise GenkitError(f"no shipped evaluation classifier knows the classes {class_names} at "
-                              f"{describe(size, channels)}; pass --classifier")
+            raise GenkitError(
+                f"no shipped evaluation classifier knows the classes {class_names} at "
+                f"{describe(size, channels)}; pass --classifier"
+            )
         if not path.exists():
-            raise GenkitError(f"evaluation classifier {path} not found; train one with "
-                              "'genkit train image --arch classifier --data DIR' and pass --classifier")
+            raise GenkitError(
+                f"evaluation classifier {path} not found; train one with "
+                "'genkit train image --arch classifier --data DIR' and pass --classifier"
+            )
         tensors, meta = gk_weights.load_tensors(path, device)
         config = meta.get("config") or {}
         if config.get("arch") != "classifier":
-            raise GenkitError(f"--classifier {path} is not a classifier written by 'genkit train image --arch classifier'")
+            raise GenkitError(
+                f"--classifier {path} is not a classifier written by 'genkit train image --arch classifier'"
+            )
         if list(config["class_names"]) != list(class_names):
-            raise GenkitError(f"the evaluation classifier {path.name} knows classes {config['class_names']}, "
-                              f"but the data has {class_names}; train one on this data with --arch classifier "
-                              "and pass --classifier")
+            raise GenkitError(
+                f"the evaluation classifier {path.name} knows classes {config['class_names']}, "
+                f"but the data has {class_names}; train one on this data with --arch classifier "
+                "and pass --classifier"
+            )
         if _picture(config) != (size, channels):
-            raise GenkitError(f"the evaluation classifier {path.name} reads {describe(*_picture(config))} images, "
-                              f"the model makes {describe(size, channels)}")
+            raise GenkitError(
+                f"the evaluation classifier {path.name} reads {describe(*_picture(config))} images, "
+                f"the model makes {describe(size, channels)}"
+            )
         self.class_names, self.device, self.path = class_names, device, path
         self.trained_by_eval = meta.get("trained_by") == "genkit eval image"
         self.net = Classifier(len(class_names), channels, size).to(device)
@@ -133,17 +143,33 @@ def self_trained(train_set, device, run_folder=None) -> Path:
     """The cached classifier for ``train_set``, trained and saved first when there is none."""
     path = cache_path(train_set, run_folder)
     if path.exists():
-        print(f"genkit: eval: no shipped classifier knows these classes at {describe(train_set.size, train_set.channels)}; "
-              f"using the one trained earlier on the data's train split ({path})", file=sys.stderr, flush=True)
+        print(
+            f"genkit: eval: no shipped classifier knows these classes at {describe(train_set.size, train_set.channels)}; "
+            f"using the one trained earlier on the data's train split ({path})",
+            file=sys.stderr,
+            flush=True,
+        )
         return path
-    print(f"genkit: eval: no shipped classifier knows these classes at {describe(train_set.size, train_set.channels)}; "
-          f"training one on the data's train split ({len(train_set.images)} images)", file=sys.stderr, flush=True)
+    print(
+        f"genkit: eval: no shipped classifier knows these classes at {describe(train_set.size, train_set.channels)}; "
+        f"training one on the data's train split ({len(train_set.images)} images)",
+        file=sys.stderr,
+        flush=True,
+    )
     net, accuracy = fit(train_set, device)
-    config = {"arch": "classifier", "num_classes": len(train_set.class_names),
-              "class_names": list(train_set.class_names), "size": train_set.size, "channels": train_set.channels}
+    config = {
+        "arch": "classifier",
+        "num_classes": len(train_set.class_names),
+        "class_names": list(train_set.class_names),
+        "size": train_set.size,
+        "channels": train_set.channels,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
-    gk_weights.save_tensors(net.state_dict(), {"config": config, "trained_by": "genkit eval image", "recipe": RECIPE,
-                                               "train_accuracy": accuracy}, path)
+    gk_weights.save_tensors(
+        net.state_dict(),
+        {"config": config, "trained_by": "genkit eval image", "recipe": RECIPE, "train_accuracy": accuracy},
+        path,
+    )
     print(f"genkit: eval: classifier cached at {path} (train accuracy {accuracy:.3f})", file=sys.stderr, flush=True)
     return path
 
@@ -152,11 +178,15 @@ def choose(given, train_set, device, run_folder=None) -> tuple[EvalClassifier, s
     """(the ruler, a sentence for the model card saying which one it is)."""
     names, size, channels = train_set.class_names, train_set.size, train_set.channels
     if given:
-        return EvalClassifier(given, names, device, size, channels), f"the classifier given with --classifier ({Path(given).name})"
+        return EvalClassifier(
+            given, names, device, size, channels
+        ), f"the classifier given with --classifier ({Path(given).name})"
     shipped = shipped_classifier(names, size, channels)
     if shipped is not None:
         return EvalClassifier(shipped, names, device, size, channels), f"genkit's shipped classifier {shipped.name}"
     path = self_trained(train_set, device, run_folder)
-    note = (f"a classifier trained by eval on the data's own train split ({len(train_set.images)} images, "
-            f"{EPOCHS} epochs; no shipped one knows these classes at {describe(size, channels)}), cached as {path.name}")
+    note = (
+        f"a classifier trained by eval on the data's own train split ({len(train_set.images)} images, "
+        f"{EPOCHS} epochs; no shipped one knows these classes at {describe(size, channels)}), cached as {path.name}"
+    )
     return EvalClassifier(path, names, device, size, channels), note

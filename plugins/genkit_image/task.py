@@ -23,11 +23,10 @@ from genkit import weights as gk_weights
 from genkit.datasets import size_rule
 from genkit.errors import GenkitError
 from genkit.train import TrainingTask
-from genkit_image import TRAIN_OPTIONS
+from genkit_image import TRAIN_OPTIONS, finetune, metrics, ruler
 from genkit_image import data as image_data
-from genkit_image import finetune, metrics, ruler
-from genkit_image.classifier import Classifier
 from genkit_image.augment import diff_augment
+from genkit_image.classifier import Classifier
 from genkit_image.model import GAN, SIZES, picture
 from genkit_image.ruler import EvalClassifier, describe  # noqa: F401 - EvalClassifier is used by tests
 from genkit_image.ruler import shipped_classifier as _shipped_classifier  # noqa: F401
@@ -49,7 +48,12 @@ def make_task(data: Path, options: dict, config: dict | None):
 
 # Training options that only some architectures read: another architecture refuses them in one
 # line (unless left at their declared default) rather than training without them.
-ARCH_OPTIONS = {"diffaugment": ("dcgan",), "class_loss": ("dcgan",), "width": ("dcgan",), "lr_schedule": ("dcgan", "mlp")}
+ARCH_OPTIONS = {
+    "diffaugment": ("dcgan",),
+    "class_loss": ("dcgan",),
+    "width": ("dcgan",),
+    "lr_schedule": ("dcgan", "mlp"),
+}
 DECLARED_DEFAULTS = {option.key: option.default for option in TRAIN_OPTIONS}
 
 
@@ -57,8 +61,9 @@ def refuse_other_archs_options(arch: str, options: dict) -> None:
     for key, archs in ARCH_OPTIONS.items():
         value = options.get(key)
         if arch not in archs and value is not None and value != DECLARED_DEFAULTS[key]:
-            raise GenkitError(f"--{key.replace('_', '-')} applies to --arch {' or '.join(archs)} only; "
-                              f"this run's arch is {arch}")
+            raise GenkitError(
+                f"--{key.replace('_', '-')} applies to --arch {' or '.join(archs)} only; this run's arch is {arch}"
+            )
 
 
 def load_split(data: Path, split: str, options: dict, config: dict | None) -> image_data.ImageSet:
@@ -139,12 +144,21 @@ class GANTask(TrainingTask):
     def _new_config(self, arch: str, options: dict) -> dict:
         names = self.train_set.class_names
         if arch == "mlp":
-            return training_choices({"arch": "mlp", "z_dim": 100, "num_classes": 0, "class_names": names, "ema": 0.0},
-                                    options)
+            return training_choices(
+                {"arch": "mlp", "z_dim": 100, "num_classes": 0, "class_names": names, "ema": 0.0}, options
+            )
         # One class: nothing to condition on, so the model is unconditional.
-        config = {"arch": "dcgan", "z_dim": 64, "num_classes": len(names) if len(names) > 1 else 0,
-                  "class_names": names, "width": int(options.get("width") or 64), "embed_dim": 32, "ema": 0.999,
-                  "size": self.train_set.size, "channels": self.train_set.channels}
+        config = {
+            "arch": "dcgan",
+            "z_dim": 64,
+            "num_classes": len(names) if len(names) > 1 else 0,
+            "class_names": names,
+            "width": int(options.get("width") or 64),
+            "embed_dim": 32,
+            "ema": 0.999,
+            "size": self.train_set.size,
+            "channels": self.train_set.channels,
+        }
         return training_choices(config, options)
 
     def build_model(self):
@@ -159,8 +173,10 @@ class GANTask(TrainingTask):
     def optimizers(self, model, lr):
         # DCGAN's Adam betas (0.5, 0.999); the article keeps Adam's defaults.
         betas = (0.9, 0.999) if self.config["arch"] == "mlp" else (0.5, 0.999)
-        return [torch.optim.Adam(model.G.parameters(), lr=lr, betas=betas),
-                torch.optim.Adam(model.D.parameters(), lr=lr, betas=betas)]
+        return [
+            torch.optim.Adam(model.G.parameters(), lr=lr, betas=betas),
+            torch.optim.Adam(model.D.parameters(), lr=lr, betas=betas),
+        ]
 
     @staticmethod
     def _judge(model, pictures, classes, weight):
@@ -172,8 +188,9 @@ class GANTask(TrainingTask):
 
     def _d_loss(self, real_score, fake_score):
         if self.config["arch"] == "mlp":  # BCE on D's sigmoid output (applied inside the loss)
-            return (F.binary_cross_entropy_with_logits(real_score, torch.ones_like(real_score))
-                    + F.binary_cross_entropy_with_logits(fake_score, torch.zeros_like(fake_score)))
+            return F.binary_cross_entropy_with_logits(
+                real_score, torch.ones_like(real_score)
+            ) + F.binary_cross_entropy_with_logits(fake_score, torch.zeros_like(fake_score))
         return F.relu(1 - real_score).mean() + F.relu(1 + fake_score).mean()  # hinge
 
     def _g_loss(self, fake_score):
@@ -308,8 +325,10 @@ class GANTask(TrainingTask):
     def card_notes(self):
         which = self.ruler_note or "genkit's evaluation classifier for this data"
         start = f"Fine-tuned from {self.start.name}. " if self.start is not None else ""
-        return (f"{start}Pictures: {describe(*picture(self.config))}. Metrics use the 128-d features of {which}, "
-                "not Inception; see docs/image.md.")
+        return (
+            f"{start}Pictures: {describe(*picture(self.config))}. Metrics use the 128-d features of {which}, "
+            "not Inception; see docs/image.md."
+        )
 
 
 # ---------------------------------------------------------------- the evaluation classifier
@@ -322,8 +341,17 @@ class ClassifierTask(TrainingTask):
         self.train_set = load_split(self.data, "train", options, config)
         _check_classes(config, self.train_set.class_names, self.data)
         names = self.train_set.class_names
-        self.config = dict(config) if config else {"arch": "classifier", "num_classes": len(names), "class_names": names,
-                                                   "size": self.train_set.size, "channels": self.train_set.channels}
+        self.config = (
+            dict(config)
+            if config
+            else {
+                "arch": "classifier",
+                "num_classes": len(names),
+                "class_names": names,
+                "size": self.train_set.size,
+                "channels": self.train_set.channels,
+            }
+        )
         self.defaults = {"epochs": 5, "batch_size": 64, "lr": 2e-3, "schedule": "cosine", "min_batch": 2}
 
     def build_model(self):

@@ -14,6 +14,53 @@ __version__ = "0.1.0"
 MAX_BARS = 256
 
 
+MUSIC_OPTIONS = (
+    Option(
+        "bars",
+        "int",
+        8,
+        "Whole bars per tune, after a pickup when it opens with one; it ends on a bar line.",
+        min=1,
+        max=MAX_BARS,
+    ),
+    Option("time-signature", "choice", None, "Meter (default: the primer MIDI's, else 4/4).", choices=METERS),
+    Option(
+        "tempo",
+        "float",
+        120.0,
+        "Quarter notes per minute (20-400; MIDI stores at most 16.7 s a beat).",
+        min=20,
+        max=400,
+    ),
+    Option(
+        "key",
+        "str",
+        None,
+        "Key, e.g. G, D, Bb, F#m, Am (default: the primer's, else drawn from the training tunes' keys).",
+        validator="genkit_music.data:parse_key",
+    ),
+    Option(
+        "temperature",
+        "float",
+        1.0,
+        "Sampling temperature: lower is safer, higher is wilder.",
+        min=0,
+        min_open=True,
+        max=5,
+    ),
+    Option("program", "int", 0, "General MIDI instrument 0-127 (also picks the WAV timbre).", min=0, max=127),
+    Option(
+        "primer",
+        "str",
+        None,
+        'Melody to start from, one token per sixteenth: a MIDI pitch, "_" to hold, "-" to rest, '
+        'e.g. "60 _ 62 _ 64 - 67 _" (Magenta\'s [60, -2, 62, -1] works too).',
+        validator="genkit_music.data:parse_primer",
+    ),
+    Option("primer-midi", "path", None, "A monophonic MIDI file whose melody the tune continues."),
+)
+
+
 @hookimpl
 def genkit_register_generators(register):
     register(
@@ -25,25 +72,7 @@ def genkit_register_generators(register):
             outputs=("mid", "wav"),
             default_weights="weights/music-nottingham.safetensors",
             max_n=10_000,
-            options=(
-                Option("bars", "int", 8, "Whole bars per tune, after a pickup when it opens with one; it ends on a bar line.",
-                       min=1, max=MAX_BARS),
-                Option("time-signature", "choice", None,
-                       "Meter (default: the primer MIDI's, else 4/4).", choices=METERS),
-                Option("tempo", "float", 120.0, "Quarter notes per minute (20-400; MIDI stores at most 16.7 s a beat).",
-                       min=20, max=400),
-                Option("key", "str", None,
-                       "Key, e.g. G, D, Bb, F#m, Am (default: the primer's, else drawn from the training tunes' keys).",
-                       validator="genkit_music.data:parse_key"),
-                Option("temperature", "float", 1.0, "Sampling temperature: lower is safer, higher is wilder.",
-                       min=0, min_open=True, max=5),
-                Option("program", "int", 0, "General MIDI instrument 0-127 (also picks the WAV timbre).", min=0, max=127),
-                Option("primer", "str", None,
-                       'Melody to start from, one token per sixteenth: a MIDI pitch, "_" to hold, "-" to rest, '
-                       'e.g. "60 _ 62 _ 64 - 67 _" (Magenta\'s [60, -2, 62, -1] works too).',
-                       validator="genkit_music.data:parse_primer"),
-                Option("primer-midi", "path", None, "A monophonic MIDI file whose melody the tune continues."),
-            ),
+            options=MUSIC_OPTIONS,
             trainable=True,
             eval_options=(),  # the train options genkit eval reads
             train_options=(

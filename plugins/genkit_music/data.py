@@ -43,8 +43,26 @@ def bar_steps(meter: str) -> int:
 
 
 # Keys: tonic pitch class per name; "m" suffix = minor.
-_TONICS = {"C": 0, "C#": 1, "DB": 1, "D": 2, "D#": 3, "EB": 3, "E": 4, "F": 5, "F#": 6, "GB": 6,
-           "G": 7, "G#": 8, "AB": 8, "A": 9, "A#": 10, "BB": 10, "B": 11, "CB": 11}
+_TONICS = {
+    "C": 0,
+    "C#": 1,
+    "DB": 1,
+    "D": 2,
+    "D#": 3,
+    "EB": 3,
+    "E": 4,
+    "F": 5,
+    "F#": 6,
+    "GB": 6,
+    "G": 7,
+    "G#": 8,
+    "AB": 8,
+    "A": 9,
+    "A#": 10,
+    "BB": 10,
+    "B": 11,
+    "CB": 11,
+}
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 
 
@@ -78,7 +96,9 @@ def parse_key(text: str) -> Key:
         minor, raw = True, raw[:-1]
     tonic = _TONICS.get(raw.upper().replace("♭", "B").replace("♯", "#"))
     if tonic is None or not raw:
-        raise GenkitError(f"unknown key {text!r}: use a tonic A-G with optional # or b, and m for minor (e.g. G, D, Bb, F#m, Am)")
+        raise GenkitError(
+            f"unknown key {text!r}: use a tonic A-G with optional # or b, and m for minor (e.g. G, D, Bb, F#m, Am)"
+        )
     return Key(tonic, minor)
 
 
@@ -141,7 +161,7 @@ class Tune:
         return int((self.positions == 0).sum())
 
 
-def lookbacks(tune: "Tune", bars=(1, 2)) -> np.ndarray:
+def lookbacks(tune: Tune, bars=(1, 2)) -> np.ndarray:
     """(T, len(bars)): per step t, the event ``k`` bars before t for each k (START before the tune).
 
     Magenta's lookback RNN feeds the events 1 and 2 bars back so that repeating a bar is easy to
@@ -259,8 +279,9 @@ def parse_primer(text: str) -> list:
             try:
                 pitch = int(token)
             except ValueError:
-                raise GenkitError(f"--primer token {k} {token!r} is not a MIDI pitch, '_' (hold) or '-' (rest); "
-                                  'e.g. "60 _ 62 - 64"') from None
+                raise GenkitError(
+                    f"--primer token {k} {token!r} is not a MIDI pitch, '_' (hold) or '-' (rest); e.g. \"60 _ 62 - 64\""
+                ) from None
             if not 0 <= pitch <= 127:
                 raise GenkitError(f"--primer pitch {pitch} is not a MIDI pitch (0-127)")
             steps.append(pitch)
@@ -340,7 +361,7 @@ def decode(events, key: Key, tempo: float, program: int, meter: str, bars: int):
     step_seconds = 60.0 / tempo / STEPS_PER_QUARTER
     events = list(events)
     skip = min(leading_silence(events), bar_steps(meter))
-    events = events[skip:skip + bars * bar_steps(meter) + (bar_steps(meter) - skip) % bar_steps(meter)]
+    events = events[skip : skip + bars * bar_steps(meter) + (bar_steps(meter) - skip) % bar_steps(meter)]
     total = len(events)
     pickup = total % bar_steps(meter)
     num, den = (int(x) for x in meter.split("/"))
@@ -401,7 +422,7 @@ def read_midi(path_or_bytes):
         if isinstance(path_or_bytes, (bytes, bytearray)):
             return pretty_midi.PrettyMIDI(io.BytesIO(path_or_bytes))
         return pretty_midi.PrettyMIDI(str(path_or_bytes))
-    except Exception as exc:  # noqa: BLE001 - mido and pretty_midi raise many kinds for bad files
+    except Exception as exc:
         raise ValueError(f"not a readable MIDI file ({type(exc).__name__}: {exc})") from None
 
 

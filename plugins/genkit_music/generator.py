@@ -13,8 +13,8 @@ import torch
 from genkit import weights as gk_weights
 from genkit import weights_check
 from genkit.artifacts import Midi
-from genkit.errors import GenkitError
 from genkit.device import item_seed
+from genkit.errors import GenkitError
 from genkit_music import data
 from genkit_music.model import MelodyLSTM
 from genkit_music.roll import piano_roll, tune_steps
@@ -38,14 +38,18 @@ def read_primer_bytes(path) -> bytes:
 
     check_regular(path, "primer MIDI")
     if path.stat().st_size > MAX_PRIMER_BYTES:
-        raise GenkitError(f"--primer-midi {path} is {path.stat().st_size:,} bytes; a primer may be at most {MAX_PRIMER_BYTES:,}")
+        raise GenkitError(
+            f"--primer-midi {path} is {path.stat().st_size:,} bytes; a primer may be at most {MAX_PRIMER_BYTES:,}"
+        )
     raw = path.read_bytes()
     try:
         ticks = max((sum(msg.time for msg in track) for track in mido.MidiFile(file=io.BytesIO(raw)).tracks), default=0)
-    except Exception as exc:  # noqa: BLE001 - mido raises several kinds for a corrupt file
+    except Exception as exc:
         raise GenkitError(f"--primer-midi {path}: not a readable MIDI file ({type(exc).__name__})") from None
     if ticks > MAX_PRIMER_TICKS:
-        raise GenkitError(f"--primer-midi {path} lasts {ticks:,} ticks, more than the {MAX_PRIMER_TICKS:,} genkit reads")
+        raise GenkitError(
+            f"--primer-midi {path} lasts {ticks:,} ticks, more than the {MAX_PRIMER_TICKS:,} genkit reads"
+        )
     return raw
 
 
@@ -57,8 +61,11 @@ class MusicGenerator:
         if config.get("meters") != list(data.METERS):
             raise GenkitError(f"{weights} was not written by 'genkit train music' (no melody config in its metadata)")
         lookbacks = config.get("lookbacks", [1, 2])
-        if not isinstance(lookbacks, list) or len(lookbacks) > 8 or not all(
-                isinstance(k, int) and 1 <= k <= 64 for k in lookbacks):
+        if (
+            not isinstance(lookbacks, list)
+            or len(lookbacks) > 8
+            or not all(isinstance(k, int) and 1 <= k <= 64 for k in lookbacks)
+        ):
             raise GenkitError(f"{weights}: its config has invalid lookbacks {str(lookbacks)[:40]}")
         weights_check.check_fits(weights, "music", lambda: MelodyLSTM(config))  # before any memory is used
         tensors, _ = gk_weights.load_tensors(weights, device)
@@ -66,8 +73,11 @@ class MusicGenerator:
         gk_weights.load_into(self.model, tensors, weights)
         self.model.eval()
         counts = meta.get("key_counts") or {"C": 1}
-        if not isinstance(counts, dict) or not all(
-                isinstance(v, (int, float)) and 0 <= v < float("inf") for v in counts.values()) or not sum(counts.values()) > 0:
+        if (
+            not isinstance(counts, dict)
+            or not all(isinstance(v, (int, float)) and 0 <= v < float("inf") for v in counts.values())
+            or not sum(counts.values()) > 0
+        ):
             raise GenkitError(f"{weights}: its key_counts metadata is not a table of key frequencies")
         try:
             self.keys = [data.parse_key(k) for k in counts]
@@ -116,7 +126,9 @@ class MusicGenerator:
         end = spans[0][1]
         for start, stop in spans[1:]:
             if start < end - tol:
-                raise GenkitError(f"--primer-midi {path} is polyphonic (notes overlap at tick {start}); give a single melody line")
+                raise GenkitError(
+                    f"--primer-midi {path} is polyphonic (notes overlap at tick {start}); give a single melody line"
+                )
             end = max(end, stop)
         meter, pad = data.pickup_of(midi)  # a file opening with a pickup measure (genkit writes them)
         if meter is None and midi.time_signature_changes:
@@ -165,7 +177,9 @@ class MusicGenerator:
             else:
                 q = data.from_key(p, key)
                 if not data.LOW <= q <= data.HIGH:
-                    raise GenkitError(f"primer pitch {p} is outside the model's range: in {key.name} it plays {low}-{high}")
+                    raise GenkitError(
+                        f"primer pitch {p} is outside the model's range: in {key.name} it plays {low}-{high}"
+                    )
                 events.append(data.FIRST_PITCH_TOKEN + q - data.LOW)
         return events
 
@@ -196,14 +210,24 @@ class MusicGenerator:
             # rests and keeps --bars whole bars after the pickup (data.decode).
             steps = total + data.bar_steps(meter)
             uniforms = torch.stack([torch.rand(steps, generator=g) for g in gens])
-            events = self.model.generate([data.METERS.index(meter)] * len(gens), steps, uniforms,
-                                         primer=primer, temperature=temperature).cpu().numpy()
+            events = (
+                self.model.generate(
+                    [data.METERS.index(meter)] * len(gens), steps, uniforms, primer=primer, temperature=temperature
+                )
+                .cpu()
+                .numpy()
+            )
             for row, i in enumerate(items):
                 midi = data.decode(events[row], keys[row], tempo, program, meter, bars)
                 info = {"key": keys[row].name, "time_signature": meter, "bars": bars, "tempo": tempo}
-                yield Midi(midi=midi, index=i, seed=item_seed(seed, i), info=info,
-                           render_audio=_audio_renderer(midi, program, tune_steps(midi, tempo) * 15.0 / tempo),
-                           render_piano_roll=_roll_renderer(midi, meter, tempo))
+                yield Midi(
+                    midi=midi,
+                    index=i,
+                    seed=item_seed(seed, i),
+                    info=info,
+                    render_audio=_audio_renderer(midi, program, tune_steps(midi, tempo) * 15.0 / tempo),
+                    render_piano_roll=_roll_renderer(midi, meter, tempo),
+                )
 
 
 def _audio_renderer(midi, program, seconds):

@@ -35,17 +35,17 @@ class MarkovChain:
             padded = [data.START] * order + [int(e) for e in seq]
             for t in range(order, len(padded)):
                 for n in range(order + 1):
-                    self.counts[n][tuple(padded[t - n:t])][padded[t]] += 1
+                    self.counts[n][tuple(padded[t - n : t])][padded[t]] += 1
         self._cache: dict = {}
 
     def distribution(self, context) -> np.ndarray:
         """P(next event | the last ``order`` events), a (V,) array summing to 1."""
-        context = tuple(context[-self.order:]) if self.order else ()
+        context = tuple(context[-self.order :]) if self.order else ()
         if context in self._cache:
             return self._cache[context]
         p = np.full(data.VOCAB, 1.0 / data.VOCAB)
         for n in range(self.order + 1):  # from the empty context up to the full one
-            seen = self.counts[n].get(context[len(context) - n:] if n else ())
+            seen = self.counts[n].get(context[len(context) - n :] if n else ())
             if not seen:
                 continue
             total, types = sum(seen.values()), len(seen)
@@ -60,14 +60,18 @@ class MarkovChain:
     def nll(self, seq) -> np.ndarray:
         """Per-step negative log-likelihood (nats) of one event sequence."""
         padded = [data.START] * self.order + [int(e) for e in seq]
-        return np.array([-math.log(self.distribution(padded[t - self.order:t])[padded[t]])
-                         for t in range(self.order, len(padded))])
+        return np.array(
+            [
+                -math.log(self.distribution(padded[t - self.order : t])[padded[t]])
+                for t in range(self.order, len(padded))
+            ]
+        )
 
     def sample(self, steps: int, rng: np.random.Generator, temperature: float = 1.0) -> np.ndarray:
         out = [data.START] * self.order
         sounding = False
         for _ in range(steps):
-            p = self.distribution(out[-self.order:]).copy()
+            p = self.distribution(out[-self.order :]).copy()
             if not sounding:
                 p[data.NOTE_OFF] = 0.0  # nothing to stop, as in the LSTM's sampler
             if temperature != 1.0:
@@ -75,7 +79,7 @@ class MarkovChain:
             ev = int(rng.choice(data.VOCAB, p=p / p.sum()))
             sounding = ev >= data.FIRST_PITCH_TOKEN or (sounding and ev == data.NO_EVENT)
             out.append(ev)
-        return np.array(out[self.order:], dtype=np.int64)
+        return np.array(out[self.order :], dtype=np.int64)
 
 
 # ---------------------------------------------------------------- per-tune features
@@ -96,7 +100,7 @@ def features(events, meter: str) -> dict:
     intervals = np.clip(np.diff(pitches), -12, 12) + 12 if len(pitches) > 1 else []
     scale = np.isin(pitches % 12, data.MAJOR_SCALE) if len(pitches) else np.zeros(0, bool)
     width = data.bar_steps(meter)
-    bars = [tuple(events[k:k + width]) for k in range(0, len(events), width)]
+    bars = [tuple(events[k : k + width]) for k in range(0, len(events), width)]
     sounding = [b for b in bars if any(e >= data.FIRST_PITCH_TOKEN for e in b)]
     repeats = sum(1 for i, b in enumerate(sounding) if b in sounding[:i])
     return {

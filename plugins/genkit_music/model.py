@@ -31,8 +31,13 @@ class MelodyLSTM(nn.Module):
             setattr(self, f"back{k}", nn.Embedding(tokens, E))
         self.meter = nn.Embedding(len(data.METERS), 8)
         self.position = nn.Embedding(data.MAX_BAR_STEPS, 16)
-        self.lstm = nn.LSTM((1 + len(self.lookbacks)) * E + 8 + 16, H, num_layers=config["layers"], batch_first=True,
-                            dropout=config["dropout"] if config["layers"] > 1 else 0.0)
+        self.lstm = nn.LSTM(
+            (1 + len(self.lookbacks)) * E + 8 + 16,
+            H,
+            num_layers=config["layers"],
+            batch_first=True,
+            dropout=config["dropout"] if config["layers"] > 1 else 0.0,
+        )
         self.drop = nn.Dropout(config["dropout"])
         self.head = nn.Linear(H, data.VOCAB)
 
@@ -46,7 +51,9 @@ class MelodyLSTM(nn.Module):
 
     def _inputs(self, prev, backs, meter, position):
         looked = [getattr(self, f"back{k}")(backs[..., j]) for j, k in enumerate(self.lookbacks)]
-        return torch.cat([self.event(prev), *looked, self.meter(meter), self.position(position)], dim=-1)  # (B, T, (1+K)E + 24)
+        return torch.cat(
+            [self.event(prev), *looked, self.meter(meter), self.position(position)], dim=-1
+        )  # (B, T, (1+K)E + 24)
 
     def _step(self, x, state):
         """One time step of self.lstm from its own weights: x (B, In) -> h (B, H), new state.
@@ -89,8 +96,13 @@ class MelodyLSTM(nn.Module):
         H, L = self.lstm.hidden_size, self.lstm.num_layers
         state = ([torch.zeros(B, H, device=dev)] * L, [torch.zeros(B, H, device=dev)] * L)
         for t in range(steps):
-            backs = torch.stack([torch.where(t - k * bar >= 0, events[rows, (t - k * bar).clamp(min=0)], start)
-                                 for k in self.lookbacks], dim=-1)  # (B, K)
+            backs = torch.stack(
+                [
+                    torch.where(t - k * bar >= 0, events[rows, (t - k * bar).clamp(min=0)], start)
+                    for k in self.lookbacks
+                ],
+                dim=-1,
+            )  # (B, K)
             h, state = self._step(self._inputs(prev, backs, meters, t % bar), state)
             logits = self.head(h)  # (B, V)
             if t < len(primer):
@@ -99,7 +111,9 @@ class MelodyLSTM(nn.Module):
                 # Dividing the gap to each row's best logit keeps a tiny temperature (1e-45 is a float32
                 # denormal, 1e-50 is zero) finite: it tends to greedy choice instead of inf/NaN.
                 logits = logits.float()
-                logits = (logits - logits.max(-1, keepdim=True).values) / max(temperature, torch.finfo(torch.float32).tiny)
+                logits = (logits - logits.max(-1, keepdim=True).values) / max(
+                    temperature, torch.finfo(torch.float32).tiny
+                )
                 logits[:, data.NOTE_OFF] = logits[:, data.NOTE_OFF].masked_fill(~sounding, float("-inf"))
                 cdf = torch.softmax(logits, dim=-1).cumsum(-1)
                 ev = torch.searchsorted(cdf, (uniforms[:, t] * cdf[:, -1])[:, None]).squeeze(1)

@@ -12,12 +12,18 @@ from genkit_music import data
 
 # 3x5 glyphs, one string per row ("#" = ink). Only what the labels need: C, digits and minus.
 _GLYPHS = {
-    "0": ("###", "#.#", "#.#", "#.#", "###"), "1": (".#.", "##.", ".#.", ".#.", "###"),
-    "2": ("###", "..#", "###", "#..", "###"), "3": ("###", "..#", "###", "..#", "###"),
-    "4": ("#.#", "#.#", "###", "..#", "..#"), "5": ("###", "#..", "###", "..#", "###"),
-    "6": ("###", "#..", "###", "#.#", "###"), "7": ("###", "..#", ".#.", ".#.", ".#."),
-    "8": ("###", "#.#", "###", "#.#", "###"), "9": ("###", "#.#", "###", "..#", "###"),
-    "C": (".##", "#..", "#..", "#..", ".##"), "-": ("...", "...", "###", "...", "..."),
+    "0": ("###", "#.#", "#.#", "#.#", "###"),
+    "1": (".#.", "##.", ".#.", ".#.", "###"),
+    "2": ("###", "..#", "###", "#..", "###"),
+    "3": ("###", "..#", "###", "..#", "###"),
+    "4": ("#.#", "#.#", "###", "..#", "..#"),
+    "5": ("###", "#..", "###", "..#", "###"),
+    "6": ("###", "#..", "###", "#.#", "###"),
+    "7": ("###", "..#", ".#.", ".#.", ".#."),
+    "8": ("###", "#.#", "###", "#.#", "###"),
+    "9": ("###", "#.#", "###", "..#", "###"),
+    "C": (".##", "#..", "#..", "#..", ".##"),
+    "-": ("...", "...", "###", "...", "..."),
 }
 GLYPH_W, GLYPH_H = 3, 5
 INK, AXIS, PAPER = 40, 80, 250
@@ -61,12 +67,12 @@ def piano_roll(midi, meter: str, tempo: float, cell_w: int = 4, cell_h: int = 5)
     roll = image[TOP:, LEFT:]  # a view: drawing on it draws on the picture
     for p in range(low, high + 1):  # shade the black keys' rows, as on a keyboard
         if p % 12 in (1, 3, 6, 8, 10):
-            roll[(high - p) * cell_h:(high - p + 1) * cell_h] = 236
+            roll[(high - p) * cell_h : (high - p + 1) * cell_h] = 236
     _draw_time_grid(image, meter, total, pickup, cell_w)
     for n in notes:
         x0, x1 = round(n.start / step_s) * cell_w, round(n.end / step_s) * cell_w
         y = (high - n.pitch) * cell_h
-        roll[y + 1:y + cell_h - 1, x0 + 1:max(x0 + 2, x1 - 1)] = NOTE_RGB
+        roll[y + 1 : y + cell_h - 1, x0 + 1 : max(x0 + 2, x1 - 1)] = NOTE_RGB
     _draw_pitch_axis(image, low, high, cell_h)
     return image
 
@@ -90,7 +96,7 @@ def _draw_pitch_axis(image, low: int, high: int, cell_h: int) -> None:
         if p % 12 == 0:
             y = TOP + (high - p) * cell_h
             draw_text(image, note_name(p), 0, y + (cell_h - GLYPH_H) // 2)
-            image[y + cell_h // 2, LEFT - 3:LEFT - 1] = AXIS  # a tick at the C's row
+            image[y + cell_h // 2, LEFT - 3 : LEFT - 1] = AXIS  # a tick at the C's row
 
 
 def tune_steps(midi, tempo: float) -> int:

@@ -68,6 +68,7 @@ def timbre_for(program: int) -> Timbre:
 @dataclass
 class _Voice:
     """One note in oversampled samples; ``phase_sum`` carries its vibrato's phase between blocks."""
+
     start: int
     n_on: int
     n_total: int
@@ -77,8 +78,11 @@ class _Voice:
 
 
 def _attack_decay(t: torch.Tensor, attack: float, tb: Timbre) -> torch.Tensor:
-    return torch.where(t < attack, t / max(attack, 1e-9),
-                       tb.sustain + (1 - tb.sustain) * torch.exp(-(t - attack) / max(tb.decay, 1e-9) * 3))
+    return torch.where(
+        t < attack,
+        t / max(attack, 1e-9),
+        tb.sustain + (1 - tb.sustain) * torch.exp(-(t - attack) / max(tb.decay, 1e-9) * 3),
+    )
 
 
 def _envelope(i: torch.Tensor, voice: _Voice, rate: int, tb: Timbre) -> torch.Tensor:
@@ -130,7 +134,7 @@ def _mix_block(voices: list[_Voice], a: int, b: int, rate: int, tb: Timbre) -> t
             break
         lo, hi = max(a, voice.start), min(b, voice.start + voice.n_total)
         if lo < hi:
-            mix[lo - a:hi - a] += _voice_samples(voice, lo - voice.start, hi - voice.start, rate, tb)
+            mix[lo - a : hi - a] += _voice_samples(voice, lo - voice.start, hi - voice.start, rate, tb)
     return mix.float()
 
 
@@ -148,7 +152,7 @@ class _Lowpass:
     def __call__(self, block: torch.Tensor) -> torch.Tensor:
         joined = torch.cat([self.history, block])
         # clamp=False: the mix may exceed 1 before normalising, and clamping it here would clip.
-        out = AF.lfilter(joined[None], self.a, self.b, clamp=False)[0, len(self.history):]
+        out = AF.lfilter(joined[None], self.a, self.b, clamp=False)[0, len(self.history) :]
         self.history = joined[-WARMUP:]
         return out
 
@@ -169,10 +173,10 @@ class _Resampler:
         resampled = AF.resample(buf[None], self.rate, RATE)[0].numpy()
         first = begin // OVERSAMPLE  # the output sample resampled[0] stands for
         stop = len(self.out) if final else max(self.next, (end - CONTEXT) // OVERSAMPLE)
-        self.out[self.next:stop] = resampled[self.next - first:stop - first]
+        self.out[self.next : stop] = resampled[self.next - first : stop - first]
         self.next = stop
         self.start = max(0, OVERSAMPLE * stop - CONTEXT)
-        self.pending = buf[self.start - begin:]
+        self.pending = buf[self.start - begin :]
 
 
 def _half_sine(n: int, rising: bool) -> np.ndarray:
@@ -184,7 +188,7 @@ def _fade(out: np.ndarray) -> None:
     """Half-sine fades, 5 ms in and 50 ms out, applied in place (no copy of the whole tune)."""
     fade_in, fade_out = int(0.005 * RATE), int(0.05 * RATE)
     out[:fade_in] *= _half_sine(fade_in, rising=True)
-    out[len(out) - fade_out:] *= _half_sine(fade_out, rising=False)
+    out[len(out) - fade_out :] *= _half_sine(fade_out, rising=False)
 
 
 def render_notes(notes, seconds: float, program: int = 0) -> tuple[np.ndarray, int]:

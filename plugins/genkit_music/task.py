@@ -36,7 +36,7 @@ def tensors_of(tunes: list[data.Tune], window: int, lookbacks) -> list[torch.Ten
         parts = (prev, data.lookbacks(tune, lookbacks), tune.meters, tune.positions, tune.events)
         for s in range(0, len(tune.events), window):
             for k, arr in enumerate(parts):
-                chunk = arr[s:s + window]
+                chunk = arr[s : s + window]
                 pad = [(0, window - len(chunk))] + [(0, 0)] * (chunk.ndim - 1)
                 cols[k].append(np.pad(chunk, pad, constant_values=IGNORE if k == 4 else 0))
     return [torch.from_numpy(np.stack(c)).long() for c in cols]
@@ -48,12 +48,14 @@ def step_nll(model, tunes, device, window: int = 1024) -> list[np.ndarray]:
     model.eval()
     for tune in tunes:
         prev = np.concatenate([[data.START], tune.events[:-1]])
-        cols = [torch.from_numpy(np.asarray(a)).long()[None].to(device)
-                for a in (prev, data.lookbacks(tune, model.lookbacks), tune.meters, tune.positions, tune.events)]
+        cols = [
+            torch.from_numpy(np.asarray(a)).long()[None].to(device)
+            for a in (prev, data.lookbacks(tune, model.lookbacks), tune.meters, tune.positions, tune.events)
+        ]
         state, nll = None, []
         for s in range(0, len(tune.events), window):
-            logits, state = model(*(c[:, s:s + window] for c in cols[:4]), state)
-            nll.append(F.cross_entropy(logits[0].float(), cols[4][0, s:s + window], reduction="none"))
+            logits, state = model(*(c[:, s : s + window] for c in cols[:4]), state)
+            nll.append(F.cross_entropy(logits[0].float(), cols[4][0, s : s + window], reduction="none"))
         out.append(torch.cat(nll).cpu().numpy())
     return out
 
@@ -83,8 +85,14 @@ class MusicTask(TrainingTask):
             from genkit.errors import GenkitError
 
             raise GenkitError("these weights use a different event encoding than this version of genkit music")
-        self.defaults = {"epochs": 16, "batch_size": 32, "lr": 2e-3, "schedule": "cosine", "warmup": 50,
-                         "grad_clip": 1.0}
+        self.defaults = {
+            "epochs": 16,
+            "batch_size": 32,
+            "lr": 2e-3,
+            "schedule": "cosine",
+            "warmup": 50,
+            "grad_clip": 1.0,
+        }
         self.best = None  # (valid NLL per step, epoch, state dict)
         self.valid_history: list[float] = []
 
@@ -145,9 +153,11 @@ class MusicTask(TrainingTask):
 
     def metadata(self) -> dict:
         keys = [t.key.name for t in self.splits["train"]]
-        return {"key_counts": {k: keys.count(k) for k in sorted(set(keys))},
-                "selected_epoch": self.best[1] if self.best else None,
-                "valid_history": [round(v, 5) for v in self.valid_history]}
+        return {
+            "key_counts": {k: keys.count(k) for k in sorted(set(keys))},
+            "selected_epoch": self.best[1] if self.best else None,
+            "valid_history": [round(v, 5) for v in self.valid_history],
+        }
 
     # ------------------------------------------------------------ evaluation
 
@@ -160,20 +170,31 @@ class MusicTask(TrainingTask):
         lstm_step, lstm_note = nll_summary(step_nll(model, test, device), test)
         chain = metrics.MarkovChain([t.events for t in self.splits["train"]], order=3)
         markov_step, markov_note = nll_summary([chain.nll(t.events) for t in test], test)
-        out.update({
-            "test_nll_per_step": lstm_step, "markov_nll_per_step": markov_step,
-            "nll_per_step_reduction": 1 - lstm_step / markov_step,
-            "test_nll_per_note_on": lstm_note, "markov_nll_per_note_on": markov_note,
-            "nll_per_note_on_reduction": 1 - lstm_note / markov_note,
-        })
+        out.update(
+            {
+                "test_nll_per_step": lstm_step,
+                "markov_nll_per_step": markov_step,
+                "nll_per_step_reduction": 1 - lstm_step / markov_step,
+                "test_nll_per_note_on": lstm_note,
+                "markov_nll_per_note_on": markov_note,
+                "nll_per_note_on_reduction": 1 - lstm_note / markov_note,
+            }
+        )
         # 100 tunes from each model, tune i taking the meter and length of test tune i (cycled).
         shapes = []
         for i in range(EVAL_TUNES):
             tune = test[i % len(test)]
             meter = data.METERS[int(tune.meters[0])]
             shapes.append((meter, min(tune.bars, EVAL_MAX_BARS)))
-        real = metrics.feature_table([(t.events[: EVAL_MAX_BARS * data.bar_steps(data.METERS[int(t.meters[0])])],
-                                       data.METERS[int(t.meters[0])]) for t in test])
+        real = metrics.feature_table(
+            [
+                (
+                    t.events[: EVAL_MAX_BARS * data.bar_steps(data.METERS[int(t.meters[0])])],
+                    data.METERS[int(t.meters[0])],
+                )
+                for t in test
+            ]
+        )
         g = torch.Generator().manual_seed(0)
         longest = max(b * data.bar_steps(m) for m, b in shapes)
         uniforms = torch.rand(EVAL_TUNES, longest, generator=g)
@@ -192,23 +213,38 @@ class MusicTask(TrainingTask):
 
     def card_notes(self) -> str:
         m = getattr(self, "last_metrics", None)
-        lines = ["## Data, split and selection", "",
-                 f"Train/valid/test: {len(self.splits['train'])}/{len(self.splits['valid'])}/{len(self.splits['test'])} tunes "
-                 "(split by the data README's sha256 bucket rule). Every tune is transposed so its key's tonic is C.",
-                 f"Selected epoch by validation NLL: {self.best[1] if self.best else 'n/a'}; "
-                 f"validation NLL per epoch: {', '.join(f'{v:.4f}' for v in self.valid_history)}.", ""]
+        lines = [
+            "## Data, split and selection",
+            "",
+            f"Train/valid/test: {len(self.splits['train'])}/{len(self.splits['valid'])}/{len(self.splits['test'])} tunes "
+            "(split by the data README's sha256 bucket rule). Every tune is transposed so its key's tonic is C.",
+            f"Selected epoch by validation NLL: {self.best[1] if self.best else 'n/a'}; "
+            f"validation NLL per epoch: {', '.join(f'{v:.4f}' for v in self.valid_history)}.",
+            "",
+        ]
         if m:
-            lines += ["## Test NLL (nats) against the order-3 Markov chain", "",
-                      "| | LSTM | Markov-3 | reduction |", "| --- | ---: | ---: | ---: |",
-                      f"| per step | {m['test_nll_per_step']:.4f} | {m['markov_nll_per_step']:.4f} | {m['nll_per_step_reduction']:.1%} |",
-                      f"| per note-on step | {m['test_nll_per_note_on']:.4f} | {m['markov_nll_per_note_on']:.4f} | {m['nll_per_note_on_reduction']:.1%} |",
-                      "", "## 100 generated tunes against the test tunes (Yang & Lerch: OA higher, KL lower is better)", "",
-                      "| feature | LSTM OA | LSTM KL | Markov OA | Markov KL |", "| --- | ---: | ---: | ---: | ---: |"]
+            lines += [
+                "## Test NLL (nats) against the order-3 Markov chain",
+                "",
+                "| | LSTM | Markov-3 | reduction |",
+                "| --- | ---: | ---: | ---: |",
+                f"| per step | {m['test_nll_per_step']:.4f} | {m['markov_nll_per_step']:.4f} | {m['nll_per_step_reduction']:.1%} |",
+                f"| per note-on step | {m['test_nll_per_note_on']:.4f} | {m['markov_nll_per_note_on']:.4f} | {m['nll_per_note_on_reduction']:.1%} |",
+                "",
+                "## 100 generated tunes against the test tunes (Yang & Lerch: OA higher, KL lower is better)",
+                "",
+                "| feature | LSTM OA | LSTM KL | Markov OA | Markov KL |",
+                "| --- | ---: | ---: | ---: | ---: |",
+            ]
             for f in metrics.FEATURES:
-                lines.append(f"| {f} | {m[f'lstm_{f}_oa']:.3f} | {m[f'lstm_{f}_kl']:.3f} | {m[f'markov_{f}_oa']:.3f} | {m[f'markov_{f}_kl']:.3f} |")
+                lines.append(
+                    f"| {f} | {m[f'lstm_{f}_oa']:.3f} | {m[f'lstm_{f}_kl']:.3f} | {m[f'markov_{f}_oa']:.3f} | {m[f'markov_{f}_kl']:.3f} |"
+                )
             lines += ["", "| mean per tune | test | LSTM | Markov |", "| --- | ---: | ---: | ---: |"]
             for f in ("pitch_range", "in_scale", "bar_repetition"):
-                lines.append(f"| {f} | {m[f'test_{f}_mean']:.3f} | {m[f'lstm_{f}_mean']:.3f} | {m[f'markov_{f}_mean']:.3f} |")
+                lines.append(
+                    f"| {f} | {m[f'test_{f}_mean']:.3f} | {m[f'lstm_{f}_mean']:.3f} | {m[f'markov_{f}_mean']:.3f} |"
+                )
         return "\n".join(lines)
 
 

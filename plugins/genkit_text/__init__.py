@@ -15,6 +15,54 @@ MAX_TOKENS = 10_000  # a cap that keeps a typo such as --max-tokens 5000000 from
 DEFAULT_DROPOUT = 0.1
 
 
+TEXT_OPTIONS = (
+    Option(
+        "prompt",
+        "str",
+        "",
+        "Text to continue; '-' reads it from stdin. Empty: start a new line.",
+        argument=True,
+    ),
+    Option(
+        "max-tokens",
+        "int",
+        500,
+        f"Characters to generate per sample (at most {MAX_TOKENS}).",
+        min=1,
+        max=MAX_TOKENS,
+    ),
+    Option(
+        "temperature",
+        "float",
+        0.8,
+        "Divide the logits by this: lower is safer, higher is wilder.",
+        min=0,
+        min_open=True,
+        max=100,
+    ),
+    Option("top-k", "int", None, "Sample only among the K most likely characters.", min=1),
+    Option(
+        "top-p",
+        "float",
+        None,
+        "Sample only among the most likely characters whose probability adds up to P (nucleus sampling).",
+        min=0,
+        min_open=True,
+        max=1,
+    ),
+    Option("stop", "str", None, "Stop a sample when it produces this string (not included)."),
+    Option("echo", "bool", False, "Write the prompt before its continuation."),
+)
+
+TEXT_TRAIN_OPTIONS = (
+    Option("layers", "int", 4, "Transformer blocks (new models only).", min=1, max=48),
+    Option("width", "int", 128, "Embedding width; a multiple of --heads (new models only).", min=8, max=4096),
+    Option("heads", "int", 4, "Attention heads (new models only).", min=1, max=64),
+    Option("block-size", "int", 128, "Context length in characters (new models only).", min=8, max=4096),
+    Option("dropout", "float", DEFAULT_DROPOUT, "Dropout while training (new models only).", min=0, max=0.9),
+)
+
+
 @hookimpl
 def genkit_register_generators(register):
     register(
@@ -25,28 +73,9 @@ def genkit_register_generators(register):
             implementation="genkit_text.generator:TextGenerator",
             outputs=("txt",),
             default_weights="weights/text-shakespeare.safetensors",
-            options=(
-                Option("prompt", "str", "", "Text to continue; '-' reads it from stdin. Empty: start a new line.",
-                       argument=True),
-                Option("max-tokens", "int", 500, f"Characters to generate per sample (at most {MAX_TOKENS}).",
-                       min=1, max=MAX_TOKENS),
-                Option("temperature", "float", 0.8, "Divide the logits by this: lower is safer, higher is wilder.",
-                       min=0, min_open=True, max=100),
-                Option("top-k", "int", None, "Sample only among the K most likely characters.", min=1),
-                Option("top-p", "float", None, "Sample only among the most likely characters whose probability "
-                       "adds up to P (nucleus sampling).", min=0, min_open=True, max=1),
-                Option("stop", "str", None, "Stop a sample when it produces this string (not included)."),
-                Option("echo", "bool", False, "Write the prompt before its continuation."),
-            ),
+            options=TEXT_OPTIONS,
             trainable=True,
             eval_options=(),  # the train options genkit eval reads
-            train_options=(
-                Option("layers", "int", 4, "Transformer blocks (new models only).", min=1, max=48),
-                Option("width", "int", 128, "Embedding width; a multiple of --heads (new models only).", min=8, max=4096),
-                Option("heads", "int", 4, "Attention heads (new models only).", min=1, max=64),
-                Option("block-size", "int", 128, "Context length in characters (new models only).", min=8, max=4096),
-                Option("dropout", "float", DEFAULT_DROPOUT, "Dropout while training (new models only).",
-                       min=0, max=0.9),
-            ),
+            train_options=TEXT_TRAIN_OPTIONS,
         )
     )

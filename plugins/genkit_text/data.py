@@ -28,7 +28,9 @@ def read_corpus(path: Path) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise GenkitError(f"--data {path} is not UTF-8 text (bad byte at offset {exc.start}); give a UTF-8 text file") from None
+        raise GenkitError(
+            f"--data {path} is not UTF-8 text (bad byte at offset {exc.start}); give a UTF-8 text file"
+        ) from None
 
 
 def describe(chars) -> str:
@@ -44,7 +46,7 @@ class Vocabulary:
         self.index = {c: i for i, c in enumerate(chars)}
 
     @classmethod
-    def from_text(cls, text: str) -> "Vocabulary":
+    def from_text(cls, text: str) -> Vocabulary:
         return cls("".join(sorted(set(text))))
 
     def __len__(self):

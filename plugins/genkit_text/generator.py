@@ -18,15 +18,20 @@ import torch
 from genkit import weights as gk_weights
 from genkit import weights_check
 from genkit.artifacts import TextChunk
-from genkit.errors import GenkitError
 from genkit.device import item_seed
+from genkit.errors import GenkitError
 from genkit_text.data import Vocabulary
 from genkit_text.model import GPT, GPTConfig
 
 EVAL_BATCH = 32  # validation windows per forward pass
 # Sizes a character-model config may claim; checked before anything is built from it.
-CONFIG_BOUNDS = {"vocab_size": (1, 1 << 20), "block_size": (1, 1 << 16), "n_layer": (1, 256), "n_head": (1, 256),
-                 "n_embd": (1, 1 << 16)}
+CONFIG_BOUNDS = {
+    "vocab_size": (1, 1 << 20),
+    "block_size": (1, 1 << 16),
+    "n_layer": (1, 256),
+    "n_head": (1, 256),
+    "n_embd": (1, 1 << 16),
+}
 
 
 MAX_PROMPT_BYTES = 1 << 20  # the model sees only its last block_size characters anyway
@@ -99,7 +104,9 @@ class TextGenerator:
         if not isinstance(vocab, str) or len(vocab) != config["vocab_size"] or len(set(vocab)) != len(vocab):
             raise GenkitError(f"{weights} was not written by 'genkit train text' (no valid vocabulary in its metadata)")
         if config["n_embd"] % config["n_head"]:
-            raise GenkitError(f"{weights}: its config has n_embd {config['n_embd']}, not a multiple of n_head {config['n_head']}")
+            raise GenkitError(
+                f"{weights}: its config has n_embd {config['n_embd']}, not a multiple of n_head {config['n_head']}"
+            )
         weights_check.check_fits(weights, "text", lambda: build_model(config))  # before any memory is used
         tensors, _ = gk_weights.load_tensors(weights, device)
         self.vocab = Vocabulary(vocab)
@@ -124,9 +131,14 @@ class TextGenerator:
             stop = StopFilter(unescape(options.get("stop")))
             if options.get("echo") and prompt:
                 yield TextChunk(prompt, index=i, seed=s)
-            tokens = self.model.sample(context, options.get("max_tokens") or 500, rng,
-                                       temperature=options.get("temperature") or 1.0,
-                                       top_k=options.get("top_k"), top_p=options.get("top_p"))
+            tokens = self.model.sample(
+                context,
+                options.get("max_tokens") or 500,
+                rng,
+                temperature=options.get("temperature") or 1.0,
+                top_k=options.get("top_k"),
+                top_p=options.get("top_p"),
+            )
             for token in tokens:
                 shown = stop.feed(self.vocab.chars[token])
                 if shown:

@@ -66,8 +66,9 @@ class CausalSelfAttention(nn.Module):
         q, k, v = self.qkv(x).split(C, dim=2)
         q, k, v = (t.view(B, T, H, C // H).transpose(1, 2) for t in (q, k, v))  # (B, H, T, D)
         if cache is None:
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True,
-                                               dropout_p=self.dropout if self.training else 0.0)
+            y = F.scaled_dot_product_attention(
+                q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0
+            )
         else:
             start = cache.length
             keys, values = cache.keys[self.layer], cache.values[self.layer]
@@ -151,8 +152,16 @@ class GPT(nn.Module):
     # ------------------------------------------------------------ sampling
 
     @torch.inference_mode()
-    def sample(self, context: list[int], max_new: int, generator: torch.Generator, temperature=1.0,
-               top_k=None, top_p=None, use_cache=True):
+    def sample(
+        self,
+        context: list[int],
+        max_new: int,
+        generator: torch.Generator,
+        temperature=1.0,
+        top_k=None,
+        top_p=None,
+        use_cache=True,
+    ):
         """Yield ``max_new`` sampled token ids after ``context`` (a non-empty list of ids).
 
         With the cache, a step costs one position (``Decoder.step``). When the cache is full
@@ -171,7 +180,7 @@ class GPT(nn.Module):
                 window = torch.tensor([tokens[-block:]], device=device)
                 logits = self(window)[0, -1]  # (V,)
             elif cache is None or cache.length == block:
-                keep = tokens[-block:] if cache is None else tokens[-(block // 2):]
+                keep = tokens[-block:] if cache is None else tokens[-(block // 2) :]
                 cache = KVCache(self.config, 1, device, self.tok_emb.weight.dtype)
                 logits = self(torch.tensor([keep], device=device), cache)[0, -1]
             else:
@@ -191,12 +200,14 @@ class Decoder:
     ``x @ W.T`` for a single row. Make a new Decoder after the weights change.
     """
 
-    def __init__(self, model: "GPT"):
+    def __init__(self, model: GPT):
         self.model = model
         self.C, self.H = model.config.n_embd, model.config.n_head
         t = lambda w: w.detach().t().contiguous()  # noqa: E731
-        self.layers = [(b.ln1, t(b.attn.qkv.weight), t(b.attn.proj.weight), b.ln2, t(b.mlp.up.weight),
-                        t(b.mlp.down.weight)) for b in model.blocks]
+        self.layers = [
+            (b.ln1, t(b.attn.qkv.weight), t(b.attn.proj.weight), b.ln2, t(b.mlp.up.weight), t(b.mlp.down.weight))
+            for b in model.blocks
+        ]
         self.head = t(model.tok_emb.weight)
 
     def step(self, token: int, cache: KVCache) -> torch.Tensor:

@@ -26,9 +26,15 @@ def new_config(text: str, options: dict) -> dict:
     width, heads = options.get("width") or 128, options.get("heads") or 4
     if width % heads:
         raise GenkitError(f"--width {width} must be a multiple of --heads {heads}")
-    return {"vocab": vocab.chars, "vocab_size": len(vocab), "block_size": options.get("block_size") or 128,
-            "n_layer": options.get("layers") or 4, "n_head": heads, "n_embd": width,
-            "dropout": DEFAULT_DROPOUT if options.get("dropout") is None else options["dropout"]}
+    return {
+        "vocab": vocab.chars,
+        "vocab_size": len(vocab),
+        "block_size": options.get("block_size") or 128,
+        "n_layer": options.get("layers") or 4,
+        "n_head": heads,
+        "n_embd": width,
+        "dropout": DEFAULT_DROPOUT if options.get("dropout") is None else options["dropout"],
+    }
 
 
 class TextTask(TrainingTask):
@@ -46,15 +52,25 @@ class TextTask(TrainingTask):
         self.val_ids = torch.tensor(self.vocab.encode(val_text, f"--data {data}"), dtype=torch.long)
         block = self.config["block_size"]
         if len(self.train_ids) <= block:
-            raise GenkitError(f"--data {data} has {len(self.train_ids)} training characters, too few for a context "
-                              f"of {block}; use more text or a smaller --block-size")
+            raise GenkitError(
+                f"--data {data} has {len(self.train_ids)} training characters, too few for a context "
+                f"of {block}; use more text or a smaller --block-size"
+            )
         if len(self.val_ids) < 2:
             raise GenkitError(f"--data {data} is too short to hold out a validation split")
 
     def build_model(self):
         c = self.config
-        return GPT(GPTConfig(vocab_size=c["vocab_size"], block_size=c["block_size"], n_layer=c["n_layer"],
-                             n_head=c["n_head"], n_embd=c["n_embd"], dropout=c.get("dropout", 0.0)))
+        return GPT(
+            GPTConfig(
+                vocab_size=c["vocab_size"],
+                block_size=c["block_size"],
+                n_layer=c["n_layer"],
+                n_head=c["n_head"],
+                n_embd=c["n_embd"],
+                dropout=c.get("dropout", 0.0),
+            )
+        )
 
     def train_data(self):
         return Windows(self.train_ids, self.config["block_size"])
@@ -95,12 +111,14 @@ class TextTask(TrainingTask):
             for rows in self._windows(self.config["block_size"]):
                 rows = rows.to(device)
                 logits = model(rows[:, :-1])
-                total += float(F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(),
-                                               rows[:, 1:].reshape(-1), reduction="sum"))
+                total += float(
+                    F.cross_entropy(
+                        logits.reshape(-1, logits.size(-1)).float(), rows[:, 1:].reshape(-1), reduction="sum"
+                    )
+                )
                 count += rows[:, 1:].numel()
         nats = total / count
-        return {"val_loss_nats_per_char": nats, "val_bits_per_char": nats / math.log(2),
-                "val_characters_scored": count}
+        return {"val_loss_nats_per_char": nats, "val_bits_per_char": nats / math.log(2), "val_characters_scored": count}
 
     def metadata(self):
         return {"vocab": self.vocab.chars}
@@ -111,10 +129,12 @@ class TextTask(TrainingTask):
         return self.vocab.decode(model.sample(start, 300, rng, temperature=0.8))
 
     def card_notes(self):
-        return ("Validation: the last 10% of the file's characters (the first 90% train), nanoGPT's "
-                "shakespeare_char split; the loss is averaged over every character of that split, each "
-                f"predicted from up to {self.config['block_size'] - 1} preceding characters of its window. "
-                f"Vocabulary: {len(self.vocab)} characters, saved in the weights' metadata.")
+        return (
+            "Validation: the last 10% of the file's characters (the first 90% train), nanoGPT's "
+            "shakespeare_char split; the loss is averaged over every character of that split, each "
+            f"predicted from up to {self.config['block_size'] - 1} preceding characters of its window. "
+            f"Vocabulary: {len(self.vocab)} characters, saved in the weights' metadata."
+        )
 
 
 def make_task(data, options: dict, config: dict | None) -> TextTask:

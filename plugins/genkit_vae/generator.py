@@ -7,16 +7,22 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from genkit import weights as weights_io
 from genkit import datasets, weights_check
+from genkit import weights as weights_io
 from genkit.artifacts import Frames, Image
-from genkit.errors import GenkitError
 from genkit.device import item_seed
+from genkit.errors import GenkitError
 from genkit_vae.model import VAE, VAEConfig, mean_picture
 
 # Sizes a VAE config may claim; checked before anything is built from it.
-CONFIG_BOUNDS = {"latent": (1, 4096), "hidden": (1, 65536), "channels": (1, 4096), "size": (8, 128),
-                 "image_channels": (1, 3), "iwae_k": (1, 5000)}
+CONFIG_BOUNDS = {
+    "latent": (1, 4096),
+    "hidden": (1, 65536),
+    "channels": (1, 4096),
+    "size": (8, 128),
+    "image_channels": (1, 3),
+    "iwae_k": (1, 5000),
+}
 OPTIONAL = ("size", "image_channels", "iwae_k")  # absent in weights older than them: 28x28 grey
 
 
@@ -72,7 +78,9 @@ class VAEGenerator:
 
     # -- the latent-space contract used by `genkit video`
     def sample_latents(self, seeds) -> torch.Tensor:
-        return torch.stack([torch.randn(self.latent_dim, generator=torch.Generator().manual_seed(s)) for s in seeds]).to(self.device)
+        return torch.stack(
+            [torch.randn(self.latent_dim, generator=torch.Generator().manual_seed(s)) for s in seeds]
+        ).to(self.device)
 
     @torch.no_grad()
     def decode(self, latents, classes=None) -> np.ndarray:
@@ -123,7 +131,9 @@ class VAEGenerator:
         for i in range(n):
             s = item_seed(seed, i)
             if options.get("from"):
-                ends = self.encode([read_input(options["from"], self.model.cfg), read_input(options["to"], self.model.cfg)])
+                ends = self.encode(
+                    [read_input(options["from"], self.model.cfg), read_input(options["to"], self.model.cfg)]
+                )
             else:
                 ends = self.sample_latents([item_seed(s, 0), item_seed(s, 1)])
             t = torch.linspace(0, 1, frames, device=self.device).unsqueeze(1)

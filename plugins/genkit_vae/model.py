@@ -24,14 +24,14 @@ import torch.nn.functional as F
 
 @dataclass
 class VAEConfig:
-    latent: int = 50     # Burda et al.'s one-layer models use 50 latent units
-    hidden: int = 256    # two hidden layers in the decoder (Burda et al.: 200)
-    channels: int = 32   # the encoder's first convolution; each further one doubles it
-    size: int = 28       # pictures are size x size
+    latent: int = 50  # Burda et al.'s one-layer models use 50 latent units
+    hidden: int = 256  # two hidden layers in the decoder (Burda et al.: 200)
+    channels: int = 32  # the encoder's first convolution; each further one doubles it
+    size: int = 28  # pictures are size x size
     image_channels: int = 1  # 1 grey, 3 colour
     likelihood: str = "bernoulli"  # "bernoulli" (binarized values) or "logistic" (8-bit values)
     decoder: str = "mlp"  # "mlp" (fast enough for k = 5000 on a CPU) or "conv" (sharper colour pictures)
-    iwae_k: int = 1      # training objective: 1 is the ELBO, k > 1 the k-sample IWAE bound (Burda et al.)
+    iwae_k: int = 1  # training objective: 1 is the ELBO, k > 1 the k-sample IWAE bound (Burda et al.)
 
     @property
     def pixels(self) -> int:
@@ -87,8 +87,9 @@ class ConvDecoder(nn.Module):
         stages = encoder_stages(cfg)
         c_top, side = stages[-1] if stages else (cfg.image_channels, cfg.size)
         self.top = (c_top, side)
-        self.fc = nn.Sequential(nn.Linear(cfg.latent, cfg.hidden), nn.ELU(),
-                                nn.Linear(cfg.hidden, c_top * side * side), nn.ELU())
+        self.fc = nn.Sequential(
+            nn.Linear(cfg.latent, cfg.hidden), nn.ELU(), nn.Linear(cfg.hidden, c_top * side * side), nn.ELU()
+        )
         per_pixel = cfg.outputs // cfg.pixels * cfg.image_channels  # channels x (1 or 2 values per sub-pixel)
         layers, c = [], c_top
         for c_next, _ in reversed(stages[:-1]):
@@ -107,8 +108,10 @@ class MLPDecoder(nn.Module):
     def __init__(self, cfg: VAEConfig):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Linear(cfg.latent, cfg.hidden), nn.ELU(),
-            nn.Linear(cfg.hidden, cfg.hidden), nn.ELU(),
+            nn.Linear(cfg.latent, cfg.hidden),
+            nn.ELU(),
+            nn.Linear(cfg.hidden, cfg.hidden),
+            nn.ELU(),
             nn.Linear(cfg.hidden, cfg.outputs),
         )
 
@@ -141,7 +144,7 @@ def logistic_log_prob(params, x):
     density = middle - log_scale.clamp(min=-7.0) - 2 * F.softplus(middle) + math.log(2 / 255)
     inner = torch.where(bin_mass > 1e-5, torch.log(bin_mass.clamp(min=1e-12)), density)
     bottom = upper - F.softplus(upper)  # log sigmoid(upper): all mass below the first bin's top
-    top = -F.softplus(lower)            # log (1 - sigmoid(lower)): all mass above the last bin's bottom
+    top = -F.softplus(lower)  # log (1 - sigmoid(lower)): all mass above the last bin's bottom
     edge = 2 * x - 1
     return torch.where(edge < -0.999, bottom, torch.where(edge > 0.999, top, inner)).sum(-1)
 
@@ -186,8 +189,11 @@ class VAE(nn.Module):
     def _log_weights(self, flat, mu, logvar, m: int):
         """log p(x | z) + log p(z) - log q(z | x) for m samples z ~ q(z | x): (m, B)."""
         z = mu + torch.randn(m, *mu.shape, device=mu.device) * (0.5 * logvar).exp()  # (m, B, latent)
-        return (self.log_likelihood(self.decoder(z), flat) + gaussian_log_prob(z, 0.0, torch.zeros_like(z))
-                - gaussian_log_prob(z, mu, logvar))
+        return (
+            self.log_likelihood(self.decoder(z), flat)
+            + gaussian_log_prob(z, 0.0, torch.zeros_like(z))
+            - gaussian_log_prob(z, mu, logvar)
+        )
 
     def elbo(self, x):
         mu, logvar = self.encoder(x)
@@ -200,9 +206,10 @@ class VAE(nn.Module):
     def nll(self, x, k: int = 5000, chunk: int = 500):
         """-log p(x) per image, estimated with k importance samples from q(z|x) (Burda et al. 2016)."""
         mu, logvar = self.encoder(x)
-        flat = x.flatten(1)                         # (B, P)
-        log_w = torch.cat([self._log_weights(flat, mu, logvar, min(chunk, k - start))
-                           for start in range(0, k, chunk)])              # (k, B)
+        flat = x.flatten(1)  # (B, P)
+        log_w = torch.cat(
+            [self._log_weights(flat, mu, logvar, min(chunk, k - start)) for start in range(0, k, chunk)]
+        )  # (k, B)
         return -(torch.logsumexp(log_w, 0) - math.log(k))
 
     def config(self) -> dict:

@@ -72,7 +72,9 @@ class VAETask(TrainingTask):
         self.eval_images = int(options.get("eval_images") or 10000)
         self.start, self.train_set = None, None
         if config is None:
-            self.train_set = load_images(self.data, "train", size=size_rule(options.get("size"), SIZES), channels=None, mixed=self.mixed)
+            self.train_set = load_images(
+                self.data, "train", size=size_rule(options.get("size"), SIZES), channels=None, mixed=self.mixed
+            )
             config = self._new_config(options)
         self.config = config
         self.cfg = VAEConfig(**config)
@@ -86,8 +88,10 @@ class VAETask(TrainingTask):
             have = VAEConfig(**self.start[0])
             if (have.size, have.image_channels) != (size, channels):
                 hint = f" (try --size {have.size})" if have.image_channels == channels else ""
-                raise GenkitError(f"--weights {self.start[2]} make {describe(have.size, have.image_channels)} "
-                                  f"pictures but --data {self.data} gives {describe(size, channels)}{hint}")
+                raise GenkitError(
+                    f"--weights {self.start[2]} make {describe(have.size, have.image_channels)} "
+                    f"pictures but --data {self.data} gives {describe(size, channels)}{hint}"
+                )
             return dict(self.start[0], iwae_k=int(options.get("iwae_k") or 1))
         likelihood = options.get("likelihood") or "auto"
         if likelihood == "auto":
@@ -95,8 +99,14 @@ class VAETask(TrainingTask):
         decoder = options.get("decoder") or "auto"
         if decoder == "auto":
             decoder = "conv" if channels == 3 else "mlp"
-        return dict(VAEConfig().__dict__, size=size, image_channels=channels, likelihood=likelihood, decoder=decoder,
-                    iwae_k=int(options.get("iwae_k") or 1))
+        return dict(
+            VAEConfig().__dict__,
+            size=size,
+            image_channels=channels,
+            likelihood=likelihood,
+            decoder=decoder,
+            iwae_k=int(options.get("iwae_k") or 1),
+        )
 
     def _split(self, split: str):
         if split == "train" and self.train_set is not None:
@@ -137,7 +147,9 @@ class VAETask(TrainingTask):
             per_dim = self.cfg.pixels * math.log(2)
             result["test_bits_per_dim"] = float(nll.mean()) / per_dim
             result["test_elbo_bits_per_dim"] = -float(elbo.mean()) / per_dim
-            result["baseline_pixel_categorical_bits_per_dim"] = pixel_baseline(self._split("train").images, test[: len(x)])
+            result["baseline_pixel_categorical_bits_per_dim"] = pixel_baseline(
+                self._split("train").images, test[: len(x)]
+            )
         return result
 
     def sample(self, model, seed):
@@ -157,11 +169,13 @@ class VAETask(TrainingTask):
             start += f"Trained on the {self.cfg.iwae_k}-sample IWAE bound (Burda et al. 2016), not the ELBO. "
         start += f"Decoder: {'transposed convolutions' if self.cfg.decoder == 'conv' else 'fully connected'}. "
         if self.cfg.likelihood == "logistic":
-            return (f"{start}Pictures: {describe(self.cfg.size, self.cfg.image_channels)}. Likelihood: a discretized "
-                    "logistic per sub-pixel over its 256 levels (Salimans et al. 2017, one component); the NLL is "
-                    f"estimated by importance sampling from q(z|x) with k = {self.eval_k} (Burda et al. 2016) and given "
-                    "in bits per dimension beside the ELBO's and an independent per-pixel categorical fitted on the "
-                    "train split (add-one smoothing).")
+            return (
+                f"{start}Pictures: {describe(self.cfg.size, self.cfg.image_channels)}. Likelihood: a discretized "
+                "logistic per sub-pixel over its 256 levels (Salimans et al. 2017, one component); the NLL is "
+                f"estimated by importance sampling from q(z|x) with k = {self.eval_k} (Burda et al. 2016) and given "
+                "in bits per dimension beside the ELBO's and an independent per-pixel categorical fitted on the "
+                "train split (add-one smoothing)."
+            )
         return (
             f"{start}Likelihood: Bernoulli over dynamically binarized training images; the test set is binarized "
             f"once, stochastically, with torch.bernoulli under seed {TEST_BINARIZATION_SEED}. The NLL is "
@@ -183,7 +197,6 @@ def pixel_baseline(train: np.ndarray, test: np.ndarray) -> float:
 def _load_start(given: str) -> tuple[dict, dict, str]:
     """(config, tensors, file name) of the VAE weights to fine-tune from."""
     from genkit import registry, weights_check
-
     from genkit_vae.generator import CONFIG_BOUNDS, OPTIONAL, check_config
 
     path, _ = gk_weights.resolve(registry.load_registry().get("vae"), str(given))

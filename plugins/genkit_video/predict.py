@@ -34,8 +34,11 @@ SINGLE_THREAD_UP_TO = 4  # clips per run below which one thread is faster
 
 
 def _walk_options(options: dict) -> dict:
-    return dict(options, frames=options.get("frames") or DEFAULT_FRAMES["walk"],
-                keyframes=options.get("keyframes") or DEFAULT_KEYFRAMES)
+    return dict(
+        options,
+        frames=options.get("frames") or DEFAULT_FRAMES["walk"],
+        keyframes=options.get("keyframes") or DEFAULT_KEYFRAMES,
+    )
 
 
 def _check_motion_options(options: dict) -> int:
@@ -82,7 +85,9 @@ class VideoGenerator:
         if self._model is None:
             tensors, meta = weights_io.load_tensors(self.weights, self.device)
             if meta.get("generator") != "video" or "config" not in meta:
-                raise GenkitError(f"{self.weights} does not hold a video motion model (written by 'genkit train video')")
+                raise GenkitError(
+                    f"{self.weights} does not hold a video motion model (written by 'genkit train video')"
+                )
             self._model = MotionNet(MotionConfig(**meta["config"])).to(self.device).eval()
             weights_io.load_into(self._model, tensors, self.weights)
         return self._model
@@ -125,8 +130,15 @@ class VideoGenerator:
         clips = []
         for i in range(n):
             clip = torch.cat([past[i].to(self.device), future[i]]) if options.get("with_context") else future[i]
-            clips.append(Frames(frames=_to_uint8(clip), fps=options["fps"], index=i, seed=seeds[i],
-                                info=dict(info[i], predicted_frames=frames, context_frames=cfg.context)))
+            clips.append(
+                Frames(
+                    frames=_to_uint8(clip),
+                    fps=options["fps"],
+                    index=i,
+                    seed=seeds[i],
+                    info=dict(info[i], predicted_frames=frames, context_frames=cfg.context),
+                )
+            )
         return clips
 
     def _seeded_contexts(self, seeds: list[int], cfg: MotionConfig) -> tuple[torch.Tensor, list[dict]]:
@@ -142,9 +154,14 @@ class VideoGenerator:
             places = [moving_mnist.trajectory(rng, cfg.context) for _ in drawn]
             frames = moving_mnist.paste([np.asarray(d.pixels) for d in drawn], places, cfg.size)
             contexts.append(torch.from_numpy(frames).float() / 255)
-            info.append({"digits": [d.info.get("class") for d in drawn], "digit_generator": "image",
-                         "digit_weights": self._digits.weights.name,
-                         "digit_weights_sha256": getattr(self._digits, "weights_sha256", None)})
+            info.append(
+                {
+                    "digits": [d.info.get("class") for d in drawn],
+                    "digit_generator": "image",
+                    "digit_weights": self._digits.weights.name,
+                    "digit_weights_sha256": getattr(self._digits, "weights_sha256", None),
+                }
+            )
         return torch.stack(contexts), info
 
     @classmethod

@@ -60,7 +60,9 @@ def fit(grey: np.ndarray, size: int) -> np.ndarray:
 
 def _check_pixels(path: Path, width: int, height: int) -> None:
     if width * height > MAX_PIXELS:
-        raise GenkitError(f"--primer {path}: frames of {width}x{height} pixels are more than the {MAX_PIXELS:,} genkit reads")
+        raise GenkitError(
+            f"--primer {path}: frames of {width}x{height} pixels are more than the {MAX_PIXELS:,} genkit reads"
+        )
 
 
 def _pillow_frames(path: Path, keep: int, size: int) -> tuple[deque, int]:
@@ -86,8 +88,10 @@ def _pyav_frames(path: Path, keep: int, size: int) -> tuple[deque, int]:
     try:
         import av
     except ImportError:
-        raise GenkitError(f"--primer {path}: reading {path.suffix} needs PyAV (pip install 'genkit[video]'); "
-                          "GIF, WebP and PNG folders work without it") from None
+        raise GenkitError(
+            f"--primer {path}: reading {path.suffix} needs PyAV (pip install 'genkit[video]'); "
+            "GIF, WebP and PNG folders work without it"
+        ) from None
     kept, count = deque(maxlen=keep), 0
     try:
         with av.open(str(path)) as container:
@@ -115,9 +119,11 @@ def _folder_frames(folder: Path, keep: int, size: int) -> tuple[deque, int]:
                 if first_size is None:
                     first_size, first_name = im.size, path.name
                 elif im.size != first_size:
-                    raise GenkitError(f"--primer {folder}: frames differ in size ({first_name} is "
-                                      f"{first_size[0]}x{first_size[1]}, {path.name} is {im.width}x{im.height}); "
-                                      "all frames of a clip must have one size")
+                    raise GenkitError(
+                        f"--primer {folder}: frames differ in size ({first_name} is "
+                        f"{first_size[0]}x{first_size[1]}, {path.name} is {im.width}x{im.height}); "
+                        "all frames of a clip must have one size"
+                    )
         except UnidentifiedImageError:
             raise GenkitError(f"--primer {folder}: {path.name} is not a PNG genkit can read") from None
     _check_pixels(folder, *first_size)
@@ -140,7 +146,8 @@ def read_primer(path, keep: int, size: int) -> np.ndarray:
         kept, count = _pillow_frames(path, keep, size)
     if count < keep:
         what = "a still image: 1 frame" if count == 1 else f"{count} frames"
-        raise GenkitError(f"--primer {path} is {what}; continuing a clip needs at least {keep} frames "
-                          f"(the model's context)")
+        raise GenkitError(
+            f"--primer {path} is {what}; continuing a clip needs at least {keep} frames (the model's context)"
+        )
     frames = np.stack(kept)
     return 1 - frames if frames.mean() > 0.5 else frames

@@ -55,7 +55,9 @@ def shift_frames(frames: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor) -> to
     return moved * inside
 
 
-def best_shift(before: torch.Tensor, after: torch.Tensor, reach: int = SHIFT_RANGE) -> tuple[torch.Tensor, torch.Tensor]:
+def best_shift(
+    before: torch.Tensor, after: torch.Tensor, reach: int = SHIFT_RANGE
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Per frame pair (B, H, W): the integer shift within +-reach that best maps before onto after."""
     B = before.shape[0]
     best = torch.full((B,), float("inf"), device=before.device)

@@ -65,8 +65,12 @@ class VideoTask:
 
     def __init__(self, data: Path, options: dict, config: dict | None):
         self.data = Path(data)
-        self.config = config or MotionConfig(channels=int(options.get("channels") or 64),
-                                             blocks=int(options.get("blocks") or 2)).__dict__.copy()
+        self.config = (
+            config
+            or MotionConfig(
+                channels=int(options.get("channels") or 64), blocks=int(options.get("blocks") or 2)
+            ).__dict__.copy()
+        )
         self.sequences = int(options.get("sequences") or 100_000)
         self.eval_sequences = int(options.get("eval_sequences") or moving_mnist.TEST_SEQUENCES)
         self._digits = None
@@ -133,9 +137,12 @@ class VideoTask:
         count = min(QUICK_EVAL, self.eval_sequences)
         quick = self.measure(model, next(model.parameters()).device, count)
         self.curve.append({"epoch": epoch, "mse_per_frame": round(quick["mse_per_frame"], 2)})
-        print(f"[genkit train video] epoch {epoch}: mse_per_frame {quick['mse_per_frame']:.2f} on the first "
-              f"{count} test sequences (copy-last {quick['baseline_copy_last_mse_per_frame']:.2f})",
-              file=sys.stderr, flush=True)
+        print(
+            f"[genkit train video] epoch {epoch}: mse_per_frame {quick['mse_per_frame']:.2f} on the first "
+            f"{count} test sequences (copy-last {quick['baseline_copy_last_mse_per_frame']:.2f})",
+            file=sys.stderr,
+            flush=True,
+        )
         return {"quick_test_mse_per_frame": quick["mse_per_frame"]}
 
     def sample(self, model, seed):

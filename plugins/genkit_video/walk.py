@@ -20,8 +20,8 @@ import genkit
 from genkit.artifacts import Frames
 from genkit.classnames import find_class
 from genkit.contract import LatentSpace, check_implements
-from genkit.errors import GenkitError
 from genkit.device import item_seed
+from genkit.errors import GenkitError
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
@@ -105,8 +105,12 @@ class LatentWalk:
                 batch = torch.as_tensor(batch, dtype=latents.dtype, device=latents.device)
             pixels = source.decode(batch, classes=np.stack(weights) if names else None)
             pixels = np.asarray(pixels.cpu() if hasattr(pixels, "cpu") else pixels)
-            info = {"source": options["source"], "source_weights": loaded.weights.name if loaded.weights else None,
-                    "source_weights_sha256": loaded.weights_sha256, "keyframes": keyframes}
+            info = {
+                "source": options["source"],
+                "source_weights": loaded.weights.name if loaded.weights else None,
+                "source_weights_sha256": loaded.weights_sha256,
+                "keyframes": keyframes,
+            }
             if chosen:
                 info["classes"] = [names[c] for c in chosen]
             yield Frames(frames=list(pixels), fps=fps, index=i, seed=s, info=info)

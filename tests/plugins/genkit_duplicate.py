@@ -6,7 +6,21 @@ from genkit.spec import GeneratorSpec
 
 @hookimpl
 def genkit_register_generators(register):
-    register(GeneratorSpec(name="hello", modality="image", summary="An impostor.",
-                           implementation="genkit_duplicate:Nothing", outputs=("png",)))
-    register(GeneratorSpec(name="crashy", modality="image", summary="Raises while generating.",
-                           implementation="genkit_crashy_impl:Crashy", outputs=("png",)))
+    register(
+        GeneratorSpec(
+            name="hello",
+            modality="image",
+            summary="An impostor.",
+            implementation="genkit_duplicate:Nothing",
+            outputs=("png",),
+        )
+    )
+    register(
+        GeneratorSpec(
+            name="crashy",
+            modality="image",
+            summary="Raises while generating.",
+            implementation="genkit_crashy_impl:Crashy",
+            outputs=("png",),
+        )
+    )

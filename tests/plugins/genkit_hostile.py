@@ -15,5 +15,12 @@ print("hello from a plugin that prints at import")
 @hookimpl
 def genkit_register_generators(register):
     for name in ("quitter", "chatty", "interrupter", "plugins", "inspect", "help"):
-        register(GeneratorSpec(name=name, modality="image", summary=f"Hostile test generator {name}.",
-                               implementation=f"genkit_hostile_impl:{name.capitalize()}", outputs=("png",)))
+        register(
+            GeneratorSpec(
+                name=name,
+                modality="image",
+                summary=f"Hostile test generator {name}.",
+                implementation=f"genkit_hostile_impl:{name.capitalize()}",
+                outputs=("png",),
+            )
+        )

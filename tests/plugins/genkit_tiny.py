@@ -10,8 +10,14 @@ from genkit.spec import GeneratorSpec, Option
 
 @hookimpl
 def genkit_register_generators(register):
-    register(GeneratorSpec(
-        name="tiny", modality="text", summary="Linear regression on numbers (test plugin).",
-        implementation="genkit_tiny_impl:Tiny", outputs=("txt",), trainable=True,
-        train_options=(Option("hidden", "int", 8, "Hidden width.", min=1, max=64),),
-    ))
+    register(
+        GeneratorSpec(
+            name="tiny",
+            modality="text",
+            summary="Linear regression on numbers (test plugin).",
+            implementation="genkit_tiny_impl:Tiny",
+            outputs=("txt",),
+            trainable=True,
+            train_options=(Option("hidden", "int", 8, "Hidden width.", min=1, max=64),),
+        )
+    )

@@ -5,8 +5,8 @@ import os
 import torch
 
 from genkit.artifacts import TextChunk
-from genkit.errors import GenkitError
 from genkit.device import item_seed
+from genkit.errors import GenkitError
 from genkit.train.protocol import TrainingTask
 
 

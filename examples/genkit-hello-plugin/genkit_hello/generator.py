@@ -7,8 +7,8 @@ It also offers the optional latent-space part of the contract (sample_latents / 
 import numpy as np
 
 from genkit.artifacts import Image
-from genkit.errors import GenkitError
 from genkit.device import item_seed
+from genkit.errors import GenkitError
 
 _PALETTES = {"warm": (1.0, 0.55, 0.2), "cool": (0.2, 0.6, 1.0), "grey": (0.8, 0.8, 0.8)}
 

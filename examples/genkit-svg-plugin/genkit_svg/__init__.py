@@ -39,8 +39,13 @@ def genkit_register_artifact_kinds(register):
             writer="genkit_svg.writer:SvgWriter",  # imported only when a file is written
             options=(
                 Option("stroke", "float", 1.5, "Line width in pixels.", min=0.1, max=20),
-                Option("background", "choice", "none", "Fill behind the curves.",
-                       choices=("none", "white", "paper", "black")),
+                Option(
+                    "background",
+                    "choice",
+                    "none",
+                    "Fill behind the curves.",
+                    choices=("none", "white", "paper", "black"),
+                ),
             ),
         )
     )

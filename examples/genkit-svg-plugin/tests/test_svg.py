@@ -78,7 +78,9 @@ def test_existing_file_is_kept_without_overwrite(tmp_path):
     before = target.read_bytes()
     proc = testing.run("spiro", "--seed", "2", "-o", target)
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == [f"genkit: error: {target} already exists; pass --overwrite to replace it"]
+    assert proc.stderr.strip().splitlines() == [
+        f"genkit: error: {target} already exists; pass --overwrite to replace it"
+    ]
     assert target.read_bytes() == before
     spiro("--seed", "2", "-o", target, "--overwrite")
     assert target.read_bytes() != before
