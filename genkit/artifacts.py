@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import PIL.Image
+    from numpy.typing import NDArray
 
 
 class Artifact:
@@ -21,10 +26,11 @@ class Artifact:
     temporary name and renames, and never replaces an existing file unless ``overwrite=True``.
     """
 
-    provenance: dict | None = None
-    _reproduce = None  # set by genkit.load(): builds the reproducing command for the file save() writes
+    provenance: dict[str, Any] | None = None
+    # Set by genkit.load(): builds the reproducing command for the file save() writes.
+    _reproduce: Callable[..., str] | None = None
 
-    def save(self, path, overwrite: bool = False, **output_options) -> Path:
+    def save(self, path: str | PathLike[str], overwrite: bool = False, **output_options: Any) -> Path:
         """Write to ``path`` (format from its extension); ``output_options`` are the writer's (``scale=4``)."""
         from genkit.writers import save_artifact
 
@@ -36,14 +42,14 @@ class Image(Artifact):
     pixels: Any  # numpy uint8, (H, W) grey or (H, W, 3) RGB
     index: int
     seed: int
-    info: dict = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
-    def to_numpy(self):
+    def to_numpy(self) -> NDArray[Any]:
         import numpy as np
 
         return np.asarray(self.pixels)
 
-    def to_pil(self):
+    def to_pil(self) -> PIL.Image.Image:
         from PIL import Image as PILImage
 
         return PILImage.fromarray(self.to_numpy())
@@ -57,7 +63,7 @@ class TextChunk(Artifact):
     index: int
     seed: int
     done: bool = False
-    info: dict = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return self.text
@@ -68,13 +74,13 @@ class Midi(Artifact):
     midi: Any  # pretty_midi.PrettyMIDI
     index: int
     seed: int
-    info: dict = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
     # Renders the tune to (float samples in [-1, 1], rate); lets the same item be written as .wav.
     render_audio: Callable[[], tuple[Any, int]] | None = None
     # Draws the tune as uint8 RGB pixels, for the MIDI writer's --piano-roll.
     render_piano_roll: Callable[[], Any] | None = None
 
-    def to_pretty_midi(self):
+    def to_pretty_midi(self) -> Any:
         return self.midi
 
 
@@ -84,9 +90,9 @@ class Audio(Artifact):
     rate: int
     index: int
     seed: int
-    info: dict = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
-    def to_numpy(self):
+    def to_numpy(self) -> NDArray[Any]:
         import numpy as np
 
         return np.asarray(self.samples)
@@ -94,19 +100,19 @@ class Audio(Artifact):
 
 @dataclass
 class Frames(Artifact):
-    frames: list  # numpy uint8 images of one size
+    frames: list[Any]  # numpy uint8 images of one size
     fps: float
     index: int
     seed: int
-    info: dict = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
-    def to_numpy(self):
+    def to_numpy(self) -> NDArray[Any]:
         """All frames as one (T, H, W[, 3]) uint8 array."""
         import numpy as np
 
         return np.stack([np.asarray(f) for f in self.frames])
 
-    def to_pil(self) -> list:
+    def to_pil(self) -> list[PIL.Image.Image]:
         from PIL import Image as PILImage
 
         return [PILImage.fromarray(f) for f in self.to_numpy()]
@@ -115,7 +121,7 @@ class Frames(Artifact):
 class TextSamples:
     """Joins streamed text: ``add(chunk)`` returns the whole sample as one TextChunk on its last chunk."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.parts: dict[int, list[str]] = {}
 
     def started(self, index: int) -> bool:

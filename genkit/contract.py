@@ -9,17 +9,20 @@ checked against the Protocols here at that moment, so a missing member is one re
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pluggy
+
+if TYPE_CHECKING:
+    from genkit.spec import ArtifactKind, GeneratorSpec
 
 hookspec = pluggy.HookspecMarker("genkit")
 hookimpl = pluggy.HookimplMarker("genkit")
 
 
 @hookspec
-def genkit_register_generators(register):
+def genkit_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
     """Declare generators by calling ``register(GeneratorSpec(...))`` once for each.
 
     ``register`` raises ``ValueError`` for a malformed spec. A name already taken by another
@@ -30,7 +33,7 @@ def genkit_register_generators(register):
 
 
 @hookspec
-def genkit_register_artifact_kinds(register):
+def genkit_register_artifact_kinds(register: Callable[[ArtifactKind], None]) -> None:
     """Declare output kinds by calling ``register(ArtifactKind(...))`` once for each.
 
     A kind names the file extensions its writer encodes, the writer class (imported only when a
@@ -58,7 +61,7 @@ class Generator(Protocol):
     (classmethod) for trainable generators, ``class_names`` for class-conditional ones.
     """
 
-    def generate(self, n: int, seed: int, options: dict, format: str) -> Iterator[Any]: ...
+    def generate(self, n: int, seed: int, options: dict[str, Any], format: str) -> Iterator[Any]: ...
 
 
 @runtime_checkable
@@ -79,18 +82,18 @@ class LatentSpace(Protocol):
 
 
 # The third Protocol, the training task, lives with the loop that drives it; it is part of this contract.
-from genkit.train.protocol import TrainingTask  # noqa: E402, F401
+from genkit.train.protocol import TrainingTask as TrainingTask  # noqa: E402
 
 _PARAMETERS = {"generate": ("n", "seed", "options", "format"), "sample_latents": ("seeds",), "decode": ("latents",)}
 
 
-def protocol_members(protocol) -> list[str]:
+def protocol_members(protocol: type) -> list[str]:
     """The public members a Protocol declares: its methods and annotated attributes."""
     declared = set(getattr(protocol, "__annotations__", {})) | set(vars(protocol))
     return sorted(m for m in declared if not m.startswith("_"))
 
 
-def check_implements(obj, protocol, where: str) -> None:
+def check_implements(obj: object, protocol: type, where: str) -> None:
     """Raise RunError naming the first member of ``protocol`` that ``obj`` lacks or mistypes."""
     from genkit.errors import RunError
 

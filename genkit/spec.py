@@ -10,6 +10,7 @@ from __future__ import annotations
 import keyword
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +49,7 @@ class Option:
     one_item_each: bool = False
     validator: str | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not _NAME.match(self.name):
             raise ValueError(f"option name {self.name!r} must be lower-case letters, digits, - or _")
         if self.type not in OPTION_TYPES:
@@ -76,7 +77,7 @@ class Option:
         """The CLI parser's parameter name; a Python keyword such as ``class`` becomes ``class_``."""
         return self.key + "_" if keyword.iskeyword(self.key) else self.key
 
-    def check(self, value):
+    def check(self, value: Any) -> Any:
         """Return ``value`` if it is in range, else raise ValueError with a readable reason."""
         if value is None or self.type not in ("int", "float"):
             return value
@@ -94,7 +95,7 @@ class Option:
         return f"{'(' if self.min_open or self.min is None else '['}{low}, {high}{')' if self.max_open or self.max is None else ']'}"
 
 
-def check_values(options, values: dict, plugin: str = "") -> None:
+def check_values(options: Iterable[Option], values: dict[str, Any], plugin: str = "") -> None:
     """Range-check every option's value (by ``Option.key``) and run its validator; one GenkitError
     naming the first bad one. ``plugin`` names the owner of the options in a validator's failure."""
     from genkit.errors import GenkitError
@@ -108,7 +109,7 @@ def check_values(options, values: dict, plugin: str = "") -> None:
         run_validator(opt, value, plugin)
 
 
-def run_validator(opt: Option, value, plugin: str) -> None:
+def run_validator(opt: Option, value: Any, plugin: str) -> None:
     """Call ``opt.validator`` on a given value (each value of a ``multiple`` option).
 
     ValueError or GenkitError from it is the user's mistake (exit 2, its first line shown); any
@@ -177,7 +178,7 @@ class GeneratorSpec:
     plugin: str = field(default="", compare=False)
     package: str = field(default="", compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not _NAME.match(self.name):
             raise ValueError(f"generator name {self.name!r} must be lower-case letters, digits, - or _")
         if ":" not in self.implementation:
@@ -225,7 +226,7 @@ class ArtifactKind:
     streams: bool = False
     plugin: str = field(default="", compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not _NAME.match(self.name):
             raise ValueError(f"artifact kind {self.name!r} must be lower-case letters, digits, - or _")
         if ":" not in self.writer:

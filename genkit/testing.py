@@ -15,10 +15,21 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping, Sequence
+from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from genkit.train.protocol import TrainingTask
 
 
-def run(*args, cwd=None, env=None, timeout=600) -> subprocess.CompletedProcess:
+def run(
+    *args: object,
+    cwd: str | PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess[str]:
     full_env = dict(os.environ, **(env or {}))
     return subprocess.run(
         [sys.executable, "-m", "genkit", *map(str, args)],
@@ -30,15 +41,15 @@ def run(*args, cwd=None, env=None, timeout=600) -> subprocess.CompletedProcess:
     )
 
 
-def _explain(proc) -> str:
+def _explain(proc: subprocess.CompletedProcess[str]) -> str:
     return f"exit {proc.returncode}\nstdout: {proc.stdout[-2000:]}\nstderr: {proc.stderr[-2000:]}"
 
 
-def check_registration(generator: str) -> dict:
+def check_registration(generator: str) -> dict[str, Any]:
     """The generator is listed by `genkit models` and its plugin loads without error."""
     proc = run("plugins", "--json")
     assert proc.returncode == 0, _explain(proc)
-    plugins = json.loads(proc.stdout)["plugins"]
+    plugins: list[dict[str, Any]] = json.loads(proc.stdout)["plugins"]
     owner = [p for p in plugins if generator in p["generators"]]
     assert owner, f"no plugin registers {generator!r}: {plugins}"
     assert owner[0]["error"] is None, owner[0]["error"]
@@ -65,7 +76,7 @@ def check_help_is_light(generator: str) -> None:
     assert "Usage" in proc.stdout, proc.stdout
 
 
-def check_seed_reproduces(generator: str, folder: Path, args=()) -> list[Path]:
+def check_seed_reproduces(generator: str, folder: Path, args: Sequence[object] = ()) -> list[Path]:
     """The same seed gives byte-identical files; item i does not depend on --n."""
     folder = Path(folder)
     first = run(generator, *args, "--seed", "7", "--n", "2", "-o", folder / "a", "--json")
@@ -79,18 +90,18 @@ def check_seed_reproduces(generator: str, folder: Path, args=()) -> list[Path]:
     return files_a
 
 
-def check_provenance(path: Path, generator: str) -> dict:
+def check_provenance(path: Path, generator: str) -> dict[str, Any]:
     """`genkit inspect` reads the provenance back and names a reproducing command."""
     proc = run("inspect", path, "--json")
     assert proc.returncode == 0, _explain(proc)
-    prov = json.loads(proc.stdout)
+    prov: dict[str, Any] = json.loads(proc.stdout)
     assert prov["generator"] == generator, prov
     for key in ("genkit", "seed", "index", "item_seed", "options", "command"):
         assert key in prov, f"provenance lacks {key!r}: {prov}"
     return prov
 
 
-def check_bad_option(generator: str, args, folder: Path | None = None) -> None:
+def check_bad_option(generator: str, args: Sequence[object], folder: Path | None = None) -> None:
     """A bad option gives exit 2, one line 'genkit: error: ...', no traceback, no file."""
     before = set(Path(folder).rglob("*")) if folder else set()
     proc = run(generator, *args, cwd=folder)
@@ -101,7 +112,9 @@ def check_bad_option(generator: str, args, folder: Path | None = None) -> None:
         assert set(Path(folder).rglob("*")) == before, "a refused run left files behind"
 
 
-def check_all(generator: str, folder: Path, args=(), bad_options=()) -> None:
+def check_all(
+    generator: str, folder: Path, args: Sequence[object] = (), bad_options: Iterable[Sequence[object]] = ()
+) -> None:
     """Every check above, in order."""
     check_registration(generator)
     check_help_is_light(generator)
@@ -114,7 +127,7 @@ def check_all(generator: str, folder: Path, args=(), bad_options=()) -> None:
 # ---------------------------------------------------------------- in-process checks against the Protocols
 
 
-def check_generator_class(generator: str):
+def check_generator_class(generator: str) -> Any:
     """The implementation imports and satisfies genkit.Generator (nothing is loaded or built)."""
     from genkit.contract import Generator, check_implements
     from genkit.registry import import_implementation, load_registry
@@ -127,7 +140,7 @@ def check_generator_class(generator: str):
     return cls
 
 
-def check_latent_space(generator: str, weights=None) -> None:
+def check_latent_space(generator: str, weights: str | Path | None = None) -> None:
     """A latent-space generator gives one code per seed, deterministically, and decodes them to uint8 images."""
     import numpy as np
 
@@ -136,7 +149,10 @@ def check_latent_space(generator: str, weights=None) -> None:
 
     impl = genkit.load(generator, device="cpu", weights=weights).impl
     check_implements(impl, LatentSpace, f"generator {generator!r}")
-    as_array = lambda x: np.asarray(x.detach().cpu() if hasattr(x, "detach") else x)  # noqa: E731
+
+    def as_array(x: Any) -> Any:
+        return np.asarray(x.detach().cpu() if hasattr(x, "detach") else x)
+
     codes = impl.sample_latents([1, 2, 1])
     array = as_array(codes)
     assert array.ndim == 2 and array.shape[0] == 3, f"sample_latents gave shape {array.shape}, want (3, d)"
@@ -148,7 +164,9 @@ def check_latent_space(generator: str, weights=None) -> None:
     assert images.dtype == np.uint8 and images.shape[0] == 3, f"decode gave {images.dtype} {images.shape}"
 
 
-def check_training_task(generator: str, data, options: dict | None = None):
+def check_training_task(
+    generator: str, data: str | PathLike[str], options: dict[str, Any] | None = None
+) -> TrainingTask:
     """``training_task`` builds a task that satisfies genkit's TrainingTask Protocol (the loop's own check)."""
     from genkit.train.protocol import adopt
 
