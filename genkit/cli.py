@@ -122,7 +122,7 @@ def build_app() -> typer.Typer:
     return app
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
@@ -216,7 +216,7 @@ def _click_errors():
     try:  # typer >= 0.22 carries its own copy of click
         from typer._click import exceptions as click_errors
     except ImportError:  # pragma: no cover - older typer on real click
-        import click.exceptions as click_errors
+        import click.exceptions as click_errors  # type: ignore[no-redef]
     return click_errors
 
 
@@ -237,7 +237,7 @@ def _run(argv: list[str], debug: bool) -> int:
         return exc.exit_code
     except GenkitError as exc:
         _traceback_if(debug)
-        if getattr(exc, "manifest", None) is not None and "--json" in argv:  # what a failed run did write
+        if exc.manifest is not None and "--json" in argv:  # what a failed run did write
             print(json.dumps(dict(exc.manifest, error=_one_line(exc)), indent=2))
         _echo_err(f"genkit: error: {_one_line(exc)}")
         return exc.exit_code

@@ -3,11 +3,17 @@
 Either one prints a single line ``genkit: error: ...`` unless ``--debug`` asks for the traceback.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 
 class GenkitError(Exception):
     """A problem the user can fix (bad option, missing file, existing output): exit code 2."""
 
     exit_code = 2
+    # What a failed run did write (genkit.run sets it), printed by ``--json`` beside the error.
+    manifest: dict[str, Any] | None = None
 
 
 class RunError(GenkitError):
