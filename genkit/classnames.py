@@ -38,7 +38,7 @@ def find_class(text: str, names: list[str]) -> int:
 def class_names(meta: dict) -> list[str]:
     """Class names a plugin stored in its weights: top-level ``class_names`` or ``config.class_names``
     (an unconditional model stores none, or ``num_classes: 0``)."""
-    config = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+    config = meta["config"] if isinstance(meta.get("config"), dict) else {}
     if config.get("num_classes") == 0:
         return []
     names = meta.get("class_names") or config.get("class_names") or []

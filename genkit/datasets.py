@@ -120,6 +120,7 @@ def read_image(path: Path, background: float = BACKGROUND) -> np.ndarray:
 def _values(im, background: float) -> np.ndarray:
     """A loaded PIL image -> float32 [0, 1] array at its real bit depth, alpha composed."""
     mode = im.mode
+    x: np.ndarray
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
         x = np.asarray(im, dtype=np.float64)
         top = 65535.0 if mode != "I" or x.max(initial=0) <= 65535 else float(x.max())
@@ -352,7 +353,7 @@ def _read_pictures(files, size, channels, mixed):
             x = resize(x, (KEEP_SIDE, KEEP_SIDE))
         pictures.append(x)
     if not known:
-        side = _side(size, native)
+        side = _side(size, native or 1)  # native is None only when there are no files
         pictures = [_conform(x, side, colour) for x in pictures]
     return np.stack(pictures)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from genkit.errors import GenkitError, RunError
 from genkit.provenance import PROVENANCE_KEY, provenance_text
@@ -25,7 +26,7 @@ def gif_bytes(frames, fps: float, provenance: dict | None = None, scale: int = 1
     if not images:
         raise RunError("an animation needs at least one frame")
     buf = io.BytesIO()
-    extra = {"loop": 0} if loop else {}
+    extra: dict[str, Any] = {"loop": 0} if loop else {}
     if provenance is not None:
         extra["comment"] = provenance_text(provenance).encode()
     images[0].save(
@@ -130,7 +131,7 @@ def wav_bytes(samples, rate: int) -> bytes:
         wav.setnchannels(1)
         wav.setsampwidth(2)
         wav.setframerate(int(rate))
-        wav.writeframes(pcm)
+        wav.writeframes(pcm.data)  # the array's buffer, not a copy
     return buf.getvalue()
 
 
@@ -143,5 +144,5 @@ def _to_pil(pixels, scale: int = 1):
         raise RunError(f"image pixels must be uint8, got {array.dtype}")
     image = Image.fromarray(array)
     if scale > 1:
-        image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
+        image = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
     return image

@@ -104,7 +104,7 @@ def save_tensors(tensors: dict, meta: dict, path: Path) -> None:
     write_atomic(Path(path), data, overwrite=True)
 
 
-def load_into(model, tensors: dict, path: Path) -> None:
+def load_into(model, tensors: dict, path: Path | str) -> None:
     """Load a state dict, turning shape/key mismatches into one readable error."""
     own = model.state_dict()
     missing = sorted(set(own) - set(tensors))

@@ -121,7 +121,7 @@ def _skip_random_init_of_meta_tensors():
     import torch
     from torch.overrides import TorchFunctionMode
 
-    fills = {torch.Tensor.normal_, torch.nn.init.normal_}
+    fills: set[object] = {torch.Tensor.normal_, torch.nn.init.normal_}
 
     class SkipRandomInit(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):

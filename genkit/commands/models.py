@@ -71,7 +71,7 @@ def _summary_rows(registry, device_arg) -> list[dict]:
     for spec in registry.generators.values():
         files = weights_files(spec)
         default = next((f for f in files if f["default"]), None)
-        info = {"file": None, "bytes": None, "sha256": None}
+        info: dict[str, object] = {"file": None, "bytes": None, "sha256": None}
         if default is not None:
             missing = default["bytes"] is None
             info = {

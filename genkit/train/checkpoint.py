@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from genkit import __version__, weights
 from genkit.errors import GenkitError
@@ -44,7 +45,7 @@ def split_optimizer(i: int, optimizer) -> tuple[dict, dict]:
     import torch
 
     sd = optimizer.state_dict()
-    tensors, plain = {}, {}
+    tensors, plain = {}, dict[str, dict]()
     for pid, state in sd["state"].items():
         for key, value in state.items():
             if isinstance(value, torch.Tensor):
@@ -157,7 +158,7 @@ def add_sitting(meta: dict | None, command: str, step: int) -> list[dict]:
     one that lengthens or changes the run is recorded, so the card says how the weights were made.
     A malformed record from a checkpoint is dropped rather than trusted.
     """
-    saved = (meta or {}).get("sittings")
+    saved: Any = (meta or {}).get("sittings")  # checked item by item below
     ok = isinstance(saved, list) and all(
         isinstance(x, dict) and isinstance(x.get("command"), str) and isinstance(x.get("from_step"), int) for x in saved
     )

@@ -11,12 +11,16 @@ same mean DDP computes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from genkit.train.precision import Precision
 
 
 @dataclass
 class StepContext:
-    precision: object  # genkit.train.precision.Precision
-    optimizers: list
+    precision: Precision
+    optimizers: list[Any]
     clip: float | None = None
     world: int = 1
     rank: int = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from genkit import files
 from genkit.errors import GenkitError, RunError
@@ -27,7 +28,7 @@ class WriteRun:
     # This writer's option values by Option.key. An option naming extra files (a path: --grid,
     # --piano-roll) reaches only the first output whose kind declares it, so the extras are written once.
     values: dict = field(default_factory=dict)
-    stdout: object = None
+    stdout: TextIO | None = None
 
 
 class Writer:
@@ -43,8 +44,12 @@ class Writer:
     def check(self, items: list[Path]) -> None:
         """Called once before anything is generated with the path of every item (empty when streaming)."""
 
-    def write(self, artifact, path: Path | None, provenance: dict) -> dict | None:
-        """Write one artifact; return its manifest entry, or None while an item is still incomplete."""
+    def write(self, artifact, path: Path, provenance: dict) -> dict | None:
+        """Write one artifact; return its manifest entry, or None while an item is still incomplete.
+
+        ``path`` is None only for a kind that ``streams`` when no ``-o`` was given; such a writer
+        declares ``path: Path | None``.
+        """
         raise NotImplementedError
 
     def finish(self, provenance: dict) -> dict:

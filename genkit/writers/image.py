@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from genkit import encode, files
 from genkit.artifacts import Image
@@ -11,7 +12,8 @@ from genkit.writers import Writer, entry
 
 class ImageWriter(Writer):
     def check(self, items: list[Path]) -> None:
-        self.sheet, self.grid_plan = [], None
+        self.sheet: list[Any] = []
+        self.grid_plan: files.OutputPlan | None = None
         if self.value("grid"):
             self.grid_plan = files.OutputPlan(str(self.value("grid")), self.run.generator, ("png",), 1, self.run.seed)
             self.grid_plan.check_free(self.run.overwrite)
