@@ -28,10 +28,15 @@ def help_for(opt: Option) -> str:
     return opt.help + (f" [{'; '.join(extra)}]" if extra else "")
 
 
+def _choices_enum(opt: Option) -> Any:
+    """A str Enum of the option's choices: typer lists them in --help and refuses any other value."""
+    return enum.Enum(f"{opt.dest}_choices", {c: c for c in opt.choices or ()}, type=str)
+
+
 def parameter_for(opt: Option) -> inspect.Parameter:
     """A signature parameter carrying a typer Option/Argument for one declared option."""
     if opt.type == "choice":
-        py_type: Any = enum.Enum(f"{opt.dest}_choices", {c: c for c in opt.choices}, type=str)
+        py_type: Any = _choices_enum(opt)
         default = opt.default
     else:
         py_type = _PY_TYPES[opt.type]
@@ -41,7 +46,7 @@ def parameter_for(opt: Option) -> inspect.Parameter:
             py_type = list[py_type] | None
         info = typer.Argument(help=help_for(opt), show_default=False)
         required = opt.default is None and not opt.multiple
-        annotation = Annotated[py_type if required else py_type | None, info]
+        annotation: Any = Annotated[py_type if required else py_type | None, info]  # built at run time
         return inspect.Parameter(
             opt.dest,
             inspect.Parameter.KEYWORD_ONLY,
@@ -71,7 +76,7 @@ def make_command(params: list[inspect.Parameter], body, name: str, doc: str):
     def command(**kwargs):
         return body(kwargs)
 
-    command.__signature__ = inspect.Signature(params)
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]  # typer reads it
     command.__annotations__ = {q.name: q.annotation for q in params}
     command.__name__ = name.replace("-", "_")
     command.__doc__ = doc

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from genkit import interrupts
 from genkit.spec import ArtifactKind, GeneratorSpec, Option
@@ -32,7 +33,7 @@ CACHE_ENV = "GENKIT_CACHE_DIR"
 TIMEOUT_ENV = "GENKIT_PLUGIN_TIMEOUT"
 DEFAULT_TIMEOUT = 10.0
 RETRY_TIMEOUT_AFTER = 24 * 3600  # seconds a cached time-out is believed before the plugin is probed again
-_TYPES = {cls.__name__: cls for cls in (GeneratorSpec, Option, ArtifactKind)}
+_TYPES: dict[str, Any] = {cls.__name__: cls for cls in (GeneratorSpec, Option, ArtifactKind)}
 _stdout_sink = None  # where guarded code's prints go; the probe child collects them to report
 
 
@@ -103,7 +104,14 @@ def inspect_plugin(name: str, target: str) -> dict:
 
     from genkit import contract
 
-    record = {"generators": [], "kinds": [], "error": None, "warning": None, "version": "", "import_seconds": 0.0}
+    record: dict[str, Any] = {
+        "generators": [],
+        "kinds": [],
+        "error": None,
+        "warning": None,
+        "version": "",
+        "import_seconds": 0.0,
+    }
     pm = pluggy.PluginManager("genkit")
     pm.add_hookspecs(contract)
     start = time.perf_counter()
@@ -230,7 +238,7 @@ def timeout() -> float:
         return DEFAULT_TIMEOUT
 
 
-def probe(plugins: list[tuple[str, str]]) -> dict[str, dict]:
+def probe(plugins: list[tuple[str, str]]) -> dict[str, str]:
     """Probe (name, target) plugins, each in its own child process, all at once; name -> record JSON."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     limit = timeout()

@@ -221,7 +221,7 @@ def import_implementation(spec: GeneratorSpec):
 def _guarded_class(cls, where: str):
     if not isinstance(cls, type) or not callable(getattr(cls, "generate", None)):
         return cls  # not a class with generate(): the core's protocol check reports it
-    original_init, original_generate = cls.__init__, cls.generate
+    original_init, original_generate = cls.__init__, cls.generate  # type: ignore[misc, attr-defined]  # checked above
 
     @functools.wraps(original_init)
     def __init__(self, *args, **kwargs):

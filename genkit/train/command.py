@@ -244,13 +244,20 @@ def resumed_values(spec: GeneratorSpec, values: dict, options: dict, ctx: typer.
     return values, options
 
 
-_JSON_KINDS = {"int": int, "float": (int, float), "bool": bool, "str": str, "path": str, "choice": str}
+_JSON_KINDS: dict[str, type | tuple[type, ...]] = {
+    "int": int,
+    "float": (int, float),
+    "bool": bool,
+    "str": str,
+    "path": str,
+    "choice": str,
+}
 
 
 def _recorded_value(opt: Option, value):
     """A value read back from a checkpoint, as the command line would have parsed it; ValueError if not one."""
     wrong_kind = not isinstance(value, _JSON_KINDS[opt.type]) or (isinstance(value, bool) and opt.type != "bool")
-    if wrong_kind or (opt.type == "choice" and value not in opt.choices):
+    if wrong_kind or (opt.type == "choice" and value not in (opt.choices or ())):
         raise ValueError(value)
     return Path(value) if opt.type == "path" else float(value) if opt.type == "float" else value
 

@@ -15,6 +15,7 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from genkit import __version__, progress, registry, weights
 from genkit import device as devices
@@ -72,6 +73,9 @@ def train(spec: GeneratorSpec, settings: RunSettings, cpu_probe=None) -> dict:
 class Trainer:
     """One run: built from the settings (and a checkpoint on --resume), stepped, then finished."""
 
+    history: list[dict]  # the metrics logged so far, a row each (steps and epoch ends)
+    order: Any  # this epoch's permutation of the data (a tensor); None before the first batch
+
     def __init__(self, spec: GeneratorSpec, settings: RunSettings, paths: RunFiles, cpu_probe=None):
         import torch
 
@@ -94,7 +98,7 @@ class Trainer:
         self.step, self.history, self.elapsed_before = 0, [], 0.0
         if self.saved:
             self._restore()
-        self.sittings = checkpoint.add_sitting(self.saved and self.saved.meta, settings.command, self.step)
+        self.sittings = checkpoint.add_sitting(self.saved.meta if self.saved else None, settings.command, self.step)
         if self.group.is_main:
             paths.out.mkdir(parents=True, exist_ok=True)
 
@@ -168,7 +172,9 @@ class Trainer:
     def _restore(self) -> None:
         import torch
 
-        saved, meta = self.saved, self.saved.meta
+        saved = self.saved
+        assert saved is not None, "only a resumed run restores"
+        meta = saved.meta
         self.step, self.history, self.elapsed_before = meta["step"], meta["history"], float(meta["elapsed"])
         if len(meta["optimizers"]) != len(self.optimizers):
             raise GenkitError(

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from genkit.errors import GenkitError
 
-EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+EXIT_CODES: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 class Interrupted(GenkitError):
