@@ -108,6 +108,11 @@ def build_app() -> typer.Typer:
     from genkit.commands.inspect import inspect_command
 
     app.command("inspect")(inspect_command)
+    from genkit.commands.gallery import gallery_command
+    from genkit.commands.rerun import rerun_command
+
+    app.command("rerun")(rerun_command)
+    app.command("gallery")(gallery_command)
     train = typer.Typer(help="Train a generator on your own data.", no_args_is_help=True, rich_markup_mode=None)
     evaluate = typer.Typer(
         help="Measure a generator with its own metrics.", no_args_is_help=True, rich_markup_mode=None

@@ -61,9 +61,13 @@ def execute(req: Request, stdout=None) -> dict:
     generator = load_generator(req.spec, device, weights_path)
     base = base_provenance(req, seed, device, weights_path, is_default)
     manifest = dict(base, command=f"{base['command']} --n {n}", files=[])
-    write_all(generator, req, n, seed, targets, base, manifest)
-    for target in targets:
-        manifest.update(target.writer.finish(base))
+    try:
+        write_all(generator, req, n, seed, targets, base, manifest)
+        for target in targets:
+            manifest.update(target.writer.finish(base))
+    except BaseException as exc:  # a failed or interrupted run is history too, with what it did write
+        _record(manifest, req.typed or manifest["command"], started, exc)
+        raise
     _record(manifest, req.typed or manifest["command"], started)
     return manifest
 
@@ -248,13 +252,13 @@ def _failure(message: str, manifest: dict) -> RunError:
     return error
 
 
-def _record(manifest: dict, command: str, started: float) -> None:
+def _record(manifest: dict, command: str, started: float, error: BaseException | None = None) -> None:
     """Add the run to the user's history (genkit logs); a broken history never fails a run."""
     try:
         from genkit.history import record_run
     except ImportError:
         return
-    record_run(manifest, command, started, time.time())
+    record_run(manifest, command, started, time.time(), error)
 
 
 def echo_summary(manifest: dict) -> None:

@@ -1,5 +1,6 @@
-"""The history of generation runs, in SQLite, like `llm logs`: what ran, with which weights and
-seeds, and which files it wrote. `genkit logs` reads it.
+"""The history of runs, in SQLite, like `llm logs`: what ran (generations and training), with which
+weights and seeds, how it ended, and every file it wrote. `genkit logs`, `genkit rerun` and
+`genkit gallery` read it.
 
 Recording is a courtesy, never a condition: a damaged, locked or unwritable database costs one
 warning line on stderr and the run goes on. ``GENKIT_LOGS=off`` turns recording off;
@@ -10,34 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import sys
+import time
 from pathlib import Path
 
-from genkit.errors import RunError
-
 PATH_ENV, SWITCH_ENV = "GENKIT_LOGS_PATH", "GENKIT_LOGS"
-BUSY_TIMEOUT_S = 0.5  # wait this long for another genkit that is writing; then give up on this record
 _OFF = {"off", "0", "false", "no"}
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY,
-    started REAL NOT NULL,        -- Unix time
-    duration REAL NOT NULL,       -- seconds
-    command TEXT NOT NULL,
-    generator TEXT,
-    weights TEXT,
-    weights_sha256 TEXT,
-    seed TEXT,                    -- text: seeds reach 2**63 - 1
-    item_seeds TEXT,              -- JSON list, one per item
-    options TEXT,                 -- JSON object
-    files TEXT,                   -- JSON list of paths written
-    device TEXT,
-    genkit TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_generator ON runs (generator, id);
-"""
 
 
 def data_folder() -> Path:
@@ -58,57 +37,109 @@ def recording() -> bool:
     return os.environ.get(SWITCH_ENV, "").strip().lower() not in _OFF
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
-    connection.executescript(_SCHEMA)
-    return connection
+def _status_of(error: BaseException | None) -> tuple[int, str | None]:
+    if error is None:
+        return 0, None
+    if isinstance(error, KeyboardInterrupt):
+        return 130, "interrupted"
+    code = getattr(error, "exit_code", 1)
+    return (code if isinstance(code, int) else 1), " ".join(str(error).split()) or type(error).__name__
 
 
-def _row(manifest: dict, command: str, started: float, finished: float) -> tuple:
-    files = manifest.get("files") or []
-    seeds = []
-    for f in files:  # one row per file; several -o formats give several files per item
-        if f.get("seed") is not None and str(f["seed"]) not in seeds:
-            seeds.append(str(f["seed"]))
-    paths = [f["path"] for f in files if f.get("path")]
-    paths += [f[k] for f in files for k in ("piano_roll",) if f.get(k)]
-    if manifest.get("grid"):
-        paths.append(manifest["grid"])
-    paths = [os.path.abspath(p) for p in paths]  # a relative path means nothing once the shell has moved on
+def record_run(
+    manifest: dict, command: str, started: float, finished: float, error: BaseException | None = None
+) -> None:
+    """Add one generation run (its manifest, even a failed run's) to the history. Never raises."""
+    from genkit.history import record
+
+    status, message = _status_of(error)
     seed = manifest.get("seed")
-    return (
-        started,
-        max(0.0, finished - started),
-        command,
-        manifest.get("generator"),
-        manifest.get("weights"),
-        manifest.get("weights_sha256"),
-        None if seed is None else str(seed),
-        json.dumps(seeds),
-        json.dumps(manifest.get("options") or {}, sort_keys=True, default=str),
-        json.dumps(paths),
-        manifest.get("device"),
-        manifest.get("genkit"),
-    )
+    row = {
+        "started": started,
+        "duration": max(0.0, finished - started),
+        "command": command,
+        "generator": manifest.get("generator"),
+        "plugin": manifest.get("plugin"),
+        "weights": manifest.get("weights"),
+        "weights_sha256": manifest.get("weights_sha256"),
+        "seed": None if seed is None else str(seed),
+        "item_seeds": json.dumps(record.item_seeds(manifest)),
+        "options": json.dumps(manifest.get("options") or {}, sort_keys=True, default=str),
+        "device": manifest.get("device"),
+        "genkit": manifest.get("genkit"),
+        "kind": "generate",
+        "status": status,
+        "error": message,
+        "cwd": _cwd(),
+        "text": record.streamed_text(manifest),
+    }
+    _write(row, record.generation_outputs(manifest))
 
 
-def record_run(manifest: dict, command: str, started: float, finished: float) -> None:
-    """Add one run to the history. Never raises: a failure is one warning line on stderr."""
+def record_training(
+    generator: str,
+    command: str,
+    out: Path,
+    started: float,
+    summary: dict | None = None,
+    error: BaseException | None = None,
+    options: dict | None = None,
+    seed: int | None = None,
+) -> None:
+    """Add one training run (its folder, weights, card metrics) to the history. Never raises."""
+    from genkit import __version__
+    from genkit.history import record
+
+    status, message = _status_of(error)
+    summary = summary or {}
+    outputs = record.training_outputs(out)
+    weights = next((path for path, role, _ in outputs if role == "weights"), None)
+    row = {
+        "started": started,
+        "duration": max(0.0, time.time() - started),
+        "command": command,
+        "generator": generator,
+        "weights": Path(weights).name if weights else None,
+        "weights_sha256": record.file_digest(Path(weights))[0] if weights else None,
+        "seed": None if seed is None else str(seed),
+        "item_seeds": "[]",
+        "options": json.dumps(options or {}, sort_keys=True, default=str),
+        "device": summary.get("device"),
+        "genkit": __version__,
+        "kind": "train",
+        "status": status,
+        "error": message,
+        "cwd": _cwd(),
+        "extra": json.dumps({"out": str(Path(out).absolute()), "summary": summary}, default=str),
+    }
+    _write(row, outputs)
+
+
+def _cwd() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:  # the folder was removed under us
+        return None
+
+
+def _write(row: dict, outputs: list) -> None:
     if not recording():
         return
+    from genkit.history import record, store
+
     path = database_path()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = _connect(path)
+
+    def attempt():
+        connection = store.open_for_writing(path)
         try:
-            with connection:
-                connection.execute(
-                    "INSERT INTO runs (started, duration, command, generator, weights, weights_sha256, seed,"
-                    " item_seeds, options, files, device, genkit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    _row(manifest, command, started, finished),
-                )
+            with store.transaction(connection):
+                record.insert(connection, row, outputs)
         finally:
             connection.close()
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        store.retrying(attempt)
     except Exception as exc:
         reason = " ".join(f"{type(exc).__name__}: {exc}".split())
         print(
@@ -118,28 +149,15 @@ def record_run(manifest: dict, command: str, started: float, finished: float) ->
         )
 
 
-def read_runs(count: int | None = 10, generator: str | None = None) -> list[dict]:
-    """The most recent runs, newest first; [] when nothing was ever recorded."""
-    path = database_path()
-    if not path.is_file():
-        return []
-    query, args = "SELECT * FROM runs", []
-    if generator:
-        query, args = query + " WHERE generator = ?", [generator]
-    query += " ORDER BY id DESC" + (" LIMIT ?" if count else "")
-    args += [count] if count else []
-    try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
-        try:
-            connection.row_factory = sqlite3.Row
-            rows = [dict(r) for r in connection.execute(query, args)]
-        finally:
-            connection.close()
-    except sqlite3.Error as exc:
-        if "no such table" in str(exc):  # an empty database file: nothing recorded yet
-            return []
-        raise RunError(f"cannot read the history {path}: {exc} (move it away to start a new one)") from None
-    for row in rows:
-        for key in ("item_seeds", "options", "files"):
-            row[key] = json.loads(row[key]) if row[key] else ([] if key != "options" else {})
-    return rows
+def read_runs(count: int | None = 10, generator: str | None = None, **filters) -> list[dict]:
+    """The most recent runs, newest first; [] when nothing was ever recorded (see query.Filters)."""
+    from genkit.history import query
+
+    return query.read_runs(database_path(), query.Filters(generator=generator, **filters), count)
+
+
+def read_run(run_id: int) -> dict | None:
+    """One run in full (its outputs with their sha256), or None when the history has no such run."""
+    from genkit.history import query
+
+    return query.read_run(database_path(), run_id)

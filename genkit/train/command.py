@@ -213,7 +213,27 @@ def _train(spec: GeneratorSpec, values: dict, options: dict) -> dict:
         options=options,
         command=command,
     )
-    return train(spec, settings)
+    return _recorded(spec, settings, values, options, lambda: train(spec, settings))
+
+
+def _recorded(spec: GeneratorSpec, settings, values: dict, options: dict, run) -> dict:
+    """``run()``, added to the history (genkit logs) by the main process, failed or not; a refused
+    command (a user mistake, exit 2) ran nothing and is not recorded."""
+    import time
+
+    from genkit.history import record_training
+
+    started, main = time.time(), os.environ.get("RANK", "0") == "0"
+    record = {"command": settings.command, "out": settings.out, "options": options, "seed": values["seed"]}
+    try:
+        summary = run()
+    except BaseException as exc:
+        if main and getattr(exc, "exit_code", 1) != 2:
+            record_training(spec.name, started=started, error=exc, **record)
+        raise
+    if main:
+        record_training(spec.name, started=started, summary=summary, **record)
+    return summary
 
 
 def resumed_values(spec: GeneratorSpec, values: dict, options: dict, ctx: typer.Context) -> tuple[dict, dict]:

@@ -29,7 +29,10 @@ class FramesWriter(Writer):
         files.write_atomic(path, ENCODERS[ext](artifact.frames, artifact.fps, provenance, scale), self.run.overwrite)
         if self.folder is not None:
             folder = self.folder / (f"{artifact.index:03d}" if self.run.n > 1 else "")
+            frame_files = []
             for k, frame in enumerate(artifact.frames):
                 png = encode.png_bytes(frame, dict(provenance, frame=k), scale)
                 files.write_atomic(folder / f"frame_{k:04d}.png", png, self.run.overwrite)
+                frame_files.append(str(folder / f"frame_{k:04d}.png"))
+            return entry(path, artifact, frames=len(artifact.frames), frame_files=frame_files)  # for the history
         return entry(path, artifact, frames=len(artifact.frames))
