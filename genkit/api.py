@@ -11,7 +11,7 @@ Python keyword takes a trailing underscore (``class_="bag"``), which is dropped.
 
 from __future__ import annotations
 
-from genkit import __version__
+from genkit import __version__, lookup
 from genkit import device as devices
 from genkit import weights as weights_io
 from genkit.artifacts import TextChunk, TextSamples
@@ -27,7 +27,7 @@ class LoadedGenerator:
 
         self.spec = spec
         self.device = devices.device_for(spec, device)
-        self.weights, self._default_weights = weights_io.resolve(spec, str(weights) if weights else None)
+        self.weights, self._default_weights = lookup.resolve(spec, str(weights) if weights else None)
         self.weights_sha256 = weights_io.sha256(self.weights) if self.weights else None
         self._weights_arg = str(weights) if weights else None
         self.impl = load_generator(spec, self.device, self.weights)

@@ -100,6 +100,12 @@ def build_app() -> typer.Typer:
     )
     app.callback()(_root)
     app.command("plugins")(plugins_command)
+    from genkit.commands import aliases, defaults, install
+
+    app.add_typer(aliases.app, name="aliases")
+    app.add_typer(defaults.app, name="defaults")
+    app.command("install")(install.install_command)
+    app.command("uninstall")(install.uninstall_command)
     from genkit.commands.logs import logs_command
     from genkit.commands.models import models_command
 
@@ -231,7 +237,7 @@ def _run(argv: list[str], debug: bool) -> int:
 
     click_errors = _click_errors()
     try:
-        code = build_app()(args=argv, prog_name="genkit", standalone_mode=False)
+        code = build_app()(args=argv, prog_name="genkit", standalone_mode=False, default_map=_user_defaults(argv))
         if code == 130:  # typer turns Ctrl-C into a quiet Exit(130)
             raise KeyboardInterrupt
         return code
@@ -261,6 +267,15 @@ def _run(argv: list[str], debug: bool) -> int:
         _traceback_if(debug)
         _echo_err(f"genkit: error: {type(exc).__name__}: {_one_line(exc)} (run with --debug for the traceback)")
         return 1
+
+
+def _user_defaults(argv: list[str]) -> dict:
+    """The user's `genkit defaults`, as the parser's default map (not read by the command that edits them)."""
+    if argv[:1] == ["defaults"]:
+        return {}
+    from genkit.defaults import default_map
+
+    return default_map()
 
 
 def _usage_error(exc, click_errors) -> int:

@@ -21,6 +21,10 @@ from genkit.spec import ArtifactKind, GeneratorSpec
 
 # Extra plugin modules to load without installing a package: handy while writing one.
 EXTRA_PLUGINS_ENV = "GENKIT_PLUGINS"
+# Which installed third-party plugins to load (distribution or entry-point names, comma-separated), as
+# llm's LLM_LOAD_PLUGINS: unset loads them all, empty loads none. Built-ins always load. The test suite
+# sets it so that a plugin the user installed cannot take a name its fixtures use.
+LOAD_PLUGINS_ENV = "GENKIT_LOAD_PLUGINS"
 
 # genkit's own command names, now and planned: a generator may not take one (typer adds the
 # completion options, --install-completion and --show-completion, as options, not names).
@@ -62,6 +66,11 @@ RESERVED_NAMES = frozenset(
         "login",
         "debug",
         "genkit",
+        "aliases",
+        "alias",
+        "defaults",
+        "install",
+        "uninstall",
     }
 )
 
@@ -106,14 +115,40 @@ def _sources() -> list[PluginInfo]:
     from genkit import __distribution__
 
     found = []
+    limit = os.environ.get(LOAD_PLUGINS_ENV)
+    wanted = None if limit is None else {n.lower() for n in _names(limit)}
     for ep in entry_points(group="genkit"):
         dist = getattr(ep, "dist", None)
         dist_name = dist.metadata["Name"] if dist is not None else ""
         version = dist.version if dist is not None else ""
-        found.append(PluginInfo(ep.name, ep.value, dist_name, version, builtin=dist_name == __distribution__))
-    for module in filter(None, (m.strip() for m in os.environ.get(EXTRA_PLUGINS_ENV, "").split(","))):
+        builtin = dist_name == __distribution__
+        if not builtin and wanted is not None and not {ep.name.lower(), dist_name.lower()} & wanted:
+            continue
+        found.append(PluginInfo(ep.name, ep.value, dist_name, version, builtin=builtin))
+    extra = _names(os.environ.get(EXTRA_PLUGINS_ENV, ""))
+    if extra:
+        development_path()
+    for module in extra:
         found.append(PluginInfo(module, module, from_env=True))
     return found
+
+
+def _names(text: str) -> list[str]:
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def development_path() -> None:
+    """Let this process import $GENKIT_PLUGINS modules from the current folder, as the probe can.
+
+    The probe runs ``python -m``, which puts the current folder first on its path; the installed
+    ``genkit`` script does not. Without this a module listed ok by ``genkit plugins`` would fail
+    with ModuleNotFoundError when its generator ran (it is added last: it shadows nothing installed).
+    """
+    import sys
+
+    here = os.getcwd()
+    if not any(p in ("", here) for p in sys.path):
+        sys.path.append(here)
 
 
 def _records(plugins: list[PluginInfo]) -> dict[str, dict]:

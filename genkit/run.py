@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from genkit import __version__, files, interrupts, progress, weights
+from genkit import __version__, files, interrupts, lookup, progress, weights
 from genkit import device as devices
 from genkit.classnames import check_named_classes
 from genkit.contract import Generator, check_implements
@@ -37,6 +37,7 @@ class Request:
     quiet: bool = False
     writer_options: dict = field(default_factory=dict)  # --grid, --scale, ... by Option.key
     typed: str | None = None  # the command line as the user typed it, for the history
+    defaults: dict = field(default_factory=dict)  # values taken from the user's `genkit defaults`, by key
 
 
 @dataclass
@@ -55,7 +56,7 @@ def execute(req: Request, stdout=None) -> dict:
     started = time.time()
     n, seed = validate(req)
     targets = plan_outputs(req, n, seed, stdout)
-    weights_path, is_default = weights.resolve(weights_owner(req), req.weights)
+    weights_path, is_default = lookup.resolve(weights_owner(req), req.weights)
     check_named_classes(req.spec, req.options, weights_path)
     device = devices.device_for(req.spec, req.device)
     generator = load_generator(req.spec, device, weights_path)
@@ -135,7 +136,7 @@ def weights_owner(req: Request) -> GeneratorSpec:
     """The generator whose weights ``--weights`` names: the run's own, or the one its spec's
     ``weights_from`` option names (``genkit video --source image --weights emoji``)."""
     other = req.options.get(req.spec.weights_from) if req.spec.weights_from else None
-    if not other or req.weights is None:
+    if not other:  # with it, even the default weights are the source's: the file records what was used
         return req.spec
     spec = load_registry().generators.get(str(other))
     if spec is None:
@@ -185,10 +186,16 @@ def base_provenance(req: Request, seed: int, device, weights_path, is_default) -
         "device": device.type,
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in sorted(req.options.items())},
         "output_options": {o.key: req.writer_options.get(o.key, o.default) for o in shaping},
+        **({"defaults": req.defaults} if req.defaults else {}),  # the command below spells them out
         # No --n here: each file records the command whose last item it is, so a file's bytes
         # do not depend on how many items its run made.
         "command": command_line(
-            req.spec, {**req.options, **req.writer_options}, seed, req.weights, is_default, shaping
+            req.spec,
+            {**req.options, **req.writer_options},
+            seed,
+            lookup.recorded(weights_owner(req), req.weights),
+            is_default,
+            shaping,
         ),
     }
 

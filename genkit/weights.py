@@ -130,7 +130,7 @@ def default_weights_path(spec: GeneratorSpec) -> Path | None:
 def shipped_weights(spec: GeneratorSpec) -> dict[str, Path]:
     """Weights shipped beside the default file, by short name: image-mnist.safetensors is 'mnist'.
 
-    These are what ``--weights NAME`` accepts besides a path, so a user of an installed package
+    These are names ``--weights NAME`` accepts (genkit.lookup), so a user of an installed package
     never has to find the plugin's folder inside site-packages.
     """
     default = default_weights_path(spec)
@@ -139,37 +139,3 @@ def shipped_weights(spec: GeneratorSpec) -> dict[str, Path]:
     prefix, suffix = f"{spec.name}-", ".safetensors"
     return {p.name[len(prefix) : -len(suffix)]: p for p in sorted(default.parent.glob(f"{prefix}*{suffix}"))}
 
-
-def resolve(spec: GeneratorSpec, given: str | None) -> tuple[Path | None, bool]:
-    """``--weights NAME|PATH|RUN_FOLDER`` (or nothing: the shipped default) to a checked file.
-
-    Returns (path or None for a generator without weights, is_default). NAME is weights shipped
-    beside the default (``mnist`` for image-mnist.safetensors); RUN_FOLDER is a `genkit train --out`
-    folder, which holds ``<generator>.safetensors``. The header is checked, nothing is loaded.
-    """
-    if not given:
-        path = default_weights_path(spec)
-        if path is not None and not path.exists():
-            from genkit.errors import RunError
-
-            raise RunError(
-                f"{spec.name}: the shipped weights {path.name} are missing; train some with "
-                f"'genkit train {spec.name}' and pass --weights"
-            )
-        if path is not None:
-            read_header(path)
-        return path, True
-    path = Path(given)
-    if path.is_dir():
-        inside = path / f"{spec.name}.safetensors"
-        if not inside.is_file():
-            raise GenkitError(f"--weights {given}: a folder must be a training run holding {inside.name}")
-        path = inside
-    elif not path.exists():
-        shipped = shipped_weights(spec)
-        if given not in shipped:
-            names = ", ".join(shipped) or "none"
-            raise GenkitError(f"weights file not found: {given} (weights shipped with {spec.name}: {names})")
-        path = shipped[given]
-    read_header(path)
-    return path, False

@@ -10,12 +10,33 @@ import launcher
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# The user's own aliases and defaults (genkit.userconfig) never reach a test: each session starts with none.
+os.environ.setdefault("GENKIT_CONFIG_DIR", tempfile.mkdtemp(prefix="genkit-test-config-"))
 # Runs the tests make are recorded in a throwaway history, never in the user's own (genkit logs).
 os.environ.setdefault("GENKIT_LOGS_PATH", str(Path(tempfile.mkdtemp(prefix="genkit-test-logs-")) / "logs.db"))
 # Under pytest-xdist (-n auto) each worker gets a core: torch in the worker and the genkit commands it
 # starts use one thread each, so the workers do not fight over the cores.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def _readme_plugins() -> str:
+    """The plugin distributions the README's install command installs (its ``-e PATH`` packages)."""
+    import re
+
+    readme = (REPO / "README.md").read_text()
+    install = re.search(r"## Install\s+```console\n(.+?)\n```", readme, re.S)
+    names = []
+    for path in re.findall(r"-e\s+(\S+)", install.group(1) if install else ""):
+        pyproject = REPO / path.strip("\"'") / "pyproject.toml"
+        found = re.search(r'^name\s*=\s*"([^"]+)"', pyproject.read_text(), re.M) if pyproject.is_file() else None
+        names += [found.group(1)] if found else []
+    return ",".join(names)
+
+
+# Discovery sees only what the README installs (and the built-ins): a plugin the user installed
+# for themselves cannot take a generator name a test fixture uses (genkit.registry.LOAD_PLUGINS_ENV).
+os.environ.setdefault("GENKIT_LOAD_PLUGINS", _readme_plugins())
 # The team's datasets live beside the checkout; a user's clone does not have them.
 DATA = Path(os.environ.get("GENKIT_DATA", REPO.parent / "shared" / "data"))
 

@@ -8,7 +8,7 @@ import os
 import sqlite3
 import time
 
-from conftest import assert_user_error, run_genkit
+from conftest import REPO, TINY_PLUGIN_ENV, assert_user_error, run_genkit
 
 
 def env_for(db, **extra):
@@ -34,9 +34,10 @@ def test_runs_are_recorded_and_listed(tmp_path):
     latest = run_genkit("logs", "-n", 1, "--files", env=env_for(db), check=0).stdout.splitlines()
     assert latest == [str(tmp_path / "second.png")]
     table = run_genkit("logs", env=env_for(db), check=0).stdout.splitlines()
-    assert table[0].split() == ["id", "time", "generator", "files", "secs", "command"]
-    assert len(table) == 3 and all(len(line) <= 80 for line in table)
-    assert "hello" in table[1] and "genkit hello" in table[1]
+    assert table[0].split() == ["id", "time", "generator", "files", "secs", "exit", "command"]
+    rows = [line for line in table[1:] if line[:3].strip()]  # a long command wraps onto more lines
+    assert len(rows) == 2 and all(len(line) <= 80 for line in table)
+    assert "hello" in rows[0] and "genkit hello" in rows[0]
 
 
 def test_filter_by_generator_and_missing_database(tmp_path):
@@ -121,3 +122,70 @@ def test_data_folder_per_platform(monkeypatch, tmp_path):
     monkeypatch.setattr(history.sys, "platform", "win32")
     monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
     assert history.data_folder() == tmp_path / "local" / "genkit"
+
+
+def logs(db, *args, **env):
+    return run_genkit("logs", *args, env=env_for(db, **env), check=0).stdout
+
+
+def test_one_run_in_full_search_and_since(tmp_path):
+    db = tmp_path / "logs.db"
+    hello(tmp_path, db, "--n", 2, "--seed", 5, "--palette", "cool", "-o", "first/")
+    run_genkit("text", "ROMEO:", "--max-tokens", 12, "--seed", 1, cwd=tmp_path, env=env_for(db), check=0)
+    streamed = json.loads(logs(db, "2", "--json"))
+    assert streamed["files"] == [] and streamed["text"].strip() and streamed["status"] == 0
+    assert streamed["cwd"] == str(tmp_path) and streamed["weights_sha256"] and streamed["kind"] == "generate"
+    shown = logs(db, "1")
+    for fragment in ("exit status: 0", "palette: cool", "genkit hello --size 8 --n 2 --seed 5", "hello-5-001.png"):
+        assert fragment in shown, shown
+    assert shown.count(" ok ") == 2  # each file, still as the run wrote it
+    (tmp_path / "first" / "hello-5-000.png").write_bytes(b"changed")
+    assert "changed" in logs(db, "1")
+    # -q searches commands, options, prompts and the streamed text (FTS5); words, not FTS syntax.
+    assert [r["id"] for r in json.loads(logs(db, "-q", "romeo", "--json"))] == [2]
+    assert [r["id"] for r in json.loads(logs(db, "-q", "palette cool", "--json"))] == [1]
+    assert [r["id"] for r in json.loads(logs(db, "-q", 'cool" OR "romeo', "--json"))] == []
+    assert json.loads(logs(db, "-q", "nothing-like-this", "--json")) == []
+    assert len(json.loads(logs(db, "--since", "1h", "--json"))) == 2
+    assert json.loads(logs(db, "--since", "2999-01-01", "--json")) == []
+    assert_user_error(run_genkit("logs", "--since", "yesterday-ish", env=env_for(db)), "--since")
+    assert_user_error(run_genkit("logs", "7", env=env_for(db)), "no run 7")
+
+
+def test_commands_wrap_at_the_terminal_width_and_stay_printable(tmp_path):
+    db = tmp_path / "logs.db"
+    hello(tmp_path, db, "--seed", 3, "-o", "a-rather-long-folder-name/" + "word " * 12 + "\x1b[31m.png")
+    recorded = json.loads(logs(db, "--json"))[0]["command"]
+    lines = logs(db, COLUMNS="72").splitlines()
+    assert len(lines) > 2 and all(len(line) <= 72 for line in lines), lines
+    column = lines[0].index("command")
+    shown = " ".join(line[column:] for line in lines[1:])
+    # All of it (a word longer than the column is split), the escape written out.
+    assert shown.replace(" ", "") == recorded.replace("\x1b", "\\x1b").replace(" ", "")
+    assert "\x1b" not in "".join(lines)
+
+
+def test_a_failed_run_is_recorded_with_its_exit_status(tmp_path):
+    db = tmp_path / "logs.db"
+    plugins = {"PYTHONPATH": str(REPO / "tests" / "plugins"), "GENKIT_PLUGINS": "genkit_duplicate"}
+    proc = run_genkit("crashy", "--n", 3, "--seed", 1, "-o", tmp_path / "out/", env=env_for(db, **plugins))
+    assert proc.returncode == 1
+    run = json.loads(logs(db, "--json"))[0]
+    assert run["status"] == 1 and "the model fell over" in run["error"]
+    assert run["files"] == [str(tmp_path / "out" / "crashy-1-000.png")]  # what it did write
+
+
+def test_a_training_run_is_recorded_with_its_folder_weights_and_metrics(tmp_path, numbers):
+    db = tmp_path / "logs.db"
+    out = tmp_path / "run"
+    args = ("train", "tiny", "--quiet", "--data", numbers, "--out", out, "--epochs", 2)
+    run_genkit(*args, cwd=tmp_path, env=env_for(db, **TINY_PLUGIN_ENV), check=0)
+    run = json.loads(logs(db, "--json"))[0]
+    assert run["kind"] == "train" and run["generator"] == "tiny" and run["status"] == 0
+    assert run["command"].startswith("genkit train tiny --data") and run["weights"] == "tiny.safetensors"
+    assert run["extra"]["out"] == str(out) and "mse" in run["extra"]["summary"]["metrics"]
+    assert {str(out / n) for n in ("tiny.safetensors", "MODEL_CARD.md", "loss.png")} <= set(run["files"])
+    shown = logs(db, str(run["id"]))
+    assert "metric mse" in shown and "card" in shown and "weights" in shown
+    refused = run_genkit(*args, cwd=tmp_path, env=env_for(db, **TINY_PLUGIN_ENV))  # --out holds a run: exit 2
+    assert refused.returncode == 2 and len(json.loads(logs(db, "--json"))) == 1  # refused, so not a run

@@ -76,6 +76,16 @@ def _run_parameters(spec: GeneratorSpec) -> list[inspect.Parameter]:
     return params
 
 
+def _from_defaults(ctx: typer.Context, values: dict) -> dict:
+    """The values this run took from the user's `genkit defaults` (the parser's default map)."""
+    taken = {}
+    for name, value in values.items():
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name == "DEFAULT_MAP":
+            taken[name] = value
+    return taken
+
+
 def generator_command(spec: GeneratorSpec, kinds: list[ArtifactKind]):
     from genkit.writers import options_for
 
@@ -84,6 +94,7 @@ def generator_command(spec: GeneratorSpec, kinds: list[ArtifactKind]):
     def body(kwargs):
         from genkit.run import Request, echo_summary, execute
 
+        ctx = kwargs.pop("ctx")
         values = {k: plain(v) for k, v in kwargs.items()}
         req = Request(
             spec=spec,
@@ -98,6 +109,7 @@ def generator_command(spec: GeneratorSpec, kinds: list[ArtifactKind]):
             options={o.key: values[o.dest] for o in spec.options},
             writer_options={o.key: values[o.dest] for o in writer_options},
             typed=shlex.join(["genkit", *sys.argv[1:]]),
+            defaults=_from_defaults(ctx, values),
         )
         manifest = execute(req)
         if req.json:
@@ -106,4 +118,5 @@ def generator_command(spec: GeneratorSpec, kinds: list[ArtifactKind]):
             echo_summary(manifest)
 
     params = [parameter_for(o) for o in [*spec.options, *writer_options]] + _run_parameters(spec)
+    params.append(inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context))
     return make_command(params, body, spec.name, f"{spec.summary}\n\nPlugin: {spec.plugin}.")

@@ -15,6 +15,8 @@ from typing import Annotated
 import typer
 
 SHOWN_KEYS = ("generator", "plugin", "genkit", "weights", "weights_sha256", "seed", "index", "item_seed", "device")
+# Shown elsewhere (or too big for a line): everything else a file records is printed under its own name.
+NOT_SHOWN = frozenset({"options", "command", "defaults"})
 MAX_SHOWN = 2000  # characters of one value printed in the table; --json prints everything
 
 
@@ -70,6 +72,10 @@ def inspect_command(
         if key in prov:
             print(f"{key:15} {_shown(prov[key])}")
     print(f"{'options':15} {_shown(prov.get('options', {}))}")
+    for key in sorted(set(prov) - set(SHOWN_KEYS) - NOT_SHOWN):  # what this item drew or used: class, key, source
+        print(f"{escape(key):15} {_shown(prov[key])}")
+    if prov.get("defaults"):
+        print(f"{'your defaults':15} {_shown(prov['defaults'])} (spelled out in the command below)")
     if "command" in prov:
         command = safe_command(prov["command"])
         if command is None:

@@ -180,6 +180,8 @@ def _weights_record(row: dict) -> dict:
 def describe(spec, registry, device_arg=None) -> dict:
     """Everything known about one generator without loading it, as plain data (the --json form)."""
     from genkit import device as devices
+    from genkit.commands.aliases import yours
+    from genkit.commands.defaults import shown_for
 
     plugin = next((p for p in registry.plugins if p.name == spec.plugin), None)
     files = weights_files(spec)
@@ -196,6 +198,8 @@ def describe(spec, registry, device_arg=None) -> dict:
         "max_n": spec.max_n,
         "device": devices.guess_device(device_arg, spec),
         "classes": _classes_of(files),
+        "yours": yours(spec),  # the user's aliases and runs
+        "user_defaults": shown_for(spec),
         "options": [_option_record(o) for o in spec.options],
         "train_options": [_option_record(o) for o in spec.train_options] if spec.trainable else [],
         "weights": [_weights_record(f) for f in files],
@@ -278,6 +282,9 @@ def render_detail(d: dict, width: int) -> str:
     lines += ["", "weights"]
     for w in d["weights"]:
         lines += _weights_lines(w, d["classes"], width)
+    from genkit.commands.aliases import lines_for
+
+    lines += lines_for(d)  # the user's aliases, runs and defaults
     if not d["weights"]:
         lines.append("  none (this generator needs no weights)")
     return "\n".join(lines)
@@ -302,12 +309,12 @@ def complete_class_names(ctx, incomplete: str) -> list[str]:
     """Class names from the weights the command would use (read from the header only); after a
     comma, the next name of a comma-separated list. Never raises: a completion must not break a shell."""
     try:
-        from genkit import weights
+        from genkit import lookup, weights
 
         spec, given = _completion_spec(ctx)
         if spec is None:
             return []
-        path, _ = weights.resolve(spec, str(given) if given else None)
+        path, _ = lookup.resolve(spec, str(given) if given else None)
         names = class_names(weights.metadata(path)) if path else []
     except Exception:
         return []

@@ -73,7 +73,10 @@ def record_run(
         "cwd": _cwd(),
         "text": record.streamed_text(manifest),
     }
-    _write(row, record.generation_outputs(manifest))
+    outputs = record.generation_outputs(manifest)
+    if status == 2 and not outputs:  # a user mistake found mid-run (a prompt the model cannot read): nothing ran
+        return
+    _write(row, outputs)
 
 
 def record_training(

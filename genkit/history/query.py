@@ -67,7 +67,7 @@ def fts_query(text: str) -> str | None:
 
 
 def _connect(path: Path) -> sqlite3.Connection | None:
-    if not path.is_file():
+    if not (path.exists() or path.is_symlink()):
         return None
     try:
         return store.retrying(lambda: store.open_for_reading(path))

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from genkit.errors import RunError
 from genkit.history import schema
 
 BUSY_WAIT_S = 1.0  # SQLite's own wait for a lock, per attempt
@@ -46,8 +47,16 @@ def retrying(work: Callable[[], T], deadline_s: float = DEADLINE_S) -> T:
             time.sleep(random.uniform(0.02, 0.2))
 
 
+def check_regular(path: Path) -> None:
+    """The history is a regular file or nothing yet: never a link (SQLite would write through it), a FIFO or a device."""
+    path = Path(path)
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise RunError(f"the history {path} is not a regular file (a link, folder, FIFO or device); move it away")
+
+
 def open_for_writing(path: Path) -> sqlite3.Connection:
     """A connection to the (created, migrated) history, in WAL mode, outside any transaction."""
+    check_regular(path)
     connection = sqlite3.connect(uri(path, "rwc"), uri=True, timeout=BUSY_WAIT_S, isolation_level=None)
     try:
         if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
@@ -63,6 +72,7 @@ def open_for_writing(path: Path) -> sqlite3.Connection:
 
 def open_for_reading(path: Path) -> sqlite3.Connection:
     """A connection for reading; an older history is migrated first (reading it is what asked)."""
+    check_regular(path)
     connection = sqlite3.connect(uri(path, "rw"), uri=True, timeout=BUSY_WAIT_S, isolation_level=None)
     try:
         schema.refuse_newer(connection, path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from genkit import device as devices
-from genkit import weights
+from genkit import lookup, weights
 from genkit.errors import GenkitError
 from genkit.spec import GeneratorSpec
 from genkit.train.loop import load_task
@@ -31,7 +31,7 @@ def evaluate(
     import torch
 
     check_data(data)
-    path, _ = weights.resolve(spec, str(weights_path) if weights_path else None)
+    path, _ = lookup.resolve(spec, str(weights_path) if weights_path else None)
     if path is None:
         raise GenkitError(f"{spec.name} has no shipped weights; pass --weights")
     dev = devices.resolve_device(device)

@@ -30,6 +30,9 @@ class ImageWriter(Writer):
         if self.grid_plan is None or not self.sheet:
             return {}
         path = self.grid_plan.path(0)
-        sheet = encode.png_bytes(encode.grid(self.sheet), dict(provenance, grid=True), self.value("scale") or 1)
+        # The sheet's command writes the sheet again (and its items, as the run did).
+        command = f"{provenance['command']} --n {len(self.sheet)} --grid reproduced-grid.png"
+        record = dict(provenance, grid=True, command=command)
+        sheet = encode.png_bytes(encode.grid(self.sheet), record, self.value("scale") or 1)
         files.write_atomic(path, sheet, self.run.overwrite)
         return {"grid": str(path)}

@@ -31,11 +31,11 @@ class Start:
 
 
 def load_start(given: str) -> Start:
-    from genkit import registry
+    from genkit import lookup, registry
     from genkit_image.generator import CONFIG_BOUNDS, OPTIONAL, check_picture
 
     spec = registry.load_registry().get("image")
-    path, _ = gk_weights.resolve(spec, str(given))
+    path, _ = lookup.resolve(spec, str(given))
     config = gk_weights.metadata(path).get("config")
     if not isinstance(config, dict) or config.get("arch") not in ("dcgan", "mlp"):
         raise GenkitError(

@@ -196,10 +196,10 @@ def pixel_baseline(train: np.ndarray, test: np.ndarray) -> float:
 
 def _load_start(given: str) -> tuple[dict, dict, str]:
     """(config, tensors, file name) of the VAE weights to fine-tune from."""
-    from genkit import registry, weights_check
+    from genkit import lookup, registry, weights_check
     from genkit_vae.generator import CONFIG_BOUNDS, OPTIONAL, check_config
 
-    path, _ = gk_weights.resolve(registry.load_registry().get("vae"), str(given))
+    path, _ = lookup.resolve(registry.load_registry().get("vae"), str(given))
     config = weights_check.read_config(path, "vae", CONFIG_BOUNDS, optional=OPTIONAL)
     check_config(config, path)
     weights_check.check_fits(path, "vae", lambda: VAE(VAEConfig(**config)))

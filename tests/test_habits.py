@@ -1,0 +1,87 @@
+"""Habits users bring (issue 34): plugin development mode, isolation from the user's plugins, inspect."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, TINY_PLUGIN_ENV, run_genkit
+
+SCRIPT = Path(sys.executable).parent / ("genkit.exe" if os.name == "nt" else "genkit")
+
+MY_MODULE = """
+from genkit import GeneratorSpec, TextChunk, hookimpl
+
+
+@hookimpl
+def genkit_register_generators(register):
+    register(GeneratorSpec(name="mygen", modality="text", summary="Mine.", implementation="my_module:Mine",
+                           outputs=("txt",)))
+
+
+class Mine:
+    def __init__(self, device, weights=None):
+        pass
+
+    def generate(self, n, seed, options, format):
+        yield TextChunk(text="mine\\n", index=0, seed=seed, done=True)
+"""
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="the genkit script is not installed beside this Python")
+def test_a_development_module_in_the_current_folder_runs_as_it_is_listed(tmp_path):
+    # The installed script, not `python -m`: only the script leaves the current folder off the path.
+    (tmp_path / "my_module.py").write_text(MY_MODULE)
+    env = dict(os.environ, GENKIT_PLUGINS="my_module", GENKIT_CACHE_DIR=str(tmp_path / "cache"))
+    listed = subprocess.run([SCRIPT, "plugins", "--json"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    mine = next(p for p in json.loads(listed.stdout)["plugins"] if p["name"] == "my_module")
+    assert mine["error"] is None and mine["generators"] == ["mygen"]
+    ran = subprocess.run([SCRIPT, "mygen", "--seed", "1"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert ran.returncode == 0 and ran.stdout.startswith("mine"), ran.stderr
+
+
+USER_PLUGIN = """
+from genkit import GeneratorSpec, hookimpl
+
+
+@hookimpl
+def genkit_register_generators(register):
+    register(GeneratorSpec(name="tiny", modality="text", summary="The user's own tiny.",
+                           implementation="user_tiny:Nothing", outputs=("txt",)))
+"""
+
+
+def installed_elsewhere(root: Path) -> Path:
+    """A plugin distribution as pip leaves it (a dist-info with a genkit entry point), named like a fixture."""
+    info = root / "user_tiny-1.0.dist-info"
+    info.mkdir(parents=True)
+    (root / "user_tiny.py").write_text(USER_PLUGIN)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: user-tiny\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[genkit]\nuser_tiny = user_tiny\n")
+    return root
+
+
+def test_the_suite_sees_only_the_plugins_it_installs(tmp_path):
+    site = installed_elsewhere(tmp_path / "site")
+    env = dict(TINY_PLUGIN_ENV, PYTHONPATH=str(site) + os.pathsep + TINY_PLUGIN_ENV["PYTHONPATH"])
+    env["GENKIT_CACHE_DIR"] = str(tmp_path / "cache")
+
+    def tiny_summary(extra):
+        models = json.loads(run_genkit("models", "--json", env={**env, **extra}, check=0).stdout)["generators"]
+        return next(g["summary"] for g in models if g["name"] == "tiny")
+
+    # As the suite runs genkit: the user's plugin is not discovered, the fixture keeps its name.
+    assert tiny_summary({}) == "Linear regression on numbers (test plugin)."
+    # Discovery opened to it (as for a user, where nothing limits it): the installed plugin takes the name.
+    opened = {"GENKIT_LOAD_PLUGINS": os.environ["GENKIT_LOAD_PLUGINS"] + ",user-tiny"}
+    assert tiny_summary(opened) == "The user's own tiny."
+
+
+def test_the_suite_limits_discovery_to_the_readmes_packages():
+    readme = (REPO / "README.md").read_text()
+    for name in os.environ["GENKIT_LOAD_PLUGINS"].split(","):
+        assert name.removeprefix("genkit-").removesuffix("-plugin") in readme, name
