@@ -87,10 +87,15 @@ def rewrite(words: list[str], flags: set[str], folder: Path, seed, n, outputs: l
     if n is not None and "--n" not in out:
         out += ["--n", str(n)]
     for given in outputs:
-        out += ["-o", given if given == "-" else str(Path(given).absolute())]
+        out += ["-o", given if given == "-" else _absolute(given)]
     if not seen_out and not outputs and default_out:
         out += [default_out, str(folder) + os.sep]
     return out
+
+
+def _absolute(value: str) -> str:
+    """``value`` from here, keeping a trailing '/': it says 'a folder' to -o."""
+    return str(Path(value).absolute()) + (os.sep if value.endswith(("/", os.sep)) else "")
 
 
 def _moved(value: str, folder: Path) -> str:

@@ -1,0 +1,55 @@
+"""A small real history for the gallery tests: cheap genkit runs of every output kind, made once."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+from conftest import run_genkit
+
+HOSTILE_NAME = "x<img src=y onerror=alert(1)>\u202egnp.png"
+HOSTILE_COMMAND = 'genkit hello --palette "<script>alert(2)</script>" \x1b[31m'
+
+
+def make_history(folder: Path) -> dict:
+    """Run genkit into ``folder`` (its history is folder/logs.db); return the env and the run ids by kind."""
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {"GENKIT_LOGS_PATH": str(folder / "logs.db"), "XDG_CACHE_HOME": str(folder / "cache")}
+
+    def genkit(*args):
+        run_genkit(*args, "-q", cwd=folder, env=env, check=0)
+
+    genkit("hello", "--n", 2, "--seed", 5, "-o", "hello/")
+    genkit("music", "--bars", 2, "--seed", 2, "-o", "tune.mid", "-o", "tune.wav")
+    genkit("video", "--seed", 3, "-o", "clip.gif", "--frames-dir", "frames")
+    run_genkit("text", "ROMEO:", "--max-tokens", 30, "--seed", 1, cwd=folder, env=env, check=0)
+    genkit("hello", "--seed", 7, "-o", HOSTILE_NAME)
+    ids = {"hello": 1, "music": 2, "video": 3, "text": 4, "hostile_file": 5}
+    ids["hostile_row"] = add_hostile_row(folder / "logs.db")
+    return {"folder": folder, "env": env, "db": folder / "logs.db", "ids": ids}
+
+
+def add_hostile_row(db: Path) -> int:
+    """A row as another program (or a planted file) might have left it: markup and escapes everywhere."""
+    connection = sqlite3.connect(str(db))
+    with connection:
+        cursor = connection.execute(
+            "INSERT INTO runs (started, duration, command, generator, weights, seed, item_seeds, options, files,"
+            " kind, status, text) VALUES (?, 0.5, ?, ?, ?, '9', '[]', ?, '[]', 'generate', 0, ?)",
+            (
+                time.time(),
+                HOSTILE_COMMAND,
+                "<b onmouseover=alert(3)>gen</b>",
+                "w\u202eeights.safetensors",
+                json.dumps({"prompt": "<script>alert(4)</script>", "x": '" onerror="alert(5)'}),
+                "<img src=q onerror=alert(6)>",
+            ),
+        )
+        connection.execute(
+            "INSERT INTO runs_fts (rowid, command, options, text, generator) VALUES (?, ?, '', '', '')",
+            (cursor.lastrowid, HOSTILE_COMMAND),
+        )
+    connection.close()
+    return cursor.lastrowid
