@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import sqlite3
+import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
+import pytest
 from conftest import run_genkit
 
 HOSTILE_NAME = "x<img src=y onerror=alert(1)>\u202egnp.png"
@@ -53,3 +60,47 @@ def add_hostile_row(db: Path) -> int:
         )
     connection.close()
     return cursor.lastrowid
+
+
+@pytest.fixture(scope="session")
+def small_history(tmp_path_factory) -> dict:
+    """The history of every output kind, shared by the gallery's test modules (read-only for them)."""
+    return make_history(tmp_path_factory.mktemp("gallery") / "h")
+
+
+class Gallery:
+    """`genkit gallery --port 0 --no-open` in its own process, as a user starts it."""
+
+    def __init__(self, env: dict, cwd: Path):
+        full = dict(os.environ, **env)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "genkit", "gallery", "--port", "0", "--no-open"],
+            cwd=cwd,
+            env=full,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        line = self.process.stdout.readline()
+        found = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        if not found:
+            self.stop()
+            raise AssertionError(f"no address printed: {line!r} {self.process.stderr.read()}")
+        self.url = found.group(0)
+
+    def get(self, path: str, headers: dict | None = None, method: str = "GET"):
+        """(status, headers, body) of one request; HTTP errors are answers too."""
+        request = urllib.request.Request(self.url.rstrip("/") + path, headers=headers or {}, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                return reply.status, dict(reply.headers), reply.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
