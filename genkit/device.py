@@ -8,8 +8,14 @@ import platform
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from genkit.errors import GenkitError
+
+if TYPE_CHECKING:
+    import torch
+
+    from genkit.spec import GeneratorSpec
 
 DEVICE_ENV = "GENKIT_DEVICE"
 MAX_SEED = 2**63 - 1
@@ -23,7 +29,7 @@ def requested_device(device: str | None) -> str:
 UNKNOWN_DEVICE = "unknown device {!r}: use auto, cpu, cuda, cuda:N or mps"
 
 
-def guess_device(device: str | None = None, spec=None) -> str:
+def guess_device(device: str | None = None, spec: GeneratorSpec | None = None) -> str:
     """The device a run would pick, guessed without importing torch (for `genkit models`)."""
     if spec is not None and not spec.uses_torch:
         return "cpu"
@@ -37,7 +43,7 @@ def guess_device(device: str | None = None, spec=None) -> str:
     return "cpu"
 
 
-def resolve_device(device: str | None = None):
+def resolve_device(device: str | None = None) -> torch.device:
     """Return a torch.device for a device string; an absent device is a clear error."""
     import torch
 
@@ -80,7 +86,7 @@ class HostCPU:
 _KNOWN = ("auto", "cpu", "cuda", "mps")
 
 
-def device_for(spec, device: str | None = None):
+def device_for(spec: GeneratorSpec, device: str | None = None) -> torch.device | HostCPU:
     """The device ``spec``'s generator runs on: torch's choice, or HostCPU for a torch-free one.
 
     A torch-free generator has nothing to do on a GPU: ``--device`` other than auto or cpu is

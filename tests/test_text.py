@@ -219,12 +219,36 @@ def test_dropout_acts_on_the_attention_weights_only_while_training(monkeypatch):
         F, "scaled_dot_product_attention", lambda *a, **kw: calls.append(kw.get("dropout_p", 0.0)) or sdpa(*a, **kw)
     )
     torch.manual_seed(0)
-    model = GPT(GPTConfig(vocab_size=7, block_size=12, n_layer=2, n_head=2, n_embd=8, dropout=0.5))
+    config = GPTConfig(vocab_size=7, block_size=12, n_layer=2, n_head=2, n_embd=8, dropout=0.5, dropout_at="weights")
+    model = GPT(config)
     ids = torch.randint(0, 7, (2, 12))
     assert not torch.allclose(model.train()(ids), model(ids))  # dropout acts while training
     assert calls == [0.5] * 4  # two training passes of two layers, each dropping attention weights
     assert torch.equal(model.eval()(ids), model(ids))  # and not when evaluating
     assert calls[4:] == [0.0] * 4
+
+
+def test_dropout_on_the_attention_output_keeps_the_fused_kernel(monkeypatch):
+    """The default placement never hands SDPA a dropout_p (its fused path), yet drops the attention's output."""
+    import torch
+    import torch.nn.functional as F
+
+    from genkit_text.model import GPT, GPTConfig
+
+    calls, sdpa = [], F.scaled_dot_product_attention
+    monkeypatch.setattr(
+        F, "scaled_dot_product_attention", lambda *a, **kw: calls.append(kw.get("dropout_p", 0.0)) or sdpa(*a, **kw)
+    )
+    config = GPTConfig(vocab_size=7, block_size=12, n_layer=2, n_head=2, n_embd=8, dropout=0.5)
+    assert config.dropout_at == "output"
+    model = GPT(config)
+    for block in model.blocks:  # only the attention may drop, so a changed output is the attention's doing
+        block.mlp.dropout.p = 0.0
+    model.drop.p = 0.0
+    ids = torch.randint(0, 7, (2, 12))
+    assert not torch.allclose(model.train()(ids), model(ids))
+    assert calls == [0.0] * 4
+    assert torch.equal(model.eval()(ids), model(ids))
 
 
 # ---------------------------------------------------------------- training and evaluation
@@ -253,7 +277,7 @@ def test_eval_names_characters_the_vocabulary_lacks(tiny, tmp_path):
 
 
 def test_new_models_train_with_the_shipped_dropout_unless_told(tiny, tmp_path):
-    """Default --dropout is the shipped recipe's 0.1; an explicit 0 means none (not the default)."""
+    """Default --dropout is the shipped recipe's 0.1, on the attention output; an explicit 0 means none."""
     from safetensors import safe_open
 
     corpus, weights = tiny
@@ -276,17 +300,20 @@ def test_new_models_train_with_the_shipped_dropout_unless_told(tiny, tmp_path):
         "8",
         "--dropout",
         "0",
+        "--dropout-at",
+        "weights",
         "--out",
         tmp_path / "run",
         "--quiet",
         "--no-eval",
         check=0,
     )
-    rates = []
+    configs = []
     for path in (weights, tmp_path / "run" / "text.safetensors"):
         with safe_open(str(path), "pt") as fh:
-            rates.append(json.loads(fh.metadata()["config"])["dropout"])
-    assert rates == [0.1, 0.0]
+            configs.append(json.loads(fh.metadata()["config"]))
+    assert [c["dropout"] for c in configs] == [0.1, 0.0]
+    assert [c["dropout_at"] for c in configs] == ["output", "weights"]  # the fast placement unless told
 
 
 # ---------------------------------------------------------------- bad input

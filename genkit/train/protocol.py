@@ -16,7 +16,10 @@ config and calls ``build_model``, ``load`` and ``evaluate``.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
+
+if TYPE_CHECKING:
+    from genkit.train.step import StepContext
 
 REQUIRED = ("config", "build_model", "train_data", "evaluate")
 
@@ -26,7 +29,7 @@ class TrainingTask(Protocol):
     """A trainable generator's model, data, objective and metrics (see docs/training.md)."""
 
     #: JSON values that rebuild the model; saved in the checkpoint and the weights' metadata.
-    config: dict
+    config: dict[str, Any]
     #: The run's folder, set by genkit before ``evaluate``: ``genkit train --out``, or for ``genkit eval``
     #: the training run that holds the weights measured; None for shipped or loose weights. A task
     #: may keep what it builds for its evaluation there (image: the classifier eval trains).
@@ -34,7 +37,7 @@ class TrainingTask(Protocol):
     #: The run's defaults when the user gives none: epochs (1), batch_size (32), lr (1e-3),
     #: schedule ("constant" or "cosine"), warmup steps (0), grad_clip (None: no clipping),
     #: min_batch (1: the smallest batch per process the model accepts; batch norm needs 2).
-    defaults: ClassVar[dict] = {}
+    defaults: ClassVar[dict[str, Any]] = {}
 
     def build_model(self) -> Any:
         """A fresh ``torch.nn.Module`` holding every trained parameter (and any EMA copy)."""
@@ -44,15 +47,15 @@ class TrainingTask(Protocol):
         """A map-style dataset of training examples (``len`` and indexing)."""
         ...
 
-    def evaluate(self, model, device) -> dict:
+    def evaluate(self, model: Any, device: Any) -> dict[str, float]:
         """The generator's metrics on held-out data, ``{"name": float}``; runs in fp32, no grad."""
         ...
 
-    def loss(self, model, batch) -> tuple[Any, dict]:
+    def loss(self, model: Any, batch: Any) -> tuple[Any, dict[str, float]]:
         """``(loss_tensor, {"name": float})`` for one batch; must call ``model(...)`` so DDP syncs."""
         raise NotImplementedError("a training task defines loss() or its own train_step()")
 
-    def train_step(self, model, batch, step) -> dict:
+    def train_step(self, model: Any, batch: Any, step: StepContext) -> dict[str, float]:
         """One optimisation step; return metrics with at least ``"loss"``.
 
         The default runs ``loss`` under ``step.autocast()`` and hands it to ``step.update`` with
@@ -68,41 +71,42 @@ class TrainingTask(Protocol):
         step.update(loss, *step.optimizers)
         return {"loss": float(loss.detach()), **(metrics or {})}
 
-    def optimizers(self, model, lr: float) -> list:
+    def optimizers(self, model: Any, lr: float) -> list[Any]:
         """The optimizers (default: one AdamW over every parameter)."""
         import torch
 
         return [torch.optim.AdamW(model.parameters(), lr=lr)]
 
-    def end_epoch(self, model, epoch: int) -> dict:
+    def end_epoch(self, model: Any, epoch: int) -> dict[str, float]:
         """Called on the main process after epoch ``epoch`` (1-based); metrics for the history.
 
         Keep what it decides (best epoch, best weights) in ``state_dict`` so ``--resume`` is exact.
         """
         return {}
 
-    def sample(self, model, seed: int) -> Any:
+    def sample(self, model: Any, seed: int) -> Any:
         """A uint8 image array or a string saved under ``samples/`` per epoch, or None."""
         return None
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """The task's own training state: a flat dict of tensors and JSON values."""
         return {}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what ``state_dict`` returned (tensors arrive on the CPU)."""
 
-    def export(self, model) -> dict:
+    def export(self, model: Any) -> dict[str, Any]:
         """Tensors for the weights file (default: ``model.state_dict()``)."""
-        return model.state_dict()
+        tensors: dict[str, Any] = model.state_dict()
+        return tensors
 
-    def load(self, model, tensors: dict) -> None:
+    def load(self, model: Any, tensors: dict[str, Any]) -> None:
         """Put exported tensors back into a model built by ``build_model`` (for ``genkit eval``)."""
         from genkit import weights
 
         weights.load_into(model, tensors, "given")  # reads "weights given do not fit this model: ..."
 
-    def metadata(self) -> dict:
+    def metadata(self) -> dict[str, Any]:
         """Extra JSON for the weights file (class names, vocabulary, selected epoch, ...)."""
         return {}
 
@@ -128,7 +132,7 @@ def adopt(task: Any, owner: str) -> TrainingTask:
     if TrainingTask not in kind.__mro__:
         # A task written without the base class: the same class with the defaults behind it.
         task.__class__ = type(kind.__name__, (kind, TrainingTask), {"__module__": kind.__module__})
-    return task
+    return cast(TrainingTask, task)
 
 
 def _overrides(kind: type, name: str) -> bool:

@@ -10,6 +10,7 @@ same mean DDP computes.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,7 @@ class StepContext:
     noise_seed: int = 0  # set by the loop for each step
     _draws: int = field(default=0, repr=False)
 
-    def autocast(self):
+    def autocast(self) -> AbstractContextManager[Any]:
         """The forward passes' precision context (a no-op in fp32)."""
         return self.precision.autocast()
 

@@ -8,9 +8,10 @@ by ``genkit.writers.builtin`` through the same hook a plugin uses to add one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from genkit import files
 from genkit.errors import GenkitError, RunError
@@ -27,7 +28,7 @@ class WriteRun:
     overwrite: bool
     # This writer's option values by Option.key. An option naming extra files (a path: --grid,
     # --piano-roll) reaches only the first output whose kind declares it, so the extras are written once.
-    values: dict = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
     stdout: TextIO | None = None
 
 
@@ -35,16 +36,16 @@ class Writer:
     """Base class of every writer. Subclasses override ``write`` and, when they need them,
     ``check`` (before any work: refuse names that exist) and ``finish`` (after the last item)."""
 
-    def __init__(self, kind: ArtifactKind, run: WriteRun):
+    def __init__(self, kind: ArtifactKind, run: WriteRun) -> None:
         self.kind, self.run = kind, run
 
-    def value(self, key: str):
+    def value(self, key: str) -> Any:
         return self.run.values.get(key)
 
     def check(self, items: list[Path]) -> None:
         """Called once before anything is generated with the path of every item (empty when streaming)."""
 
-    def write(self, artifact, path: Path, provenance: dict) -> dict | None:
+    def write(self, artifact: Any, path: Path, provenance: dict[str, Any]) -> dict[str, Any] | None:
         """Write one artifact; return its manifest entry, or None while an item is still incomplete.
 
         ``path`` is None only for a kind that ``streams`` when no ``-o`` was given; such a writer
@@ -52,12 +53,12 @@ class Writer:
         """
         raise NotImplementedError
 
-    def finish(self, provenance: dict) -> dict:
+    def finish(self, provenance: dict[str, Any]) -> dict[str, Any]:
         """Write anything made from all items (a contact sheet); return manifest additions."""
         return {}
 
     # -- helpers for subclasses
-    def expect(self, artifact, *types) -> None:
+    def expect(self, artifact: object, *types: type) -> None:
         if not isinstance(artifact, types):
             raise RunError(
                 f"{self.run.generator} yielded {type(artifact).__name__}, which a {self.kind.name} "
@@ -69,7 +70,7 @@ class Writer:
 
         return path.with_name(path.name + SIDECAR_SUFFIX)
 
-    def refuse_existing(self, paths) -> None:
+    def refuse_existing(self, paths: Iterable[str | Path]) -> None:
         """Before any work: each extra file's name fits the file system and is free (or --overwrite)."""
         for path in paths:
             files.check_name_length(Path(path))
@@ -83,7 +84,7 @@ def shapes_the_file(opt: Option) -> bool:
     return opt.type != "path"
 
 
-def entry(path: Path | None, artifact, **extra) -> dict:
+def entry(path: Path | None, artifact: Any, **extra: Any) -> dict[str, Any]:
     """A manifest row: where an item went and what it is."""
     return {
         "path": str(path) if path else None,
@@ -138,7 +139,7 @@ def make_writer(kind: ArtifactKind, run: WriteRun) -> Writer:
     return cls(kind, run)
 
 
-def save_artifact(artifact, path: Path, overwrite: bool = False, **output_options) -> Path:
+def save_artifact(artifact: Any, path: Path, overwrite: bool = False, **output_options: Any) -> Path:
     """``artifact.save(path)``: the CLI's rules (atomic, never clobber, provenance) for one file.
 
     ``output_options`` are the writer's options (``scale=4`` for a PNG); the rest take their defaults.

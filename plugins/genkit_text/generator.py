@@ -20,6 +20,7 @@ from genkit import weights_check
 from genkit.artifacts import TextChunk
 from genkit.device import item_seed
 from genkit.errors import GenkitError
+from genkit.progress import step_progress
 from genkit_text.data import Vocabulary
 from genkit_text.model import GPT, GPTConfig
 
@@ -56,7 +57,8 @@ def unescape(text: str | None) -> str | None:
 
 def build_model(config: dict) -> GPT:
     fields = {k: config[k] for k in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd", "dropout")}
-    return GPT(GPTConfig(**fields))
+    # Weights written before the choice trained with dropout on the attention weights (sampling never drops).
+    return GPT(GPTConfig(**fields, dropout_at=config.get("dropout_at", "weights")))
 
 
 class StopFilter:
@@ -131,20 +133,24 @@ class TextGenerator:
             stop = StopFilter(unescape(options.get("stop")))
             if options.get("echo") and prompt:
                 yield TextChunk(prompt, index=i, seed=s)
+            limit = options.get("max_tokens") or 500
             tokens = self.model.sample(
                 context,
-                options.get("max_tokens") or 500,
+                limit,
                 rng,
                 temperature=options.get("temperature") or 1.0,
                 top_k=options.get("top_k"),
                 top_p=options.get("top_p"),
             )
-            for token in tokens:
-                shown = stop.feed(self.vocab.chars[token])
-                if shown:
-                    yield TextChunk(shown, index=i, seed=s)
-                if stop.stopped:
-                    break
+            # Under -o the run's bar counts whole samples; this one counts a sample's characters.
+            with step_progress(limit, f"sample {i + 1} characters") as advance:
+                for token in tokens:
+                    shown = stop.feed(self.vocab.chars[token])
+                    if shown:
+                        yield TextChunk(shown, index=i, seed=s)
+                    if stop.stopped:
+                        break
+                    advance()
             yield TextChunk(stop.flush(), index=i, seed=s, done=True)
 
     @classmethod

@@ -24,6 +24,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+DROPOUT_PLACES = ("weights", "output")
+
 
 @dataclass
 class GPTConfig:
@@ -33,6 +35,11 @@ class GPTConfig:
     n_head: int = 4
     n_embd: int = 128
     dropout: float = 0.0
+    # Where the attention drops: "weights" (GPT-2's attention-weight dropout, which on a CPU takes
+    # scaled_dot_product_attention off its fused kernel) or "output" (after each attention's
+    # projection, nanoGPT's resid_dropout; the kernel stays fused). The embeddings' sum and each MLP's
+    # output drop in both. See docs/text.md.
+    dropout_at: str = "output"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -58,7 +65,12 @@ class CausalSelfAttention(nn.Module):
         self.layer = layer
         self.qkv = nn.Linear(config.n_embd, 3 * config.n_embd, bias=False)
         self.proj = nn.Linear(config.n_embd, config.n_embd, bias=False)
-        self.dropout = config.dropout
+        if config.dropout_at not in DROPOUT_PLACES:
+            raise ValueError(f"dropout_at must be one of {', '.join(DROPOUT_PLACES)}, not {config.dropout_at!r}")
+        self.dropout = config.dropout if config.dropout_at == "weights" else 0.0  # on the attention weights
+        # On the output: no module at all otherwise, so the "weights" placement draws exactly the random
+        # numbers it always did (its runs reproduce).
+        self.out_dropout = nn.Dropout(config.dropout) if config.dropout_at == "output" and config.dropout else None
 
     def forward(self, x, cache: KVCache | None = None):
         B, T, C = x.shape
@@ -82,8 +94,8 @@ class CausalSelfAttention(nn.Module):
             else:  # several new positions after cached ones: each sees the cache and its past
                 mask = torch.ones(T, start + T, dtype=torch.bool, device=x.device).tril(diagonal=start)
                 y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-        y = y.transpose(1, 2).contiguous().view(B, T, C)
-        return self.proj(y)
+        y = self.proj(y.transpose(1, 2).contiguous().view(B, T, C))
+        return y if self.out_dropout is None else self.out_dropout(y)
 
 
 class MLP(nn.Module):

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from genkit.errors import GenkitError
 from genkit.train import TrainingTask
-from genkit_text import DEFAULT_DROPOUT
+from genkit_text import DEFAULT_DROPOUT, DEFAULT_DROPOUT_AT
 from genkit_text.data import Vocabulary, Windows, read_corpus, split
 from genkit_text.model import GPT, GPTConfig
 
@@ -34,6 +34,7 @@ def new_config(text: str, options: dict) -> dict:
         "n_head": heads,
         "n_embd": width,
         "dropout": DEFAULT_DROPOUT if options.get("dropout") is None else options["dropout"],
+        "dropout_at": options.get("dropout_at") or DEFAULT_DROPOUT_AT,
     }
 
 
@@ -69,6 +70,7 @@ class TextTask(TrainingTask):
                 n_head=c["n_head"],
                 n_embd=c["n_embd"],
                 dropout=c.get("dropout", 0.0),
+                dropout_at=c.get("dropout_at", "weights"),  # configs that lack it predate the choice
             )
         )
 
