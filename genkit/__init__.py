@@ -4,8 +4,12 @@ This module is the plugin SDK in one import (``from genkit import hookimpl, Gene
 Image``). Importing it is cheap: torch and every model load only when a generator runs.
 """
 
+from __future__ import annotations
+
 __version__ = "0.2.0"
 __distribution__ = "genkit-local"  # the PyPI name; "genkit" there is Google's Firebase Genkit
+
+from typing import TYPE_CHECKING
 
 from genkit.artifacts import Audio, Frames, Image, Midi, TextChunk
 from genkit.contract import Generator, LatentSpace, TrainingTask, hookimpl, hookspec
@@ -14,8 +18,13 @@ from genkit.errors import GenkitError, RunError
 from genkit.spec import ArtifactKind, GeneratorSpec, Option
 from genkit.writers import Writer, WriteRun, entry
 
+if TYPE_CHECKING:
+    from os import PathLike
 
-def load(name: str, device: str = "auto", weights=None):
+    from genkit.api import LoadedGenerator
+
+
+def load(name: str, device: str = "auto", weights: str | PathLike[str] | None = None) -> LoadedGenerator:
     """Return a ready generator by name, e.g. ``genkit.load("image", device="cpu")``."""
     from genkit.api import load as _load
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
@@ -11,7 +12,7 @@ def wanted(quiet: bool) -> bool:
 
 
 @contextmanager
-def bar(description: str, total: int | None, enabled: bool):
+def bar(description: str, total: int | None, enabled: bool) -> Iterator[Callable[..., None]]:
     """Yield ``advance(k=1)``; draws a rich bar on stderr when enabled, else does nothing."""
     if not enabled:
         yield lambda k=1, **_: None
@@ -36,7 +37,7 @@ def bar(description: str, total: int | None, enabled: bool):
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task(description, total=total)
 
-        def advance(k=1, total=None, description=None):
+        def advance(k: int = 1, total: int | None = None, description: str | None = None) -> None:
             progress.update(task, advance=k, total=total, description=description)
 
         yield advance

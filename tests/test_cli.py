@@ -11,6 +11,7 @@ from conftest import assert_user_error, run_genkit
 from PIL import Image
 
 
+@pytest.mark.fast
 def test_help_and_version_work_from_the_script_and_python_m():
     assert "hello" in run_genkit("--help", check=0).stdout
     assert run_genkit("--version", check=0).stdout.strip().startswith("genkit ")
@@ -18,6 +19,7 @@ def test_help_and_version_work_from_the_script_and_python_m():
     assert script.returncode == 0 and "hello" in script.stdout
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("value", ["0", "-3", "abc"])
 def test_bad_counts_are_user_errors(value, tmp_path):
     proc = run_genkit("hello", "--n", value, cwd=tmp_path)
@@ -25,14 +27,17 @@ def test_bad_counts_are_user_errors(value, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.fast
 def test_an_unknown_option_is_a_user_error():
     assert_user_error(run_genkit("hello", "--colour", "red"), "--colour")
 
 
+@pytest.mark.fast
 def test_an_option_out_of_range_is_a_user_error_naming_the_range(tmp_path):
     assert_user_error(run_genkit("hello", "--size", "9999", cwd=tmp_path), "--size", "512")
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("value", ["nan", "NaN", "inf"])
 def test_a_non_finite_number_is_a_user_error(tmp_path, value):
     # NaN compares false with every bound, so a range check alone would let it through
@@ -40,11 +45,13 @@ def test_a_non_finite_number_is_a_user_error(tmp_path, value):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.fast
 def test_output_under_a_file_is_refused(tmp_path):
     (tmp_path / "afile").write_text("x")
     assert_user_error(run_genkit("hello", "-o", tmp_path / "afile" / "x.png"), "is a file")
 
 
+@pytest.mark.fast
 def test_an_unwritable_folder_is_a_user_error(tmp_path):
     if os.geteuid() == 0:
         target = "/proc/genkit-test/x.png"  # root may write anywhere except pseudo file systems
@@ -55,6 +62,7 @@ def test_an_unwritable_folder_is_a_user_error(tmp_path):
     assert_user_error(run_genkit("hello", "-o", target), "cannot create folder")
 
 
+@pytest.mark.fast
 def test_an_existing_output_is_never_overwritten_and_nothing_is_written(tmp_path):
     keep = tmp_path / "img-001.png"
     keep.write_bytes(b"precious")
@@ -79,6 +87,7 @@ def test_asking_for_cuda_without_a_gpu_is_a_clear_error(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.fast
 def test_same_seed_gives_identical_files_and_item_k_does_not_depend_on_n(tmp_path):
     run_genkit("hello", "--n", "16", "--seed", "42", "-o", tmp_path / "a", check=0)
     run_genkit("hello", "--n", "16", "--seed", "42", "-o", tmp_path / "b", check=0)
@@ -92,6 +101,7 @@ def test_same_seed_gives_identical_files_and_item_k_does_not_depend_on_n(tmp_pat
     assert a[5].read_bytes() != a[6].read_bytes()
 
 
+@pytest.mark.fast
 def test_provenance_is_embedded_and_inspect_prints_the_reproducing_command(tmp_path):
     run_genkit("hello", "--n", "4", "--seed", "9", "--palette", "cool", "-o", tmp_path / "h_{i}.png", check=0)
     with Image.open(tmp_path / "h_2.png") as im:
@@ -108,11 +118,13 @@ def test_provenance_is_embedded_and_inspect_prints_the_reproducing_command(tmp_p
     assert np.array_equal(np.asarray(Image.open(again)), np.asarray(Image.open(tmp_path / "h_2.png")))
 
 
+@pytest.mark.fast
 def test_inspect_on_a_file_without_provenance_is_a_user_error(tmp_path):
     Image.new("L", (4, 4)).save(tmp_path / "plain.png")
     assert_user_error(run_genkit("inspect", tmp_path / "plain.png"), "provenance")
 
 
+@pytest.mark.fast
 def test_json_prints_a_manifest_on_stdout_and_nothing_else(tmp_path):
     proc = run_genkit("hello", "--n", "2", "--seed", "5", "-o", tmp_path, "--json", check=0)
     manifest = json.loads(proc.stdout)
@@ -128,11 +140,13 @@ def test_quiet_and_a_non_terminal_stderr_show_no_progress(tmp_path):
     assert quiet.stderr == "" and quiet.stdout == ""
 
 
+@pytest.mark.fast
 def test_patterns_may_only_use_index_seed_and_n(tmp_path):
     assert_user_error(run_genkit("hello", "-o", tmp_path / "{user}.png"), "{i}")
     assert_user_error(run_genkit("hello", "--n", "2", "-o", tmp_path / "same{seed}.png"), "same name")
 
 
+@pytest.mark.fast
 def test_an_unsupported_extension_is_refused(tmp_path):
     assert_user_error(run_genkit("hello", "-o", tmp_path / "x.jpg"), ".jpg", ".png")
 
@@ -152,6 +166,7 @@ def test_the_grid_and_scale_options_of_image_generators(tmp_path):
     assert_user_error(run_genkit("hello", "--scale", "0", "-o", tmp_path / "z"), "--scale")
 
 
+@pytest.mark.fast
 def test_weights_that_are_missing_truncated_or_pickled_are_refused_without_unpickling(tmp_path):
     torch = pytest.importorskip("torch")
     from safetensors.torch import save_file
@@ -172,6 +187,7 @@ def test_weights_that_are_missing_truncated_or_pickled_are_refused_without_unpic
     assert not marker.exists()
 
 
+@pytest.mark.fast
 def test_python_api_loads_once_and_generates_in_memory():
     code = (
         "import genkit, sys\n"

@@ -77,6 +77,7 @@ def _functions(root):
                 yield path.relative_to(REPO), node
 
 
+@pytest.mark.fast
 def test_no_function_in_genkit_or_plugins_is_longer_than_a_screen():
     long = [
         f"{p}:{n.name} ({n.end_lineno - n.lineno + 1} lines)"
@@ -87,6 +88,7 @@ def test_no_function_in_genkit_or_plugins_is_longer_than_a_screen():
     assert not long, long
 
 
+@pytest.mark.fast
 def test_no_plugin_imports_another_plugin_and_the_core_imports_none():
     plugins = {p.name for p in (REPO / "plugins").iterdir() if p.name.startswith("genkit_")}
     for path in [*(REPO / "plugins").rglob("*.py"), *(REPO / "genkit").rglob("*.py")]:
@@ -126,6 +128,7 @@ def test_a_plugin_adds_an_output_kind_with_its_own_option(tmp_path):
     assert_user_error(run_genkit("dots", "--decimals", "12", "-o", tmp_path / "q.xyz", env=env), "--decimals")
 
 
+@pytest.mark.fast
 def test_an_option_validator_refuses_a_bad_value_before_the_generator_is_imported(tmp_path):
     env = points_plugin(tmp_path)
     out = tmp_path / "p.xyz"
@@ -163,6 +166,7 @@ def test_uses_torch_must_be_a_bool():
         genkit.GeneratorSpec("light", "image", "s", "m:C", ("png",), uses_torch="no")
 
 
+@pytest.mark.fast
 def test_a_kind_that_claims_a_taken_extension_is_a_reported_conflict(tmp_path):
     env = points_plugin(tmp_path)
     conflicts = json.loads(run_genkit("plugins", "--json", env=env, check=0).stdout)["conflicts"]
@@ -170,6 +174,7 @@ def test_a_kind_that_claims_a_taken_extension_is_a_reported_conflict(tmp_path):
     run_genkit("hello", "--seed", "1", "-o", tmp_path / "h.png", env=env, check=0)  # png still genkit's
 
 
+@pytest.mark.fast
 def test_a_generator_missing_part_of_the_protocol_is_named_in_one_line(tmp_path):
     proc = run_genkit("old-dots", "-o", tmp_path / "o.xyz", env=points_plugin(tmp_path))
     assert proc.returncode == 1

@@ -2,9 +2,11 @@
 
 import re
 
+import pytest
 from conftest import REPO
 
 
+@pytest.mark.fast
 def test_ci_runs_the_readme_install_and_test_commands():
     readme = (REPO / "README.md").read_text()
     ci = (REPO / ".ci" / "run").read_text()
@@ -14,6 +16,7 @@ def test_ci_runs_the_readme_install_and_test_commands():
     assert test in ci
 
 
+@pytest.mark.fast
 def test_no_absolute_machine_paths_in_the_repository():
     banned = ["/" + "work/", "/" + "root/", "/" + "home/"]  # spelled apart so this file passes
     for path in REPO.rglob("*"):
@@ -22,6 +25,7 @@ def test_no_absolute_machine_paths_in_the_repository():
             assert not any(b in text for b in banned), path
 
 
+@pytest.mark.fast
 def test_no_absolute_paths_inside_shipped_weights_metadata():
     from genkit import weights
 

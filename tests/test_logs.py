@@ -8,6 +8,7 @@ import os
 import sqlite3
 import time
 
+import pytest
 from conftest import REPO, TINY_PLUGIN_ENV, assert_user_error, run_genkit
 
 
@@ -51,6 +52,7 @@ def test_filter_by_generator_and_missing_database(tmp_path):
     assert run_genkit("logs", "--path", env=env_for(db), check=0).stdout.strip() == str(db)
 
 
+@pytest.mark.fast
 def test_logs_off_writes_nothing(tmp_path):
     db = tmp_path / "logs.db"
     proc = hello(tmp_path, db, "-o", "a.png", GENKIT_LOGS="off")
@@ -63,6 +65,7 @@ def one_warning(proc) -> str:
     return warnings[0]
 
 
+@pytest.mark.fast
 def test_a_damaged_database_never_fails_a_run(tmp_path):
     db = tmp_path / "logs.db"
     db.write_bytes(os.urandom(4096))
@@ -93,6 +96,7 @@ def test_a_locked_database_never_fails_or_stalls_a_run(tmp_path):
     assert len(json.loads(run_genkit("logs", "--json", env=env_for(db), check=0).stdout)) == 2
 
 
+@pytest.mark.fast
 def test_record_run_never_raises(tmp_path, monkeypatch, capsys):
     from genkit import history
 
@@ -104,6 +108,7 @@ def test_record_run_never_raises(tmp_path, monkeypatch, capsys):
     assert len(err) == 1 and err[0].startswith("genkit: warning:")
 
 
+@pytest.mark.fast
 def test_bad_count_is_a_user_error(tmp_path):
     assert_user_error(run_genkit("logs", "-n", "-3", env=env_for(tmp_path / "logs.db")), "--count")
 

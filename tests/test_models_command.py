@@ -8,12 +8,14 @@ import json
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO, assert_user_error, run_genkit
 
 NARROW = {"COLUMNS": "80"}
 IMAGE_WEIGHTS = REPO / "plugins" / "genkit_image" / "weights"
 
 
+@pytest.mark.fast
 def test_list_fits_80_columns_and_never_cuts_a_name():
     lines = run_genkit("models", env=NARROW, check=0).stdout.splitlines()
     assert lines[0].split() == ["generator", "outputs", "classes", "train", "weights", "summary"]
@@ -29,6 +31,7 @@ def test_list_fits_80_columns_and_never_cuts_a_name():
     )
 
 
+@pytest.mark.fast
 def test_one_generator_in_full():
     text = run_genkit("models", "image", env=NARROW, check=0).stdout
     assert all(len(line) <= 80 for line in text.splitlines())
@@ -55,6 +58,7 @@ def test_a_generator_without_weights_or_classes():
     assert "none (this generator needs no weights)" in run_genkit("models", "hello", check=0).stdout
 
 
+@pytest.mark.fast
 def test_unknown_generator_is_a_user_error():
     assert_user_error(run_genkit("models", "imag"), "unknown generator", "image")
 
@@ -72,6 +76,7 @@ def light_run(args, env_code=""):
     return proc.stdout
 
 
+@pytest.mark.fast
 def test_models_name_never_imports_torch():
     assert "fashion (default)" in light_run(["models", "image"])
     light_run(["models", "music", "--json"])

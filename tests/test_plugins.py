@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import REPO, assert_user_error, run_genkit
 
 FIXTURES = str(REPO / "tests" / "plugins")
@@ -24,6 +25,7 @@ def plugin_table(env=None):
     return {p["name"]: p for p in data["plugins"]}, data["conflicts"]
 
 
+@pytest.mark.fast
 def test_builtins_and_the_example_plugin_are_listed_with_versions_and_import_times():
     plugins, _ = plugin_table()
     assert plugins["hello"]["builtin"] is False and plugins["hello"]["generators"] == ["hello"]
@@ -33,6 +35,7 @@ def test_builtins_and_the_example_plugin_are_listed_with_versions_and_import_tim
     assert all(p["import_seconds"] >= 0 for p in plugins.values())
 
 
+@pytest.mark.fast
 def test_a_plugin_that_raises_at_import_is_reported_and_others_keep_working(tmp_path):
     env = with_plugins("genkit_broken_import")
     plugins, _ = plugin_table(env)
@@ -43,17 +46,20 @@ def test_a_plugin_that_raises_at_import_is_reported_and_others_keep_working(tmp_
     assert "genkit_broken_import" in human.stdout
 
 
+@pytest.mark.fast
 def test_a_misspelled_hook_is_caught_by_check_pending():
     plugins, _ = plugin_table(with_plugins("genkit_misspelled"))
     assert "genkit_register_generator" in plugins["genkit_misspelled"]["error"]
 
 
+@pytest.mark.fast
 def test_a_plugin_that_raises_while_registering_is_reported():
     plugins, _ = plugin_table(with_plugins("genkit_raises_on_register"))
     assert "registration exploded" in plugins["genkit_raises_on_register"]["error"]
     assert plugins["hello"]["error"] is None
 
 
+@pytest.mark.fast
 def test_a_duplicate_generator_name_keeps_the_first_owner_and_reports_the_conflict(tmp_path):
     plugins, conflicts = plugin_table(with_plugins("genkit_duplicate"))
     assert plugins["hello"]["generators"] == ["hello"]
@@ -105,6 +111,7 @@ def test_models_lists_generators_with_weights_and_device():
 LIGHT_COMMANDS = [["--help"], ["plugins"], ["models"], ["hello", "--help"], ["train", "--help"]]
 
 
+@pytest.mark.fast
 def test_help_plugins_and_models_never_import_torch():
     for args in LIGHT_COMMANDS:
         code = (
@@ -117,6 +124,7 @@ def test_help_plugins_and_models_never_import_torch():
         assert proc.returncode == 0, (args, proc.stderr[-500:])
 
 
+@pytest.mark.fast
 def test_an_unknown_generator_suggests_the_close_ones():
     proc = run_genkit("helo")
     assert_user_error(proc, "helo", "hello")
@@ -143,6 +151,7 @@ def test_plugins_that_exit_raise_base_exceptions_or_hang_at_import_break_nothing
     assert again["genkit_hangs_at_import"]["cached"] is True and "timed out" in again["genkit_hangs_at_import"]["error"]
 
 
+@pytest.mark.fast
 def test_version_needs_no_plugin_discovery(tmp_path):
     env = dict(with_plugins("genkit_hangs_at_import", cache=tmp_path / "cache"), GENKIT_PLUGIN_TIMEOUT="60")
     proc = run_genkit("--version", env=env, check=0, timeout=20)

@@ -35,12 +35,14 @@ def test_spiro_conforms_to_the_genkit_contract(tmp_path):
     testing.check_generator_class("spiro")
 
 
+@pytest.mark.fast
 def test_entry_module_stays_light():
     code = "import sys, genkit_svg; print(sorted({'numpy', 'torch', 'genkit_svg.generator'} & set(sys.modules)))"
     proc = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
 
 
+@pytest.mark.fast
 def test_files_are_svg_drawings_with_one_path_per_curve(tmp_path):
     proc = spiro("--n", "2", "--curves", "4", "--seed", "1", "-o", tmp_path, "--json")
     paths = [row["path"] for row in json.loads(proc.stdout)["files"]]
@@ -94,6 +96,7 @@ def test_inspect_prints_the_provenance(tmp_path):
     assert "genkit spiro --loops 5 --seed 4 --n 1" in proc.stdout
 
 
+@pytest.mark.fast
 def test_help_lists_the_writer_options():
     proc = spiro("--help")
     assert "--stroke" in proc.stdout and "--background" in proc.stdout and "--loops" in proc.stdout
