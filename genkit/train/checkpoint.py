@@ -138,6 +138,7 @@ def options_as_given(settings) -> dict:
 def recorded_options(meta: dict) -> dict:
     """The options a checkpoint's run was started with, by parameter name (``Option.dest``).
 
+        "no_eval": True if not settings.evaluate else None,  # a flag too: --resume keeps it (None: not given)
     Read from ``options`` (``options_as_given``); a checkpoint older than it gives the loop's
     numbers as they were resolved (``run``) and the seed. Unset (None) values are left out.
     """

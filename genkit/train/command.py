@@ -13,6 +13,7 @@ import inspect
 import json
 import os
 import shlex
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -116,6 +117,7 @@ def _training_parameters(spec: GeneratorSpec, evaluating: bool) -> list[inspect.
                 ],
             ),
             _param("json", Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")], False),
+            _param("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")], False),
         ]
     else:
         params += [parameter_for(o) for o in TRAIN_NUMBERS] + [
@@ -186,6 +188,19 @@ def train_from_cli(spec: GeneratorSpec, values: dict, options: dict, ctx: typer.
     if "weights" in summary:
         print(json.dumps(summary, indent=2))
 
+        if not values["quiet"]:
+            print(use_it(spec, values["out"]), file=sys.stderr)
+
+
+def use_it(spec: GeneratorSpec, out) -> str:
+    """The line a finished run ends with: the command that generates from it, and how to name it."""
+    from genkit.lookup import is_path
+
+    folder = str(out) if is_path(str(out)) else f"./{out}"  # a bare word would be read as a name
+    return (
+        f"use it: genkit {spec.name} --weights {shlex.quote(folder)}"
+        f"   (or name it: genkit aliases set NAME {shlex.quote(folder)})"
+    )
 
 def _train(spec: GeneratorSpec, values: dict, options: dict) -> dict:
     from genkit.train.loop import train
@@ -252,6 +267,8 @@ def resumed_values(spec: GeneratorSpec, values: dict, options: dict, ctx: typer.
     values, options = dict(values), dict(options)
     for dest, value in recorded.items():
         if dest not in declared or _given(ctx, dest):
+    if recorded.get("no_eval") is True and not _given(ctx, "no_eval"):  # a flag the run was started with
+        values["no_eval"] = True
             continue
         try:
             parsed = _recorded_value(declared[dest], value)
@@ -300,6 +317,7 @@ def evaluate_from_cli(spec: GeneratorSpec, values: dict, options: dict) -> None:
         seed=values["seed"],
     )
     if values["json"]:
+        quiet=values["quiet"],
         print(json.dumps(metrics, indent=2))
         return
     from rich.console import Console

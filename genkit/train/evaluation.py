@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from genkit import device as devices
-from genkit import lookup, weights
+from genkit import lookup, progress, weights
 from genkit.errors import GenkitError
 from genkit.spec import GeneratorSpec
 from genkit.train.loop import load_task
@@ -26,6 +26,7 @@ def evaluate(
     options: dict | None = None,
     device=None,
     seed: int = 0,
+    quiet: bool = False,
 ) -> dict:
     """The task's metrics for ``weights_path`` (default: the shipped weights), in fp32."""
     import torch
@@ -47,5 +48,6 @@ def evaluate(
     except RuntimeError as exc:
         raise GenkitError(f"{path} does not fit {spec.name}'s model ({str(exc).splitlines()[0]})") from None
     model.eval()
-    with torch.no_grad():
+    # Minutes for some tasks: a bar on a terminal (unless --quiet); a task may add its own steps under it.
+    with torch.no_grad(), progress.bar(f"eval {spec.name}", None, progress.wanted(quiet)):
         return task.evaluate(model, dev)

@@ -116,6 +116,7 @@ class Trainer:
         self.schedule = defaults.get("schedule", "constant")
         self.warmup = int(defaults.get("warmup", 0))
         self.clip = defaults.get("grad_clip")
+        self.min_steps = int(self.task.defaults.get("min_steps", 0) or 0)
         world = self.group.world
         if self.batch_size % world:
             raise GenkitError(f"--batch-size {self.batch_size} must divide evenly among {world} processes")
@@ -164,13 +165,25 @@ class Trainer:
         self.steps_per_epoch = len(self.dataset) // self.batch_size
         if self.steps_per_epoch < 1:
             raise GenkitError(
-                f"the data holds {len(self.dataset)} training examples, fewer than one batch of {self.batch_size}"
+                f"the data holds {len(self.dataset)} training examples, fewer than one batch of {self.batch_size}; "
+                f"give --batch-size {len(self.dataset)} or less, or more data"
             )
         self.total_steps = int(self.max_steps or self.epochs * self.steps_per_epoch)
         self.order_epoch, self.order = -1, None
+        self._lengthen_for_small_data()
 
+        # What the progress bar calls the last epoch: a --max-steps run ends there, not at --epochs.
+        self.last_epoch = math.ceil(self.total_steps / self.steps_per_epoch)
     def _restore(self) -> None:
         import torch
+    def _lengthen_for_small_data(self) -> None:
+        """With no --epochs or --max-steps, the default length is at least the task's ``min_steps``:
+        a small folder gets more epochs, so it trains as long as a big one needs to learn anything."""
+        given = self.settings.epochs is not None or self.max_steps is not None
+        if given or self.saved:  # a resumed run keeps the length it was planned with (recorded in "run")
+            return
+        self.epochs = max(self.epochs, math.ceil(self.min_steps / self.steps_per_epoch))
+
 
         saved = self.saved
         assert saved is not None, "only a resumed run restores"
@@ -259,7 +272,7 @@ class Trainer:
         rate = (self.step - self.start_step) * self.batch_size / max(now - self.start, 1e-9)
         epoch = (self.step - 1) // self.steps_per_epoch + 1
         return (
-            f"train {self.spec.name} ep {epoch}/{self.epochs} loss {metrics.get('loss', float('nan')):.4f} "
+            f"train {self.spec.name} ep {epoch}/{self.last_epoch} loss {metrics.get('loss', float('nan')):.4f} "
             f"{rate:.0f} samples/s"
         )
 
@@ -354,6 +367,7 @@ class Trainer:
             self._write_outputs(summary, metrics)
             summary.update(
                 weights=str(self.paths.weights),
+            self._warn_if_too_short()
                 metrics=metrics,
                 parameters=sum(p.numel() for p in self.core.parameters()),
             )
@@ -367,10 +381,21 @@ class Trainer:
         import torch
 
         if not self.settings.evaluate:
+    def _warn_if_too_short(self) -> None:
+        """A run shorter than the task's ``min_steps`` has likely learnt nothing: say so, with the way on."""
+        if self.step >= self.min_steps:
+            return
+        print(
+            f"genkit: warning: this run made {self.step} optimizer steps; {self.spec.name} asks for at least "
+            f"{self.min_steps} to learn much (continue it with --resume --max-steps {self.min_steps})",
+            file=sys.stderr,
+        )
+
             return {}, None
         self.core.eval()
-        try:
-            with torch.no_grad():
+        show = progress.wanted(self.settings.quiet)
+        try:  # the evaluation can take minutes: a bar says so (a task may add its own steps under it)
+            with torch.no_grad(), progress.bar(f"evaluate {self.spec.name}", None, show):
                 return self.task.evaluate(self.core, self.device), None
         except Exception as error:
             return {}, error

@@ -36,7 +36,9 @@ class TrainingTask(Protocol):
     run_folder: Any = None
     #: The run's defaults when the user gives none: epochs (1), batch_size (32), lr (1e-3),
     #: schedule ("constant" or "cosine"), warmup steps (0), grad_clip (None: no clipping),
-    #: min_batch (1: the smallest batch per process the model accepts; batch norm needs 2).
+    #: min_batch (1: the smallest batch per process the model accepts; batch norm needs 2), min_steps
+    #: (0: the fewest optimizer steps that learn anything; without --epochs/--max-steps a small data set
+    #: gets the epochs that reach it, and a shorter run ends with a warning).
     defaults: ClassVar[dict[str, Any]] = {}
 
     def build_model(self) -> Any:

@@ -2,8 +2,9 @@
 
 (`genkit eval` has a --weights of its own, the weights it measures; this train option is not offered there.)
 
-The weights (shipped, or a run's) give the architecture, size and channels; the data must match
-them (else one line naming both). Class-conditional weights keep a class embedding column for
+The weights (shipped, or a run's) give the architecture, size and channels; the data is read at
+that size and in those channels (another --size is refused in one line naming both).
+Class-conditional weights keep a class embedding column for
 every class whose name the data shares, and new classes start from the mean of the old columns;
 classes the data lacks are dropped. Unconditional weights stay unconditional. The discriminator is
 not shipped in weights files, so it starts fresh, and G_ema starts equal to G.

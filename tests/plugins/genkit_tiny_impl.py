@@ -30,6 +30,8 @@ class Task(TrainingTask):
             raise GenkitError(f"--data {data}: needs a text file with at least 8 numbers")
         self.config = config or {"hidden": options.get("hidden", 8)}
         self.defaults = {"epochs": 3, "batch_size": 8, "lr": 0.05}
+        if os.environ.get("GENKIT_TINY_MIN_STEPS"):  # lets a test see a default length that follows the data
+            self.defaults["min_steps"] = int(os.environ["GENKIT_TINY_MIN_STEPS"])
         g = torch.Generator().manual_seed(len(numbers))
         self.x = torch.randn(64, 4, generator=g)
         w = torch.tensor(numbers[:4])
