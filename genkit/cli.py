@@ -114,6 +114,9 @@ def build_app() -> typer.Typer:
     from genkit.commands.inspect import inspect_command
 
     app.command("inspect")(inspect_command)
+    from genkit.commands.pull import pull_command
+
+    app.command("pull")(pull_command)
     from genkit.commands.gallery import gallery_command
     from genkit.commands.rerun import rerun_command
 

@@ -33,6 +33,7 @@ RESERVED_NAMES = frozenset(
         "plugins",
         "models",
         "inspect",
+        "pull",
         "train",
         "eval",
         "logs",

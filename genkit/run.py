@@ -60,7 +60,7 @@ def execute(req: Request, stdout=None) -> dict:
     check_named_classes(req.spec, req.options, weights_path)
     device = devices.device_for(req.spec, req.device)
     generator = load_generator(req.spec, device, weights_path)
-    base = base_provenance(req, seed, device, weights_path, is_default)
+    base = dict(base_provenance(req, seed, device, weights_path, is_default), **load_model(generator, req))
     manifest = dict(base, command=f"{base['command']} --n {n}", files=[])
     try:
         write_all(generator, req, n, seed, targets, base, manifest)
@@ -150,6 +150,29 @@ def load_generator(spec: GeneratorSpec, device, weights_path):
     implementation = import_implementation(spec)
     check_implements(implementation, Generator, f"generator {spec.name!r} of plugin {spec.plugin!r}")
     return implementation(device=device, weights=weights_path)
+
+
+def load_model(generator, req: Request) -> dict:
+    """The optional ``load_model(options)`` of a generator whose options name its model (``--model``):
+    called once before any file is written; what it returns (source, revision, ``files``: each weights
+    file's sha256, ...) is every file's ``model`` provenance and the run's weights in the history."""
+    load = getattr(generator, "load_model", None)
+    if load is None:
+        return {}
+    try:
+        record = load(dict(req.options))
+    except (GenkitError, KeyboardInterrupt):
+        raise
+    except BaseException as exc:
+        what = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+        raise RunError(f"generator {req.spec.name!r} failed while loading its model ({what})") from exc
+    if not isinstance(record, dict):
+        raise RunError(f"generator {req.spec.name!r}: load_model() must return a dict of what it loaded")
+    from genkit.hub import files_digest
+
+    files = record.get("files")
+    digest = files_digest(files) if isinstance(files, dict) else None
+    return {"model": record, "weights": record.get("source"), "weights_sha256": digest}
 
 
 def command_line(spec: GeneratorSpec, options: dict, seed: int, weights_arg, is_default, writer_options=()) -> str:

@@ -160,6 +160,9 @@ class GeneratorSpec:
     uses_torch: False for an implementation that never imports torch (numpy, pure Python): genkit
         then does not import it either (a run starts in about a second, not after torch's import) and builds the
         generator with ``device=genkit.device.HostCPU()``, which has torch.device's ``type`` "cpu".
+    catalog: ``"module:function"`` of a light function (no torch) returning the models on disk this
+        generator can run, as dicts with ``id``, ``revision``, ``bytes`` and ``class``; `genkit models
+        NAME` lists them (a wrapped library's generator, whose ``--model`` names one of them).
     """
 
     name: str
@@ -175,6 +178,7 @@ class GeneratorSpec:
     eval_options: tuple[str, ...] | None = None
     weights_from: str | None = None
     uses_torch: bool = True
+    catalog: str | None = None
     plugin: str = field(default="", compare=False)
     package: str = field(default="", compare=False)
 
@@ -199,6 +203,8 @@ class GeneratorSpec:
             raise ValueError(f"generator {self.name!r}: weights_from names no option {self.weights_from!r}")
         if not isinstance(self.uses_torch, bool):
             raise ValueError(f"generator {self.name!r}: uses_torch must be True or False")
+        if self.catalog is not None and (not isinstance(self.catalog, str) or ":" not in self.catalog):
+            raise ValueError(f"generator {self.name!r}: catalog must look like 'module:function'")
         if sum(o.one_item_each for o in self.options) > 1:
             raise ValueError(f"generator {self.name!r}: at most one option may set the item count")
 

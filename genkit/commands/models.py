@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from genkit.classnames import class_names
+from genkit.commands.catalog import catalog_lines, local_models
 from genkit.errors import GenkitError
 
 DETAIL_METRIC_DIGITS = 4
@@ -203,6 +204,7 @@ def describe(spec, registry, device_arg=None) -> dict:
         "options": [_option_record(o) for o in spec.options],
         "train_options": [_option_record(o) for o in spec.train_options] if spec.trainable else [],
         "weights": [_weights_record(f) for f in files],
+        "local_models": local_models(spec),
     }
 
 
@@ -286,7 +288,8 @@ def render_detail(d: dict, width: int) -> str:
 
     lines += lines_for(d)  # the user's aliases, runs and defaults
     if not d["weights"]:
-        lines.append("  none (this generator needs no weights)")
+        lines.append("  none" if d.get("local_models") is not None else "  none (this generator needs no weights)")
+    lines += catalog_lines(d.get("local_models"), d["name"])
     return "\n".join(lines)
 
 

@@ -265,10 +265,10 @@ def resumed_values(spec: GeneratorSpec, values: dict, options: dict, ctx: typer.
     recorded = checkpoint.recorded_options(checkpoint.check(path, spec.name))
     declared = {o.dest: o for o in TRAIN_NUMBERS + tuple(spec.train_options) if o.dest not in NOT_INHERITED}
     values, options = dict(values), dict(options)
-    for dest, value in recorded.items():
-        if dest not in declared or _given(ctx, dest):
     if recorded.get("no_eval") is True and not _given(ctx, "no_eval"):  # a flag the run was started with
         values["no_eval"] = True
+    for dest, value in recorded.items():
+        if dest not in declared or _given(ctx, dest):
             continue
         try:
             parsed = _recorded_value(declared[dest], value)

@@ -114,9 +114,9 @@ class Trainer:
         self.lr = s.lr if s.lr is not None else float(defaults.get("lr", 1e-3))
         self.max_steps = s.max_steps if s.max_steps is not None else defaults.get("max_steps")
         self.schedule = defaults.get("schedule", "constant")
+        self.min_steps = int(self.task.defaults.get("min_steps", 0) or 0)
         self.warmup = int(defaults.get("warmup", 0))
         self.clip = defaults.get("grad_clip")
-        self.min_steps = int(self.task.defaults.get("min_steps", 0) or 0)
         world = self.group.world
         if self.batch_size % world:
             raise GenkitError(f"--batch-size {self.batch_size} must divide evenly among {world} processes")
@@ -168,14 +168,12 @@ class Trainer:
                 f"the data holds {len(self.dataset)} training examples, fewer than one batch of {self.batch_size}; "
                 f"give --batch-size {len(self.dataset)} or less, or more data"
             )
-        self.total_steps = int(self.max_steps or self.epochs * self.steps_per_epoch)
-        self.order_epoch, self.order = -1, None
         self._lengthen_for_small_data()
-
+        self.total_steps = int(self.max_steps or self.epochs * self.steps_per_epoch)
         # What the progress bar calls the last epoch: a --max-steps run ends there, not at --epochs.
         self.last_epoch = math.ceil(self.total_steps / self.steps_per_epoch)
-    def _restore(self) -> None:
-        import torch
+        self.order_epoch, self.order = -1, None
+
     def _lengthen_for_small_data(self) -> None:
         """With no --epochs or --max-steps, the default length is at least the task's ``min_steps``:
         a small folder gets more epochs, so it trains as long as a big one needs to learn anything."""
@@ -184,6 +182,8 @@ class Trainer:
             return
         self.epochs = max(self.epochs, math.ceil(self.min_steps / self.steps_per_epoch))
 
+    def _restore(self) -> None:
+        import torch
 
         saved = self.saved
         assert saved is not None, "only a resumed run restores"
@@ -363,11 +363,11 @@ class Trainer:
         """Evaluate (fp32), then write the weights, curve and card; the main process only."""
         summary = self.summary()
         if self.group.is_main:
+            self._warn_if_too_short()
             metrics, failure = self._evaluate()
             self._write_outputs(summary, metrics)
             summary.update(
                 weights=str(self.paths.weights),
-            self._warn_if_too_short()
                 metrics=metrics,
                 parameters=sum(p.numel() for p in self.core.parameters()),
             )
@@ -377,10 +377,6 @@ class Trainer:
         self.group.close()
         return summary
 
-    def _evaluate(self) -> tuple[dict, Exception | None]:
-        import torch
-
-        if not self.settings.evaluate:
     def _warn_if_too_short(self) -> None:
         """A run shorter than the task's ``min_steps`` has likely learnt nothing: say so, with the way on."""
         if self.step >= self.min_steps:
@@ -391,6 +387,10 @@ class Trainer:
             file=sys.stderr,
         )
 
+    def _evaluate(self) -> tuple[dict, Exception | None]:
+        import torch
+
+        if not self.settings.evaluate:
             return {}, None
         self.core.eval()
         show = progress.wanted(self.settings.quiet)
