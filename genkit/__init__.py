@@ -9,12 +9,14 @@ from __future__ import annotations
 __version__ = "0.2.0"
 __distribution__ = "genkit-local"  # the PyPI name; "genkit" there is Google's Firebase Genkit
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from genkit import hub
 from genkit.artifacts import Audio, Frames, Image, Midi, TextChunk
 from genkit.contract import Generator, LatentSpace, TrainingTask, hookimpl, hookspec
 from genkit.device import item_seed
 from genkit.errors import GenkitError, RunError
+from genkit.progress import step_progress
 from genkit.spec import ArtifactKind, GeneratorSpec, Option
 from genkit.writers import Writer, WriteRun, entry
 
@@ -31,9 +33,21 @@ def load(name: str, device: str = "auto", weights: str | PathLike[str] | None = 
     return _load(name, device=device, weights=weights)
 
 
+def precision_for(device: Any, requested: str = "auto") -> str:
+    """The precision ("fp32", "bf16" or "fp16") a model runs in on ``device`` (a torch.device) when the
+    user asks for ``requested`` (auto, fp32, bf16, fp16): auto is fp16 on CUDA (bf16 where the GPU has
+    it), bf16 on a CPU where genkit's probe found it faster, else fp32; an impossible choice is one line."""
+    from genkit.train.precision import resolve
+
+    return resolve(requested, device)
+
+
 __all__ = [
     "__version__",
     "load",
+    "precision_for",
+    "step_progress",
+    "hub",
     "hookimpl",
     "hookspec",
     "GeneratorSpec",
