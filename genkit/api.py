@@ -27,6 +27,10 @@ class LoadedGenerator:
 
         self.spec = spec
         self.device = devices.device_for(spec, device)
+        if weights is not None:
+            from genkit.files import check_path_text
+
+            check_path_text(weights, "weights")  # a NUL or a 5000-byte path: one line, as on the command line
         self.weights, self._default_weights = lookup.resolve(spec, str(weights) if weights else None)
         self.weights_sha256 = weights_io.sha256(self.weights) if self.weights else None
         self._weights_arg = str(weights) if weights else None

@@ -32,8 +32,10 @@ class Artifact:
 
     def save(self, path: str | PathLike[str], overwrite: bool = False, **output_options: Any) -> Path:
         """Write to ``path`` (format from its extension); ``output_options`` are the writer's (``scale=4``)."""
+        from genkit.files import check_path_text
         from genkit.writers import save_artifact
 
+        check_path_text(path, "save() path")
         return save_artifact(self, Path(path), overwrite=overwrite, **output_options)
 
 

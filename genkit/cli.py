@@ -45,7 +45,9 @@ def _console():
 
 
 def _echo_err(message: str) -> None:
-    print(message, file=sys.stderr)
+    from genkit.printable import printable
+
+    print(printable(message), file=sys.stderr)  # file, class and plugin names come from outside
 
 
 # ---------------------------------------------------------------- static commands
@@ -62,19 +64,36 @@ def plugins_command(
         rows = [vars(p) for p in registry.plugins]
         print(json.dumps({"plugins": rows, "conflicts": registry.conflicts}, indent=2))
         return
+    from rich.markup import escape
     from rich.table import Table
+
+    from genkit.printable import printable
+
+    def shown(text) -> str:  # a plugin's words: no terminal escapes, no rich markup
+        return escape(printable(text, 300))
 
     table = Table("plugin", "version", "kind", "import", "generators", "status")
     for p in registry.plugins:
-        status = f"[red]{p.error}[/red]" if p.error else f"[yellow]ok; {p.warning}[/yellow]" if p.warning else "ok"
+        status = (
+            f"[red]{shown(p.error)}[/red]"
+            if p.error
+            else f"[yellow]ok; {shown(p.warning)}[/yellow]"
+            if p.warning
+            else "ok"
+        )
         kind = "built-in" if p.builtin else "third-party"
         table.add_row(
-            p.name, p.version or "-", kind, f"{p.import_seconds * 1000:.1f} ms", ", ".join(p.generators) or "-", status
+            shown(p.name),
+            shown(p.version or "-"),
+            kind,
+            f"{p.import_seconds * 1000:.1f} ms",
+            shown(", ".join(p.generators) or "-"),
+            status,
         )
     console = _console()
     console.print(table)
     for conflict in registry.conflicts:
-        console.print(f"[yellow]conflict:[/yellow] {conflict}")
+        console.print(f"[yellow]conflict:[/yellow] {shown(conflict)}")
 
 
 # ---------------------------------------------------------------- building commands from specs
@@ -256,8 +275,9 @@ def _run(argv: list[str], debug: bool) -> int:
         _echo_err(f"genkit: error: {_one_line(exc)}")
         return exc.exit_code
     except (KeyboardInterrupt, Abort):
-        _echo_err("genkit: interrupted; files already finished are complete, nothing half-written was kept")
-        return 130
+        by = " by SIGTERM" if interrupts.exit_code() == 143 else ""  # SIGTERM stops like Ctrl-C, at a file boundary
+        _echo_err(f"genkit: interrupted{by}; files already finished are complete, nothing half-written was kept")
+        return interrupts.exit_code()
     except BrokenPipeError:
         _quiet_broken_pipe()
         return 0

@@ -52,6 +52,12 @@ MIN_SIDE = 8  # smaller pictures hold too little to learn from or to resize fait
 MIXED_POLICIES = ("refuse", "crop")
 MAX_IMAGE_PIXELS = 64 * 1024 * 1024  # 8192x8192; bigger files are refused before decoding
 MAX_ARCHIVE_BYTES = 8 << 30  # uncompressed size of an .npz or .gz genkit will expand
+# A folder's budget, summed from the files' headers before any is decoded: each file may be within
+# MAX_IMAGE_PIXELS while a thousand of them would take hours and (kept at KEEP_SIDE while the size
+# is unknown) tens of GB.
+MAX_DATA_PIXELS = 1 << 33
+MAX_DATA_IMAGES = 1_000_000
+MAX_KEPT_BYTES = 8 << 30
 BACKGROUND = 1.0  # transparent pixels are composed over white
 FASHION_CLASSES = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot"]
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -83,6 +89,28 @@ def check_regular(path: Path, what: str = "file") -> None:
         raise GenkitError(f"cannot read {path}: {exc.strerror or exc}") from None
     if not stat.S_ISREG(mode):
         raise GenkitError(f"{path} is not a regular file (a pipe, device or socket); genkit reads only files")
+
+
+def read_regular(path: Path, limit: int, what: str = "file") -> bytes:
+    """A regular file's bytes, at most ``limit`` of them: opened non-blocking so a FIFO or device is
+    refused instead of waited on, and refused in one line when it is larger (checked before reading)."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise GenkitError(f"no such {what}: {path}") from None
+    except OSError as exc:
+        raise GenkitError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise GenkitError(f"{path} is not a regular file (a pipe, device or socket); genkit reads only files")
+        if info.st_size > limit:
+            raise GenkitError(f"{what} {path} is {info.st_size:,} bytes; genkit reads at most {limit:,}")
+        data = fh.read(limit + 1)
+    if len(data) > limit:  # it grew while being read
+        raise GenkitError(f"{what} {path} is larger than the {limit:,} bytes genkit reads at most")
+    return data
 
 
 # ---------------------------------------------------------------- one image, real values
@@ -326,9 +354,53 @@ def _side(size, native: int) -> int:
     return int(size(native)) if callable(size) else int(size)
 
 
+def _image_size(path: Path) -> tuple[int, int]:
+    """(width, height) from an image file's header alone."""
+    from PIL import Image, UnidentifiedImageError
+
+    check_regular(path, "image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is judged below
+            with Image.open(path) as im:
+                size = im.size
+    except Image.DecompressionBombError as exc:
+        raise GenkitError(f"{path} refused as a possible decompression bomb: {exc}") from None
+    except UnidentifiedImageError:
+        raise GenkitError(f"{path} is not an image genkit can read") from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        raise GenkitError(
+            f"{path} could not be read (truncated or corrupt): {' '.join(str(exc).split())[:160]}"
+        ) from None
+    if size[0] * size[1] > MAX_IMAGE_PIXELS:
+        raise GenkitError(
+            f"{path} is {size[0]}x{size[1]} pixels, more than the {MAX_IMAGE_PIXELS:,} genkit reads "
+            "(a possible decompression bomb)"
+        )
+    return size
+
+
+def check_budget(files, known: bool) -> None:
+    """Refuse, from the headers and before decoding any file, a folder whose images together cost too much."""
+    if len(files) > MAX_DATA_IMAGES:
+        raise GenkitError(f"the data holds {len(files):,} images, more than the {MAX_DATA_IMAGES:,} genkit reads")
+    pixels = kept = 0
+    for path, _ in files:
+        width, height = _image_size(path)
+        pixels += width * height
+        side = min(width, height, KEEP_SIDE)
+        kept += 0 if known else side * side * 3 * 4  # float32 colour while the size is not yet known
+        if pixels > MAX_DATA_PIXELS or kept > MAX_KEPT_BYTES:
+            raise GenkitError(
+                f"the data's images hold more than {MAX_DATA_PIXELS / 1e9:.1f} G pixels (or {MAX_KEPT_BYTES >> 30} GB "
+                f"while read) in all, counted up to {path}; genkit reads less (resize the images first)"
+            )
+
+
 def _read_pictures(files, size, channels, mixed):
     """Read every file once; returns uint8 pictures, converting as it goes when size and channels are known."""
     known = channels in (1, 3) and isinstance(size, int)
+    check_budget(files, known)
     first, pictures, native, colour = None, [], None, channels == 3
     for path, _ in files:
         x = read_image(path)

@@ -125,6 +125,63 @@ class OutputPlan:
                 raise GenkitError(f"{path} already exists; pass --overwrite to replace it")
 
 
+def check_distinct(planned: list[tuple[Path, str]], folders: list[tuple[Path, str]] = ()) -> None:
+    """Every name one run will write, checked against the others and the disk before any work.
+
+    ``planned`` are files and ``folders`` folders, each with what it is ("item", "sidecar", "grid").
+    Refused: one name planned twice, a file planned where a folder is (planned or on disk), and a
+    file or folder planned inside a planned file.
+    """
+    seen: dict[str, str] = {}
+    for path, what in planned:
+        key = os.path.normpath(os.path.abspath(path))
+        if key in seen:
+            raise GenkitError(f"{path} would be written twice by this run (as {seen[key]} and as {what}); rename one")
+        seen[key] = what
+        if _is_dir(Path(path)):
+            raise GenkitError(f"{path} ({what}) is a folder")
+    for path, what in folders:
+        key = os.path.normpath(os.path.abspath(path))
+        if key in seen:
+            raise GenkitError(
+                f"{path} would be both a file ({seen[key]}) and a folder ({what}) of this run; rename one"
+            )
+    for path, what in [*planned, *folders]:
+        for parent in Path(os.path.normpath(os.path.abspath(path))).parents:
+            if str(parent) in seen:
+                raise GenkitError(
+                    f"{path} ({what}) would lie inside {parent}, a file ({seen[str(parent)]}) of this run"
+                )
+
+
+PATH_MAX = 4096  # Linux's limit on a whole path
+
+
+def check_path_text(path, what: str) -> None:
+    """A path given through the Python API: text the OS can take (the CLI's argv never holds a NUL)."""
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+    if not isinstance(text, str):
+        raise GenkitError(f"{what} must be a path (str or os.PathLike), not {type(path).__name__}")
+    if "\0" in text:
+        raise GenkitError(f"{what} {text[:60]!r} cannot contain a NUL character")
+    if not text.strip():
+        raise GenkitError(f"{what} is empty")
+    if len(os.fsencode(text)) > PATH_MAX:
+        raise GenkitError(f"{what} {text[:40]!r}... is longer than the {PATH_MAX} bytes a path may have")
+
+
+def check_target(path: Path, overwrite: bool) -> None:
+    """One file the Python API's ``save()`` will write: checked like the CLI's outputs, before any work."""
+    check_path_text(path, "save() path")
+    path = Path(path)
+    check_folder(path.parent)
+    check_name_length(path)
+    if _is_dir(path):
+        raise GenkitError(f"output {path} is a folder")
+    if path.exists() and not overwrite:
+        raise GenkitError(f"{path} already exists; pass overwrite=True to replace it")
+
+
 def _is_dir(path: Path) -> bool:
     try:
         return path.is_dir()
@@ -209,6 +266,11 @@ def clean_stale_temporaries(folder: Path) -> int:
     return removed
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` still runs (temporaries named after it are still being written)."""
+    return _pid_alive(pid)
+
+
 def _pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
@@ -226,31 +288,62 @@ def _pid_alive(pid: int) -> bool:
 
 def write_atomic(path: Path, data: bytes, overwrite: bool = False) -> None:
     """Write ``data`` to ``path`` via a temporary file; never leaves a half-written ``path``."""
-    path = Path(path)
-    prepare_folder(path.parent)
-    tmp = path.with_name(f".gk-{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    write_together([(Path(path), data)], overwrite)
+
+
+def write_together(items: list[tuple[Path, bytes]], overwrite: bool = False) -> None:
+    """Write a file and its companions (a sidecar) so that they land together or not at all.
+
+    Every temporary is written and synced first, so a full disk fails before any name is taken;
+    then each name is claimed in turn, and if one cannot be, the names this call already placed
+    are removed again.
+    """
+    temporaries: list[tuple[Path, Path]] = []
+    placed: list[Path] = []
+    current = Path(items[0][0])
     try:
-        with open(tmp, "xb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            _claim(tmp, path)
-    except FileExistsError:
-        raise GenkitError(f"{path} already exists; pass --overwrite to replace it") from None
-    except PermissionError:
-        raise GenkitError(f"cannot write {path}: permission denied") from None
-    except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            raise RunError(f"no space left on device while writing {path}; nothing was left half-written") from None
-        if exc.errno == errno.ENAMETOOLONG:
-            raise GenkitError(f"cannot write {path}: the name is too long for this file system") from None
-        raise RunError(f"cannot write {path}: {exc.strerror or exc}") from None
+        for path, data in items:
+            current = Path(path)
+            prepare_folder(current.parent)
+            tmp = current.with_name(f".gk-{os.getpid()}-{os.urandom(4).hex()}.tmp")
+            temporaries.append((tmp, current))
+            with open(tmp, "xb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        for tmp, path in temporaries:
+            current = path
+            if overwrite:
+                os.replace(tmp, path)
+            else:
+                _claim(tmp, path)
+            placed.append(path)
+    except BaseException as exc:
+        for path in placed:  # the group lands whole or not at all
+            with contextlib.suppress(OSError):
+                path.unlink()
+        if isinstance(exc, OSError):
+            raise _write_error(current, exc) from None
+        raise
     finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        for tmp, _ in temporaries:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _write_error(path: Path, exc: OSError) -> GenkitError:
+    """The one-line error for a failed write of ``path``."""
+    if isinstance(exc, FileExistsError):
+        return GenkitError(f"{path} already exists; pass --overwrite to replace it")
+    if isinstance(exc, PermissionError):
+        return GenkitError(f"cannot write {path}: permission denied")
+    if exc.errno == errno.ENOSPC:
+        return RunError(f"no space left on device while writing {path}; nothing was left half-written")
+    if exc.errno == errno.ENAMETOOLONG:
+        return GenkitError(f"cannot write {path}: the name is too long for this file system")
+    if exc.errno == errno.EISDIR:
+        return GenkitError(f"cannot write {path}: it is a folder")
+    return RunError(f"cannot write {path}: {exc.strerror or exc}")
 
 
 def _claim(tmp: Path, path: Path) -> None:

@@ -2,7 +2,8 @@
 
 A third-party plugin's entry module is imported in a child process (``python -m
 genkit.plugin_probe``) with a time limit, and what it registered is kept in the user's cache
-folder, keyed by the plugin's name, distribution, version and its module file's size and mtime.
+folder, keyed by the plugin's name, distribution, version and the size and mtime of every source
+file of its top-level package (a changed sub-module probes it again).
 So a module that hangs, exits, or prints at import costs one probe, once; every later command
 reads the cache and imports nothing. The plugin is imported in-process only when one of its
 generators runs (``registry.import_object``).
@@ -26,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from genkit import interrupts
+from genkit import interrupts, state
 from genkit.spec import ArtifactKind, GeneratorSpec, Option
 
 CACHE_ENV = "GENKIT_CACHE_DIR"
@@ -158,27 +159,32 @@ def _call_hook(pm, hook_name: str, cls, package: str | None) -> list:
 
 
 def cache_dir() -> Path:
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "genkit"
+    return state.cache_root()
+
+
+MAX_SOURCE_FILES = 5000  # a plugin package with more is stamped by its first 5000 files
+_SOURCE_SUFFIXES = (".py", ".pyi", ".so", ".pyd", ".pth", ".json", ".toml", ".cfg", ".txt")
 
 
 def _module_files(target: str) -> list[str]:
-    """Size and mtime of the entry module's files, found without importing anything."""
-    parts = target.split(":")[0].split(".")
+    """Size and mtime of every source file of the entry module's top-level package (or the module
+    itself), found without importing anything: a change to any sub-module changes the key."""
+    top = target.split(":")[0].split(".")[0]
     try:
-        spec = importlib.util.find_spec(parts[0])
+        spec = importlib.util.find_spec(top)
     except (ImportError, ValueError):
         return []
     if spec is None:
         return []
-    paths = [spec.origin] if spec.origin else []
-    for location in spec.submodule_search_locations or []:
-        tail = os.path.join(location, *parts[1:])
-        paths += [tail + ".py", os.path.join(tail, "__init__.py")]
+    paths = [spec.origin] if spec.origin and os.path.isfile(spec.origin) else []
+    for location in spec.submodule_search_locations or []:  # a package (namespace packages have several)
+        for folder, subfolders, names in os.walk(location):
+            subfolders[:] = sorted(d for d in subfolders if d != "__pycache__" and not d.startswith("."))
+            paths += [os.path.join(folder, n) for n in sorted(names) if n.endswith(_SOURCE_SUFFIXES)]
+            if len(paths) > MAX_SOURCE_FILES:
+                break
     stamps = []
-    for path in paths:
+    for path in dict.fromkeys(paths[:MAX_SOURCE_FILES]):
         with contextlib.suppress(OSError, TypeError):
             st = os.stat(path)
             stamps.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
@@ -198,34 +204,47 @@ def _cache_file() -> Path:
 
 
 def read_cache() -> dict:
-    """Cached records by key; time-outs older than RETRY_TIMEOUT_AFTER are dropped (probed again)."""
+    """Cached records by key, each checked; time-outs older than RETRY_TIMEOUT_AFTER are dropped
+    (probed again). A damaged file or entry is dropped with one warning, and probed again."""
+    path = _cache_file()
+    raw = state.read_json(path)
+    if raw is None:
+        return {}
+    now, kept, damaged = time.time(), {}, 0
+    for key, text in raw.items():
+        record = _checked_record(text)
+        if record is None:
+            damaged += 1
+        elif record.get("retry_after", now) >= now:
+            kept[key] = text
+    if damaged:
+        state.warn_rebuild(path, f"holds {damaged} damaged entr{'y' if damaged == 1 else 'ies'}")
+    return kept
+
+
+def _checked_record(text) -> dict | None:
+    """A cache entry decoded, or None unless it has a record's shape (specs and kinds of the right types)."""
     try:
-        raw = json.loads(_cache_file().read_text())
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(raw, dict):
-        return {}
-    now = time.time()
-    return {
-        k: v
-        for k, v in raw.items()
-        if not (isinstance(v, str) and '"retry_after"' in v and json.loads(v).get("retry_after", now) < now)
-    }
+        record = loads(text) if isinstance(text, str) else None
+    except (ValueError, TypeError, KeyError, RecursionError):
+        return None
+    shapes = (("generators", list), ("kinds", list), ("version", str), ("import_seconds", (int, float)))
+    if not isinstance(record, dict) or not all(isinstance(record.get(k), t) for k, t in shapes):
+        return None
+    if not all(isinstance(record.get(k), (str, type(None))) for k in ("error", "warning")):
+        return None
+    if not all(isinstance(s, GeneratorSpec) for s in record["generators"]) or not all(
+        isinstance(k, ArtifactKind) for k in record["kinds"]
+    ):
+        return None
+    if not isinstance(record.get("retry_after", 0.0), (int, float)):
+        return None
+    return record
 
 
 def write_cache(entries: dict) -> None:
-    """Best effort: a read-only home only means probing again next time."""
-    path = _cache_file()
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".gk-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(entries, fh)
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    """Best effort: a read-only home only means probing again next time; a link there is replaced."""
+    state.write_json(_cache_file(), entries)
 
 
 # ---------------------------------------------------------------- probing in child processes
@@ -242,7 +261,8 @@ def probe(plugins: list[tuple[str, str]]) -> dict[str, str]:
     """Probe (name, target) plugins, each in its own child process, all at once; name -> record JSON."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     limit = timeout()
-    with tempfile.TemporaryDirectory(prefix="genkit-probe-") as folder:
+    _clean_stale_probe_folders()
+    with tempfile.TemporaryDirectory(prefix=f"genkit-probe-{os.getpid()}-") as folder:
         children = []
         for k, (name, target) in enumerate(plugins):
             out = os.path.join(folder, f"{k}.json")
@@ -256,6 +276,20 @@ def probe(plugins: list[tuple[str, str]]) -> dict[str, str]:
             children.append((name, out, proc))
         deadline = time.monotonic() + limit
         return {name: _collect(out, proc, deadline, limit) for name, out, proc in children}
+
+
+def _clean_stale_probe_folders() -> None:
+    """Remove the probe folders of genkit processes killed while probing (their pid is in the name)."""
+    import re
+    import shutil
+
+    from genkit.files import pid_alive
+
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(tempfile.gettempdir()):
+            match = re.fullmatch(r"genkit-probe-(\d+)-\w+", entry.name)
+            if match and entry.is_dir(follow_symlinks=False) and not pid_alive(int(match.group(1))):
+                shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def _collect(out: str, proc: subprocess.Popen, deadline: float, limit: float) -> str:

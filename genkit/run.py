@@ -18,6 +18,7 @@ from genkit import device as devices
 from genkit.classnames import check_named_classes
 from genkit.contract import Generator, check_implements
 from genkit.errors import GenkitError, RunError
+from genkit.printable import printable
 from genkit.registry import import_implementation, load_registry
 from genkit.spec import GeneratorSpec, check_values
 from genkit.writers import Writer, WriteRun, kind_for, make_writer, options_for, shapes_the_file
@@ -114,7 +115,20 @@ def plan_outputs(req: Request, n: int, seed: int, stdout) -> list[Target]:
     _refuse_unused(req, targets)
     for target in targets:
         target.writer.check([target.plan.path(i) for i in range(n)])
+    _check_distinct(targets, n)
     return targets
+
+
+def _check_distinct(targets: list[Target], n: int) -> None:
+    """Items, sidecars, grids, piano rolls and frame folders of every output: no two the same name."""
+    planned, folders = [], []
+    for target in targets:
+        items = [target.plan.path(i) for i in range(n)]
+        extra_files, extra_folders = target.writer.planned(items)
+        planned += [(p, f"item of -o {target.plan.pattern}") for p in items]
+        planned += [(p, f"a file the {target.writer.kind.name} writer adds") for p in extra_files]
+        folders += [(p, f"a folder the {target.writer.kind.name} writer fills") for p in extra_folders]
+    files.check_distinct(planned, folders)
 
 
 def _values_for(kind, values: dict, claimed: set) -> dict:
@@ -297,4 +311,5 @@ def echo_summary(manifest: dict) -> None:
     if not paths:
         return
     where = paths[0] if len(paths) == 1 else f"{len(paths)} files, {paths[0]} ... {paths[-1]}"
-    print(f"wrote {where}" + (f" and grid {manifest['grid']}" if manifest.get("grid") else ""), file=sys.stderr)
+    grid = f" and grid {manifest['grid']}" if manifest.get("grid") else ""
+    print(printable(f"wrote {where}{grid}"), file=sys.stderr)  # file names are the user's

@@ -50,7 +50,7 @@ class Option:
     validator: str | None = None
 
     def __post_init__(self) -> None:
-        if not _NAME.match(self.name):
+        if not _NAME.fullmatch(self.name):
             raise ValueError(f"option name {self.name!r} must be lower-case letters, digits, - or _")
         if self.type not in OPTION_TYPES:
             raise ValueError(f"option {self.name!r}: type must be one of {', '.join(OPTION_TYPES)}")
@@ -183,7 +183,7 @@ class GeneratorSpec:
     package: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
-        if not _NAME.match(self.name):
+        if not _NAME.fullmatch(self.name):
             raise ValueError(f"generator name {self.name!r} must be lower-case letters, digits, - or _")
         if ":" not in self.implementation:
             raise ValueError(f"generator {self.name!r}: implementation must look like 'module:Class'")
@@ -233,7 +233,7 @@ class ArtifactKind:
     plugin: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
-        if not _NAME.match(self.name):
+        if not _NAME.fullmatch(self.name):
             raise ValueError(f"artifact kind {self.name!r} must be lower-case letters, digits, - or _")
         if ":" not in self.writer:
             raise ValueError(f"artifact kind {self.name!r}: writer must look like 'module:Class'")

@@ -6,7 +6,6 @@ import hashlib
 import json
 import struct
 from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 
 from genkit.errors import GenkitError
@@ -90,7 +89,20 @@ def load_tensors(path: Path, device="cpu") -> tuple[dict, dict]:
         tensors = load_file(str(path), device=str(device))
     except Exception as exc:
         raise GenkitError(f"cannot read weights {path}: {exc}") from exc
+    check_finite(tensors, path)
     return tensors, meta
+
+
+def check_finite(tensors: dict, path: Path) -> None:
+    """Refuse weights holding NaN or infinity: they would generate garbage with exit 0 (a diverged run)."""
+    import torch
+
+    for name, tensor in tensors.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise GenkitError(
+                f"weights {path}: tensor {name!r} holds NaN or infinite values (a training run that diverged?); "
+                "genkit does not generate from them"
+            )
 
 
 def save_tensors(tensors: dict, meta: dict, path: Path) -> None:
@@ -124,7 +136,23 @@ def load_into(model, tensors: dict, path: Path | str) -> None:
 def default_weights_path(spec: GeneratorSpec) -> Path | None:
     if not spec.default_weights:
         return None
-    return Path(str(files(spec.package).joinpath(spec.default_weights)))
+    return package_folder(spec.package) / spec.default_weights
+
+
+def package_folder(package: str) -> Path:
+    """Where a plugin's package lives, found without importing it: `genkit models` lists a third
+    party's weights without running its code (importlib.resources.files would import the package)."""
+    import importlib.util
+
+    parts = package.split(".")
+    try:
+        found = importlib.util.find_spec(parts[0])
+    except (ImportError, ValueError):
+        found = None
+    locations = list(found.submodule_search_locations or []) if found is not None else []
+    if not locations:
+        raise GenkitError(f"plugin package {package!r} cannot be found")
+    return Path(locations[0]).joinpath(*parts[1:])
 
 
 def shipped_weights(spec: GeneratorSpec) -> dict[str, Path]:

@@ -22,10 +22,9 @@ MAX_SHOWN = 2000  # characters of one value printed in the table; --json prints 
 
 def escape(text) -> str:
     """``text`` with every non-printable character written as an escape (\\x1b, \\u202e, \\n)."""
-    text = str(text)
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    from genkit.printable import printable
+
+    return printable(text)
 
 
 def shell_word(word: str) -> str:

@@ -290,7 +290,9 @@ def render_detail(d: dict, width: int) -> str:
     if not d["weights"]:
         lines.append("  none" if d.get("local_models") is not None else "  none (this generator needs no weights)")
     lines += catalog_lines(d.get("local_models"), d["name"])
-    return "\n".join(lines)
+    from genkit.printable import printable
+
+    return "\n".join(printable(line) for line in lines)  # specs and weights metadata come from plugins
 
 
 # ---------------------------------------------------------------- shell completion of class names

@@ -21,8 +21,10 @@ def render(
     headers: list[str], rows: list[list[str]], flexible: int, width: int | None = None, right: tuple[int, ...] = ()
 ) -> str:
     """The table as lines no wider than ``width`` (unless the fixed columns alone are wider)."""
+    from genkit.printable import printable
+
     width = width or terminal_width()
-    cells = [headers] + rows
+    cells = [headers] + [[printable(text) for text in row] for row in rows]  # cells hold outside text
     widths = [max(len(r[k]) for r in cells) for k in range(len(headers))]
     fixed = sum(w for k, w in enumerate(widths) if k != flexible) + len(GAP) * (len(headers) - 1)
     widths[flexible] = max(min(widths[flexible], width - fixed), len(headers[flexible]))

@@ -9,12 +9,15 @@ and renamed, so a run killed at any moment leaves the previous checkpoint whole.
 from __future__ import annotations
 
 import hashlib
+import math
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from genkit import __version__, weights
-from genkit.errors import GenkitError
+from genkit.errors import GenkitError, RunError
+from genkit.train import schema
 
 CHECKPOINT = "checkpoint.safetensors"
 # (key, type) every checkpoint's metadata must carry; anything else is refused on --resume.
@@ -119,6 +122,10 @@ def check(path: Path, generator: str) -> dict:
         isinstance(o, dict) and {"param_groups", "plain"} <= set(o) for o in meta["optimizers"]
     ):
         raise GenkitError(f"--resume: {path} has bad optimizer or step metadata")
+    try:
+        schema.check_meta(meta, generator)
+    except schema.Bad as exc:
+        raise schema.error(path, str(exc)) from None
     return meta
 
 
@@ -131,6 +138,7 @@ def options_as_given(settings) -> dict:
         "batch_size": settings.batch_size,
         "lr": settings.lr,
         "seed": settings.seed,
+        "no_eval": True if not settings.evaluate else None,  # a flag too: --resume keeps it (None: not given)
     }
     return {k: str(v) if isinstance(v, Path) else v for k, v in {**numbers, **settings.options}.items()}
 
@@ -138,7 +146,6 @@ def options_as_given(settings) -> dict:
 def recorded_options(meta: dict) -> dict:
     """The options a checkpoint's run was started with, by parameter name (``Option.dest``).
 
-        "no_eval": True if not settings.evaluate else None,  # a flag too: --resume keeps it (None: not given)
     Read from ``options`` (``options_as_given``); a checkpoint older than it gives the loop's
     numbers as they were resolved (``run``) and the seed. Unset (None) values are left out.
     """
@@ -173,14 +180,47 @@ def add_sitting(meta: dict | None, command: str, step: int) -> list[dict]:
 
 def command_of(sittings: list[dict]) -> str:
     """One shell line that makes the weights: each sitting's command, the later ones with ``--resume``."""
-    return " && ".join(s["command"] + (" --resume" if k else "") for k, s in enumerate(sittings))
+    # Re-quoted word by word: a checkpoint's text never reaches the card as shell syntax of its own.
+    return " && ".join(
+        shlex.join(shlex.split(s["command"])) + (" --resume" if k else "") for k, s in enumerate(sittings)
+    )
 
 
 def load(path: Path, generator: str) -> Saved:
     """Read a checkpoint for ``--resume``: checked metadata, then its tensors on the CPU."""
     meta = check(path, generator)
     tensors, _ = weights.load_tensors(path, "cpu")
+    try:
+        schema.check_tensors(tensors)
+    except schema.Bad as exc:
+        raise schema.error(path, str(exc)) from None
     return Saved(path, tensors, meta)
+
+
+def restore_task_state(task, saved: Saved) -> None:
+    """Give the task its saved state; a value the task cannot take is one line, not a traceback."""
+    try:
+        task.load_state_dict(join_task_state(saved.tensors, saved.meta["task_state"]))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, RuntimeError) as exc:
+        raise schema.error(saved.path, f"its task state does not fit this task ({type(exc).__name__}: {exc})") from None
+
+
+def non_finite(record: dict) -> list[str]:
+    """The losses in one step's history record that are NaN or infinite (other metrics may be)."""
+    return [k for k, v in record.items() if "loss" in k and isinstance(v, float) and not math.isfinite(v)]
+
+
+def diverged(record: dict, step: int, path: Path) -> RunError:
+    """The error that stops a run whose loss is no longer a number, naming the checkpoint it keeps."""
+    names = ", ".join(f"{k} {record[k]}" for k in non_finite(record))
+    try:
+        kept = (
+            f"the last good checkpoint (step {int(weights.metadata(path)['step'])}) in {path.parent} is kept; "
+            "resume from it with a lower --lr or --precision fp32"
+        )
+    except (GenkitError, KeyError, TypeError, ValueError):
+        kept = "no checkpoint was saved yet; try a lower --lr or --precision fp32"
+    return RunError(f"training stopped at step {step}: {names} (the model diverged); {kept}")
 
 
 def check_same_config(saved: Saved, config: dict) -> None:

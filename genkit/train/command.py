@@ -170,7 +170,7 @@ def command_args(spec: GeneratorSpec, values: dict, *, keep_flags: bool, drop: t
 
 
 def train_from_cli(spec: GeneratorSpec, values: dict, options: dict, ctx: typer.Context | None = None) -> None:
-    from genkit.train import distributed
+    from genkit.train import distributed, lock
 
     if values["resume"] and ctx is not None:
         values, options = resumed_values(spec, values, options, ctx)
@@ -182,7 +182,8 @@ def train_from_cli(spec: GeneratorSpec, values: dict, options: dict, ctx: typer.
         distributed.check_nproc(values["nproc"], values["device"])
         check_data(values["data"])  # user mistakes get their one line here, before the relaunch
         RunFiles.plan(values["out"], spec.name).check(values["resume"], values["overwrite"])
-        distributed.relaunch(values["nproc"], command_args(spec, values, keep_flags=True, drop=("nproc",)))
+        with lock.holding(values["out"]):  # one trainer per folder; the workers know it is held
+            distributed.relaunch(values["nproc"], command_args(spec, values, keep_flags=True, drop=("nproc",)))
         return
     summary = _train(spec, values, options)
     if "weights" in summary:
@@ -203,6 +204,7 @@ def use_it(spec: GeneratorSpec, out) -> str:
     )
 
 def _train(spec: GeneratorSpec, values: dict, options: dict) -> dict:
+    from genkit.train import lock
     from genkit.train.loop import train
     from genkit.train.settings import RunSettings
 
@@ -228,7 +230,7 @@ def _train(spec: GeneratorSpec, values: dict, options: dict) -> dict:
         options=options,
         command=command,
     )
-    return _recorded(spec, settings, values, options, lambda: train(spec, settings))
+    return _recorded(spec, settings, values, options, lambda: lock.run_locked(settings.out, train, spec, settings))
 
 
 def _recorded(spec: GeneratorSpec, settings, values: dict, options: dict, run) -> dict:

@@ -60,6 +60,8 @@ def train(spec: GeneratorSpec, settings: RunSettings, cpu_probe=None) -> dict:
         checkpoint.check(paths.checkpoint, spec.name)
     with trapped() as stop:
         trainer = Trainer(spec, settings, paths, cpu_probe)
+        if settings.overwrite and not settings.resume and trainer.group.is_main:  # every check passed
+            paths.remove_old_run()
         trainer.run(stop)
         if stop.requested:  # it arrived during the last step; the final checkpoint is already saved
             raise Interrupted(
@@ -200,7 +202,7 @@ class Trainer:
                 checkpoint.restore_optimizer(i, opt, on_device, meta["optimizers"][i])
         except (KeyError, ValueError, TypeError) as exc:
             raise GenkitError(f"--resume: {saved.path} has unusable optimizer state ({exc})") from None
-        self.task.load_state_dict(checkpoint.join_task_state(saved.tensors, meta["task_state"]))
+        checkpoint.restore_task_state(self.task, saved)
         self.precision.load_state_dict(meta["scaler"])
         own = f"rng.cpu.{self.group.rank}"
         torch.set_rng_state(saved.tensors[own] if own in saved.tensors else saved.tensors["rng.cpu.0"])
@@ -230,6 +232,8 @@ class Trainer:
                 if self.group.any(stop.requested):
                     self._interrupted(stop.signum)
                 metrics = self._one_step()
+                if self.group.any(bool(checkpoint.non_finite(self.history[-1]))):  # floats already: no extra sync
+                    raise checkpoint.diverged(self.history[-1], self.step, self.paths.checkpoint)
                 now = time.perf_counter()
                 desc = self._describe(metrics, now)
                 advance(1, description=desc)

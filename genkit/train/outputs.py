@@ -31,6 +31,17 @@ class RunFiles:
             out / "samples",
         )
 
+    def remove_old_run(self) -> None:
+        """--overwrite: remove the replaced run's files before the first step, so the folder never holds
+        one run's checkpoint beside another's weights or card (a link is removed, never followed)."""
+        import shutil
+
+        for path in self.existing():
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+
     def existing(self) -> list[Path]:
         names = (self.weights, self.checkpoint, self.card, self.plot, self.samples)
         return [p for p in names if p.exists() or p.is_symlink()]

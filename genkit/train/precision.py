@@ -8,8 +8,6 @@ state travels in the checkpoint so a resumed run scales exactly as an unbroken o
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import time
 from pathlib import Path
 
@@ -32,8 +30,9 @@ def cpu_flags(path: str = "/proc/cpuinfo") -> set[str]:
 
 
 def _cache_file() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "genkit" / "cpu-bf16.json"
+    from genkit import state
+
+    return state.cache_root() / "cpu-bf16.json"
 
 
 def _time_matmul(dtype, size: int = 512, reps: int = 8) -> float:
@@ -60,19 +59,17 @@ def cpu_bf16_is_faster(flags: set[str] | None = None, timer=_time_matmul) -> boo
         return False
     import torch
 
+    from genkit import state
+
     cache = _cache_file()
     key = f"{' '.join(sorted(f for f in flags if f in CPU_FLAGS))}|torch {torch.__version__}|{torch.get_num_threads()}"
-    try:
-        known = json.loads(cache.read_text())
-        if key in known:
-            return bool(known[key])
-    except (OSError, ValueError):
-        known = {}
+    # A link, FIFO or damaged file there is replaced (never written through) after one warning.
+    known = {k: v for k, v in (state.read_json(cache) or {}).items() if isinstance(v, bool)}
+    if key in known:
+        return known[key]
     ratio = timer(torch.float32) / max(timer(torch.bfloat16), 1e-9)
     faster = ratio >= FASTER_BY
-    with contextlib.suppress(OSError):  # a read-only home only costs the timing again next time
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps({**known, key: faster}))
+    state.write_json(cache, {**known, key: faster})  # a read-only home only costs the timing again next time
     return faster
 
 

@@ -57,6 +57,11 @@ class Writer:
         """Write anything made from all items (a contact sheet); return manifest additions."""
         return {}
 
+    def planned(self, items: list[Path]) -> tuple[list[Path], list[Path]]:
+        """(files, folders) this writer will write besides ``items``, known after ``check``: sidecars,
+        a grid, piano rolls, frame folders. The run checks them against each other before any work."""
+        return [], []
+
     # -- helpers for subclasses
     def expect(self, artifact: object, *types: type) -> None:
         if not isinstance(artifact, types):
@@ -146,6 +151,7 @@ def save_artifact(artifact: Any, path: Path, overwrite: bool = False, **output_o
     """
     from genkit.registry import load_registry
 
+    files.check_target(path, overwrite)  # NUL, too long, a folder, taken: the CLI's one-line errors
     ext = path.suffix.lower().lstrip(".")
     kind = kind_for(ext, load_registry().kinds)
     values = {o.key: o.default for o in kind.options}
@@ -170,10 +176,10 @@ def save_artifact(artifact: Any, path: Path, overwrite: bool = False, **output_o
             overwrite=overwrite,
         ),
     )
-    files.check_folder(path.parent)
-    if path.exists() and not overwrite:
-        raise GenkitError(f"{path} already exists; pass overwrite=True to replace it")
     writer.check([path])
+    extra_files, extra_folders = writer.planned([path])
+    companions = [(p, "a companion") for p in extra_files]
+    files.check_distinct([(path, "the file"), *companions], [(p, "a companion folder") for p in extra_folders])
     result = writer.write(artifact, path, provenance)
     if result is None:  # a text chunk that is not the last of its sample
         raise GenkitError("only a whole text sample can be saved (the API joins chunks for you)")

@@ -25,9 +25,12 @@ class AudioWriter(Writer):
             samples, rate = artifact.render_audio()
         else:
             samples, rate = artifact.samples, artifact.rate
-        files.write_atomic(path, encode.wav_bytes(samples, rate), self.run.overwrite)
         record = json.dumps(provenance, indent=2, sort_keys=True).encode()
-        files.write_atomic(self.sidecar(path), record, self.run.overwrite)
         row = entry(path, artifact)
-        self.rolls.draw(artifact, provenance, row)
+        rolls = self.rolls.draw(artifact, provenance, row)  # WAV, sidecar and piano roll land together
+        group = [(path, encode.wav_bytes(samples, rate)), (self.sidecar(path), record), *rolls]
+        files.write_together(group, self.run.overwrite)
         return row
+
+    def planned(self, items: list[Path]) -> tuple[list[Path], list[Path]]:
+        return [self.sidecar(p) for p in items] + self.rolls.planned(), []

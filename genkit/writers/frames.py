@@ -26,13 +26,22 @@ class FramesWriter(Writer):
         self.expect(artifact, Frames)
         scale = self.value("scale") or 1
         ext = path.suffix.lower().lstrip(".")
-        files.write_atomic(path, ENCODERS[ext](artifact.frames, artifact.fps, provenance, scale), self.run.overwrite)
-        if self.folder is not None:
-            folder = self.folder / (f"{artifact.index:03d}" if self.run.n > 1 else "")
-            frame_files = []
+        group = [(path, ENCODERS[ext](artifact.frames, artifact.fps, provenance, scale))]
+        if self.folder is not None:  # the animation and its frames land together or not at all
+            folder = self._frame_folder(artifact.index)
             for k, frame in enumerate(artifact.frames):
-                png = encode.png_bytes(frame, dict(provenance, frame=k), scale)
-                files.write_atomic(folder / f"frame_{k:04d}.png", png, self.run.overwrite)
-                frame_files.append(str(folder / f"frame_{k:04d}.png"))
+                group.append((folder / f"frame_{k:04d}.png", encode.png_bytes(frame, dict(provenance, frame=k), scale)))
+        files.write_together(group, self.run.overwrite)
+        if self.folder is not None:
+            frame_files = [str(p) for p, _ in group[1:]]
             return entry(path, artifact, frames=len(artifact.frames), frame_files=frame_files)  # for the history
         return entry(path, artifact, frames=len(artifact.frames))
+
+    def _frame_folder(self, index: int) -> Path:
+        assert self.folder is not None
+        return self.folder / (f"{index:03d}" if self.run.n > 1 else "")
+
+    def planned(self, items: list[Path]) -> tuple[list[Path], list[Path]]:
+        if self.folder is None:
+            return [], []
+        return [], [self._frame_folder(i) for i in range(len(items))]

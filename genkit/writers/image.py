@@ -18,6 +18,9 @@ class ImageWriter(Writer):
             self.grid_plan = files.OutputPlan(str(self.value("grid")), self.run.generator, ("png",), 1, self.run.seed)
             self.grid_plan.check_free(self.run.overwrite)
 
+    def planned(self, items: list[Path]) -> tuple[list[Path], list[Path]]:
+        return ([self.grid_plan.path(0)] if self.grid_plan else []), []
+
     def write(self, artifact, path: Path, provenance: dict) -> dict:
         self.expect(artifact, Image)
         data = encode.png_bytes(artifact.pixels, provenance, self.value("scale") or 1)

@@ -21,14 +21,18 @@ class PianoRolls:
             )
             self.plan.check_free(self.run.overwrite)
 
-    def draw(self, artifact, provenance: dict, row: dict) -> None:
+    def draw(self, artifact, provenance: dict, row: dict) -> list[tuple[Path, bytes]]:
+        """The piano roll of ``artifact`` as (path, bytes) for the item's writer to write with it; noted in ``row``."""
         if self.plan is None or not isinstance(artifact, Midi):
-            return
+            return []
         if artifact.render_piano_roll is None:
             raise GenkitError(f"{self.run.generator} cannot draw piano rolls")
         path = self.plan.path(artifact.index)
-        files.write_atomic(path, encode.png_bytes(artifact.render_piano_roll(), provenance), self.run.overwrite)
         row["piano_roll"] = str(path)
+        return [(path, encode.png_bytes(artifact.render_piano_roll(), provenance))]
+
+    def planned(self) -> list[Path]:
+        return [self.plan.path(i) for i in range(self.run.n)] if self.plan else []
 
 
 class MidiWriter(Writer):
@@ -37,7 +41,10 @@ class MidiWriter(Writer):
 
     def write(self, artifact, path: Path, provenance: dict) -> dict:
         self.expect(artifact, Midi)
-        files.write_atomic(path, encode.midi_bytes(artifact.midi, provenance), self.run.overwrite)
         row = entry(path, artifact)
-        self.rolls.draw(artifact, provenance, row)
+        rolls = self.rolls.draw(artifact, provenance, row)  # the tune and its piano roll land together
+        files.write_together([(path, encode.midi_bytes(artifact.midi, provenance)), *rolls], self.run.overwrite)
         return row
+
+    def planned(self, items: list[Path]) -> tuple[list[Path], list[Path]]:
+        return self.rolls.planned(), []

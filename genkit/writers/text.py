@@ -29,11 +29,13 @@ class TextWriter(Writer):
         if whole is None:
             return None
         text = whole.text
-        if path is not None:
-            files.write_atomic(path, text.encode("utf-8"), self.run.overwrite)
+        if path is not None:  # the text and its sidecar land together or not at all
             record = json.dumps(provenance, indent=2, sort_keys=True).encode()
-            files.write_atomic(self.sidecar(path), record, self.run.overwrite)
+            files.write_together([(path, text.encode("utf-8")), (self.sidecar(path), record)], self.run.overwrite)
         return entry(path, artifact, text=text)
+
+    def planned(self, items: list[Path]) -> tuple[list[Path], list[Path]]:
+        return [self.sidecar(p) for p in items], []
 
     def _stream(self, artifact, provenance: dict) -> None:
         out = self.run.stdout or sys.stdout

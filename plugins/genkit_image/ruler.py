@@ -4,15 +4,16 @@ Which one is used, in order: ``--classifier PATH``; a shipped one (weights/class
 whose class names, size and channels are the data's; otherwise one trained here on the data's own
 train split for a few epochs and cached beside the run (``eval-classifier-<key>.safetensors`` in
 ``genkit train --out`` or in the run folder of the weights ``genkit eval`` measures), or under
-``$XDG_CACHE_HOME/genkit/eval-classifiers/`` (``~/.cache/...``) when the weights are not in a run,
+``eval-classifiers/`` in genkit's cache folder (``$GENKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/genkit``
+or ``~/.cache/genkit``) when the weights are not in a run,
 keyed by a hash of the training images, labels, class names and this recipe, so a second eval of
-the same data reuses it. The run's output and model card say which one it was.
+the same data reuses it. The run's output and model card say which one it was. A cached file that
+is a link, a FIFO or damaged is trained again and replaced (``genkit.state``), never followed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 from importlib.resources import files
 from pathlib import Path
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from genkit import state
 from genkit import weights as gk_weights
 from genkit.errors import GenkitError
 from genkit_image.classifier import Classifier
@@ -112,8 +114,25 @@ def cache_path(train_set, run_folder=None) -> Path:
     key.update(np.ascontiguousarray(train_set.labels).tobytes())
     if run_folder is not None:
         return Path(run_folder) / f"eval-classifier-{key.hexdigest()[:24]}.safetensors"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "genkit" / "eval-classifiers" / f"{key.hexdigest()[:24]}.safetensors"
+    return state.cache_root() / "eval-classifiers" / f"{key.hexdigest()[:24]}.safetensors"
+
+
+def _cached(path: Path) -> bool:
+    """A cached classifier genkit can use: a regular file (not a link) whose header and shapes check.
+    Anything else there (a FIFO, a link, a damaged file) is replaced by a fresh one, with one warning."""
+    why = state.usable_file(path)
+    if why == "":
+        return False
+    if why is None:
+        try:
+            config = gk_weights.metadata(path).get("config")
+            if isinstance(config, dict) and config.get("arch") == "classifier":
+                return True
+            why = "is damaged (not a classifier genkit cached)"
+        except GenkitError:
+            why = "is damaged (not a readable safetensors file)"
+    state.warn_rebuild(path, why)
+    return False
 
 
 def fit(train_set, device) -> tuple[Classifier, float]:
@@ -142,7 +161,7 @@ def fit(train_set, device) -> tuple[Classifier, float]:
 def self_trained(train_set, device, run_folder=None) -> Path:
     """The cached classifier for ``train_set``, trained and saved first when there is none."""
     path = cache_path(train_set, run_folder)
-    if path.exists():
+    if _cached(path):
         print(
             f"genkit: eval: no shipped classifier knows these classes at {describe(train_set.size, train_set.channels)}; "
             f"using the one trained earlier on the data's train split ({path})",

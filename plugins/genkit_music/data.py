@@ -407,11 +407,97 @@ def split_of(name: str) -> str:
     return "train" if bucket <= 7 else ("valid" if bucket == 8 else "test")
 
 
+# Budgets, checked from the bytes with mido before pretty_midi decodes anything: pretty_midi allocates
+# an array as long as the last tick, and the encoding lists every sixteenth step, so a 37-byte file
+# holding one note of 2^21 ticks at one tick a beat would cost gigabytes. Per tune, and per --data folder.
+MAX_TUNE_BYTES = 1 << 20  # a folk tune is a few kB
+MAX_TUNE_TICKS = 10_000_000
+MAX_TUNE_STEPS = 100_000  # sixteenth steps: over 4000 bars of 6/4
+MAX_TUNE_NOTES = 100_000
+MAX_DATA_FILES = 100_000
+MAX_DATA_BYTES = 256 << 20
+MAX_DATA_STEPS = 50_000_000  # the encoded folder: three int64 arrays of this many steps at most
+MAX_DATA_NOTES = 10_000_000
+
+
+@dataclass(frozen=True)
+class Extent:
+    """What decoding a MIDI file will cost: its length in ticks and sixteenth steps, and its notes."""
+
+    ticks: int
+    steps: int
+    notes: int
+
+
+def midi_extent(raw: bytes, what: str, max_steps: int = MAX_TUNE_STEPS) -> Extent:
+    """Measure a MIDI file's bytes with mido (no arrays), refusing one over the per-tune budgets.
+
+    A file whose data is cut short or that cannot be parsed is a GenkitError naming ``what``: a
+    missing note is never read as silence."""
+    import mido
+
+    if len(raw) > MAX_TUNE_BYTES:
+        raise GenkitError(f"{what} is {len(raw):,} bytes; a tune may be at most {MAX_TUNE_BYTES:,}")
+    try:
+        midi = mido.MidiFile(file=io.BytesIO(raw))
+        ticks = max((sum(msg.time for msg in track) for track in midi.tracks), default=0)
+        notes = sum(1 for track in midi.tracks for msg in track if msg.type == "note_on" and msg.velocity > 0)
+        resolution = midi.ticks_per_beat
+    except EOFError:
+        raise GenkitError(f"{what} is truncated (its data ends inside a track)") from None
+    except Exception as exc:
+        raise GenkitError(f"{what}: not a readable MIDI file ({type(exc).__name__})") from None
+    if not isinstance(resolution, int) or resolution <= 0:
+        raise GenkitError(f"{what}: its header gives {resolution} ticks per beat; a MIDI file needs at least 1")
+    steps = -(-ticks * STEPS_PER_QUARTER // resolution)
+    if ticks > MAX_TUNE_TICKS:
+        raise GenkitError(f"{what} lasts {ticks:,} ticks, more than the {MAX_TUNE_TICKS:,} genkit reads")
+    if steps > max_steps:
+        raise GenkitError(f"{what} lasts {steps:,} sixteenth notes, more than the {max_steps:,} genkit reads")
+    if notes > MAX_TUNE_NOTES:
+        raise GenkitError(f"{what} holds {notes:,} notes, more than the {MAX_TUNE_NOTES:,} genkit reads")
+    return Extent(ticks, steps, notes)
+
+
+def read_tune_bytes(path: Path, what: str, max_steps: int = MAX_TUNE_STEPS) -> tuple[bytes, Extent]:
+    """A MIDI file's bytes (a regular file, read at most MAX_TUNE_BYTES) and its measured extent."""
+    from genkit.datasets import read_regular
+
+    raw = read_regular(path, MAX_TUNE_BYTES, what)
+    return raw, midi_extent(raw, what, max_steps)
+
+
 def midi_files(folder: Path) -> list[Path]:
     folder = Path(folder)
     if folder.is_file():
         raise GenkitError(f"--data {folder} is a file; give a folder of .mid files")
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".mid", ".midi") and p.is_file())
+    files = []
+    for p in folder.iterdir():
+        if p.suffix.lower() in (".mid", ".midi") and p.is_file():
+            files.append(p)
+            if len(files) > MAX_DATA_FILES:
+                raise GenkitError(f"--data {folder} holds more than {MAX_DATA_FILES:,} MIDI files")
+    return sorted(files)
+
+
+def read_folder(folder: Path) -> dict[Path, bytes]:
+    """Every MIDI file's bytes, the whole folder measured against the data budgets before any is decoded."""
+    files = midi_files(folder)
+    size = sum(p.stat().st_size for p in files)
+    if size > MAX_DATA_BYTES:
+        raise GenkitError(
+            f"--data {folder} holds {size / 2**20:.0f} MB of MIDI, more than the {MAX_DATA_BYTES >> 20} MB genkit reads"
+        )
+    out, steps, notes = {}, 0, 0
+    for path in files:
+        out[path], extent = read_tune_bytes(path, f"--data {path}")
+        steps, notes = steps + extent.steps, notes + extent.notes
+        if steps > MAX_DATA_STEPS or notes > MAX_DATA_NOTES:
+            raise GenkitError(
+                f"--data {folder}: its tunes last more than {MAX_DATA_STEPS:,} sixteenth notes or hold more "
+                f"than {MAX_DATA_NOTES:,} notes in all, more than genkit reads"
+            )
+    return out
 
 
 def read_midi(path_or_bytes):
@@ -426,14 +512,14 @@ def read_midi(path_or_bytes):
         raise ValueError(f"not a readable MIDI file ({type(exc).__name__}: {exc})") from None
 
 
-def load_split(folder: Path, split: str) -> tuple[list[Tune], list[str]]:
+def load_split(folder: Path, split: str, raws: dict[Path, bytes] | None = None) -> tuple[list[Tune], list[str]]:
     """Encoded tunes of one split, and a note per file that was skipped (and why)."""
     tunes, skipped = [], []
-    for path in midi_files(folder):
+    for path, raw in (read_folder(folder) if raws is None else raws).items():
         if split_of(path.name) != split:
             continue
         try:
-            tunes.append(encode_midi(read_midi(path), path.name))
+            tunes.append(encode_midi(read_midi(raw), path.name))
         except ValueError as exc:
             skipped.append(f"{path.name}: {exc}")
     return tunes, skipped
@@ -445,13 +531,14 @@ def load_splits(folder: Path) -> dict[str, list[Tune]]:
     A small folder may leave valid or test empty; they then fall back to the training tunes
     (and the metrics say so through their ``*_is_train`` flags in evaluate).
     """
-    files = midi_files(folder)
+    raws = read_folder(folder)
+    files = list(raws)
     if not files:
         raise GenkitError(f"--data {folder} holds no .mid or .midi files")
     out = {}
     reasons = []
     for split in ("train", "valid", "test"):
-        out[split], skipped = load_split(folder, split)
+        out[split], skipped = load_split(folder, split, raws)
         reasons += skipped
     if not out["train"]:
         why = f" (e.g. {reasons[0]})" if reasons else ""

@@ -24,33 +24,14 @@ BATCH = 64
 CONFIG_BOUNDS = {"embed": (1, 4096), "hidden": (1, 8192), "layers": (1, 16)}
 
 
-MAX_PRIMER_BYTES = 1 << 20  # a folk tune is a few kB
-MAX_PRIMER_TICKS = 10_000_000  # pretty_midi allocates an array as long as the last tick
+MAX_PRIMER_BYTES = data.MAX_TUNE_BYTES  # a folk tune is a few kB
+MAX_PRIMER_STEPS = 257 * data.MAX_BAR_STEPS  # sixteenths: the longest tune --bars allows (256), and a pickup
 
 
 def read_primer_bytes(path) -> bytes:
-    """A primer MIDI file's bytes, refused in one line if it is not a file, too big, or too long."""
-    import io
-
-    import mido
-
-    from genkit.datasets import check_regular
-
-    check_regular(path, "primer MIDI")
-    if path.stat().st_size > MAX_PRIMER_BYTES:
-        raise GenkitError(
-            f"--primer-midi {path} is {path.stat().st_size:,} bytes; a primer may be at most {MAX_PRIMER_BYTES:,}"
-        )
-    raw = path.read_bytes()
-    try:
-        ticks = max((sum(msg.time for msg in track) for track in mido.MidiFile(file=io.BytesIO(raw)).tracks), default=0)
-    except Exception as exc:
-        raise GenkitError(f"--primer-midi {path}: not a readable MIDI file ({type(exc).__name__})") from None
-    if ticks > MAX_PRIMER_TICKS:
-        raise GenkitError(
-            f"--primer-midi {path} lasts {ticks:,} ticks, more than the {MAX_PRIMER_TICKS:,} genkit reads"
-        )
-    return raw
+    """A primer MIDI file's bytes, refused in one line if it is not a file, too big, too long or cut short
+    (the budgets of data.midi_extent, measured before pretty_midi decodes it)."""
+    return data.read_tune_bytes(path, f"--primer-midi {path}", MAX_PRIMER_STEPS)[0]
 
 
 class MusicGenerator:

@@ -13,24 +13,36 @@ import torch
 from genkit.errors import GenkitError
 
 TRAIN_FRACTION = 0.9
+# Budgets for the whole corpus, checked before it is decoded: training holds every character as an
+# int64 id (8 bytes a character, twice while encoding), and the model has one row per distinct one.
+MAX_CORPUS_BYTES = 128 << 20
+MAX_VOCABULARY = 1 << 16
 
 
 def read_corpus(path: Path) -> str:
-    """The whole file as text; an empty, binary or non-UTF-8 file is a user error."""
+    """The whole file as text; an empty, binary, non-UTF-8, too large or too varied file is a user error."""
+    from genkit.datasets import read_regular
+
     path = Path(path)
     if path.is_dir():
         raise GenkitError(f"--data {path} is a folder; genkit text trains on one UTF-8 text file")
-    raw = path.read_bytes()
+    raw = read_regular(path, MAX_CORPUS_BYTES, "--data")
     if not raw.strip():
         raise GenkitError(f"--data {path} is empty; give a UTF-8 text file with some text in it")
     if b"\x00" in raw:
         raise GenkitError(f"--data {path} looks binary (it holds NUL bytes); give a UTF-8 text file")
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise GenkitError(
             f"--data {path} is not UTF-8 text (bad byte at offset {exc.start}); give a UTF-8 text file"
         ) from None
+    distinct = len(set(text))
+    if distinct > MAX_VOCABULARY:
+        raise GenkitError(
+            f"--data {path} holds {distinct:,} different characters; a character model takes at most {MAX_VOCABULARY:,}"
+        )
+    return text
 
 
 def describe(chars) -> str:

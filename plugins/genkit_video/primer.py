@@ -27,6 +27,10 @@ import numpy as np
 from genkit.errors import GenkitError
 
 MAX_PIXELS = 4096 * 4096  # refuse bigger frames before decoding them
+# The whole clip's budget: every frame is decoded to keep the last few, so a small file of many
+# large frames (a GIF repeats a frame in a few bytes) is refused from its header or frame count.
+MAX_FRAMES = 100_000
+MAX_CLIP_PIXELS = 1 << 30
 PYAV_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
 FOLDER_SUFFIXES = {".png"}
 
@@ -58,10 +62,15 @@ def fit(grey: np.ndarray, size: int) -> np.ndarray:
     return np.clip(np.asarray(resized, dtype=np.float32), 0, 1)
 
 
-def _check_pixels(path: Path, width: int, height: int) -> None:
+def _check_pixels(path: Path, width: int, height: int, frames: int = 1) -> None:
     if width * height > MAX_PIXELS:
         raise GenkitError(
             f"--primer {path}: frames of {width}x{height} pixels are more than the {MAX_PIXELS:,} genkit reads"
+        )
+    if frames > MAX_FRAMES or frames * width * height > MAX_CLIP_PIXELS:
+        raise GenkitError(
+            f"--primer {path}: {frames:,} frames of {width}x{height} pixels are more than genkit reads "
+            f"(at most {MAX_FRAMES:,} frames and {MAX_CLIP_PIXELS:,} pixels in all)"
         )
 
 
@@ -71,7 +80,8 @@ def _pillow_frames(path: Path, keep: int, size: int) -> tuple[deque, int]:
     kept, count = deque(maxlen=keep), 0
     try:
         with Image.open(path) as im:
-            _check_pixels(path, im.width, im.height)
+            _check_pixels(path, im.width, im.height)  # before counting: a huge first frame is enough
+            _check_pixels(path, im.width, im.height, getattr(im, "n_frames", 1))
             for frame in ImageSequence.Iterator(im):
                 kept.append(fit(to_unit_grey(frame), size))
                 count += 1
@@ -97,8 +107,8 @@ def _pyav_frames(path: Path, keep: int, size: int) -> tuple[deque, int]:
         with av.open(str(path)) as container:
             if not container.streams.video:
                 raise GenkitError(f"--primer {path} holds no video stream")
-            for frame in container.decode(video=0):
-                _check_pixels(path, frame.width, frame.height)
+            for frame in container.decode(video=0):  # the frame count of a stream is not always known
+                _check_pixels(path, frame.width, frame.height, count + 1)
                 kept.append(fit(frame.to_ndarray(format="gray").astype(np.float32) / 255, size))
                 count += 1
     except av.error.FFmpegError as exc:
@@ -112,8 +122,13 @@ def _folder_frames(folder: Path, keep: int, size: int) -> tuple[deque, int]:
     paths = sorted((p for p in folder.iterdir() if p.suffix.lower() in FOLDER_SUFFIXES), key=_natural_key)
     if not paths:
         raise GenkitError(f"--primer {folder} holds no .png frames")
+    if len(paths) > MAX_FRAMES:
+        raise GenkitError(f"--primer {folder} holds {len(paths):,} frames, more than the {MAX_FRAMES:,} genkit reads")
+    from genkit.datasets import check_regular
+
     first_size = None
     for path in paths:  # headers only: a size mismatch anywhere is refused, and cheaply
+        check_regular(path, "frame")  # a FIFO named like a frame would block Image.open forever
         try:
             with Image.open(path) as im:
                 if first_size is None:
@@ -124,7 +139,7 @@ def _folder_frames(folder: Path, keep: int, size: int) -> tuple[deque, int]:
                         f"{first_size[0]}x{first_size[1]}, {path.name} is {im.width}x{im.height}); "
                         "all frames of a clip must have one size"
                     )
-        except UnidentifiedImageError:
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             raise GenkitError(f"--primer {folder}: {path.name} is not a PNG genkit can read") from None
     _check_pixels(folder, *first_size)
     kept = deque(maxlen=keep)

@@ -45,6 +45,9 @@ class Task(TrainingTask):
 
     def loss(self, model, batch):
         x, y = batch
+        self.calls = getattr(self, "calls", 0) + 1
+        if self.calls > int(os.environ.get("GENKIT_TINY_NAN_AFTER", 1 << 62)):  # lets a test make a run diverge
+            return torch.nn.functional.mse_loss(model(x), y) * float("nan"), {}
         return torch.nn.functional.mse_loss(model(x), y), {}
 
     def evaluate(self, model, device):
