@@ -80,7 +80,7 @@ def _build(database: Path, site: Path) -> int:
         shown = pages.grid(database, listing, EXPORT_PAGE_SIZE)
         for card in shown["cards"]:
             if card["picture"] is not None and card["picture_state"] == "ok":
-                _preview(site, card["picture"], "thumb")
+                _preview(site, card["picture"], card["preview"])
             _run_page(database, site, card["run"]["id"], context)
         name = "index.html" if page == 1 else f"page-{page}.html"
         (site / name).write_text(render.page("index.html", links=ExportLinks(), **context, **shown), "utf-8")

@@ -13,7 +13,7 @@ from pathlib import Path
 from genkit.gallery import media
 from genkit.history import query
 
-PAGE_SIZE = 48
+PAGE_SIZE = 24  # four rows of six: a page is as quick for 10,000 runs as for one page of them
 THUMB_ROLES = ("item", "grid", "plot", "sample", "piano_roll")
 
 
@@ -101,11 +101,16 @@ def card(run: dict, outputs: list[dict]) -> dict:
         (o for o in outputs if o["role"] in THUMB_ROLES and media.thumbnail_possible(o)),
         None,
     )
+    preview = "thumb"
+    if picture is None:  # a tune: its piano roll
+        picture = next((o for o in outputs if media.kind_of(o) == "midi" and o.get("sha256")), None)
+        preview = "roll"
     kinds = sorted({media.kind_of(o) for o in outputs if o["role"] == "item"})
     return {
         "run": run,
         "when": when(run["started"]),
         "picture": picture,
+        "preview": preview,
         "picture_state": media.state(picture, thorough=False) if picture else None,
         "kinds": kinds,
         "label": run.get("generator") or run.get("kind") or "run",
@@ -118,6 +123,11 @@ def card(run: dict, outputs: list[dict]) -> dict:
 
 def grid(database: Path, listing: Listing, page_size: int = PAGE_SIZE) -> dict:
     """A page of run cards, newest first, and what the filter form offers."""
+    with query.session(database):
+        return _grid(database, listing, page_size)
+
+
+def _grid(database: Path, listing: Listing, page_size: int) -> dict:
     filters = listing.filters()
     total = query.count_runs(database, filters)
     pages = max(1, -(-total // page_size))
@@ -136,14 +146,21 @@ def grid(database: Path, listing: Listing, page_size: int = PAGE_SIZE) -> dict:
 
 
 def reproduce(run: dict) -> str:
-    """The shell line that makes this run again where it ran: cd there, then its command."""
+    """The shell line that makes this run again where it ran: cd there, then its command re-quoted
+    word by word (a planted ``; rm -rf`` becomes one quoted word, never a second command)."""
+    from genkit.commands.inspect import safe_command
+
+    command = safe_command(run["command"])
+    if command is None:
+        return "(not a genkit command line: nothing to copy)"
     folder = run.get("cwd")
-    return (f"cd {shlex.quote(folder)} && " if folder else "") + run["command"]
+    return (f"cd {shlex.quote(folder)} && " if folder else "") + command
 
 
 def detail(database: Path, run_id: int) -> dict | None:
     """One run in full: every file with its state now and how to show it, its provenance, its text."""
-    run = query.read_run(database, run_id)
+    with query.session(database):
+        run = query.read_run(database, run_id)
     if run is None:
         return None
     files = []

@@ -31,6 +31,8 @@ def visible(value) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
+    if text.isascii() and text.isprintable():  # the common case, checked at C speed
+        return text
     if text.isprintable() and not BIDI.intersection(text):
         return text
     return "".join(

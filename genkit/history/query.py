@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,18 +78,38 @@ def _connect(path: Path) -> sqlite3.Connection | None:
         raise RunError(f"cannot read the history {path}: {exc} (move it away to start a new one)") from None
 
 
-def _select(path: Path, sql: str, args: list) -> list[sqlite3.Row]:
+_SESSIONS: dict[str, sqlite3.Connection | None] = {}
+
+
+@contextmanager
+def session(path: Path):
+    """``with session(path):`` the queries inside share one connection (a gallery page makes five)."""
+    key = str(path)
+    if key in _SESSIONS:  # already inside one
+        yield
+        return
     connection = _connect(path)
-    if connection is None:
-        return []
-    try:
-        if not schema.has_runs(connection):  # an empty database file: nothing recorded yet
-            return []
-        return store.retrying(lambda: connection.execute(sql, args).fetchall())
-    except sqlite3.Error as exc:
-        raise RunError(f"cannot read the history {path}: {exc} (move it away to start a new one)") from None
-    finally:
+    if connection is not None and not schema.has_runs(connection):
         connection.close()
+        connection = None
+    _SESSIONS[key] = connection
+    try:
+        yield
+    finally:
+        _SESSIONS.pop(key, None)
+        if connection is not None:
+            connection.close()
+
+
+def _select(path: Path, sql: str, args: list) -> list[sqlite3.Row]:
+    with session(path):
+        connection = _SESSIONS[str(path)]
+        if connection is None:  # no database, or an empty file: nothing recorded yet
+            return []
+        try:
+            return store.retrying(lambda: connection.execute(sql, args).fetchall())
+        except sqlite3.Error as exc:
+            raise RunError(f"cannot read the history {path}: {exc} (move it away to start a new one)") from None
 
 
 def read_runs(path: Path, filters: Filters, count: int | None = 10, offset: int = 0) -> list[dict]:
@@ -107,12 +128,25 @@ def count_runs(path: Path, filters: Filters) -> int:
     return int(rows[0][0]) if rows else 0
 
 
+_DISTINCT_CACHE: dict[tuple, list[str]] = {}
+
+
 def distinct(path: Path, column: str) -> list[str]:
-    """The values a column takes (generators, weights), for the gallery's filter menus."""
+    """The values a column takes (generators, weights), for the gallery's filter menus.
+
+    Remembered until the history changes (its newest id or its row count), so a page of a large
+    history does not scan every row for its menus.
+    """
     if column not in ("generator", "weights"):
         raise ValueError(column)
-    rows = _select(path, f"SELECT DISTINCT {column} FROM runs WHERE {column} IS NOT NULL ORDER BY 1", [])
-    return [str(r[0]) for r in rows]
+    stamp = _select(path, "SELECT MAX(id), COUNT(*) FROM runs", [])
+    key = (str(path), column, tuple(stamp[0]) if stamp else None)
+    if key not in _DISTINCT_CACHE:
+        rows = _select(path, f"SELECT DISTINCT {column} FROM runs WHERE {column} IS NOT NULL ORDER BY 1", [])
+        if len(_DISTINCT_CACHE) > 64:
+            _DISTINCT_CACHE.clear()
+        _DISTINCT_CACHE[key] = [str(r[0]) for r in rows]
+    return _DISTINCT_CACHE[key]
 
 
 def read_run(path: Path, run_id: int) -> dict | None:
