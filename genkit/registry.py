@@ -37,6 +37,8 @@ RESERVED_NAMES = frozenset(
         "train",
         "eval",
         "logs",
+        "rerun",
+        "gallery",
         "help",
         "version",
         "completion",
