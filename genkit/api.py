@@ -84,6 +84,11 @@ class LoadedGenerator:
             "options": values,
             "command": command_line(self.spec, values, seed, self._weights_arg, self._default_weights),
         }
+        load_model = getattr(self.impl, "load_model", None)
+        if load_model is not None:  # a generator whose options name its model: what it loaded, as the CLI records it
+            from genkit.provenance import model_fields
+
+            provenance.update(model_fields(load_model(values)))
         out = []
         for art in _joined(self.impl.generate(n=n, seed=seed, options=values, format=fmt)):
             art.provenance = dict(provenance, command=f"{provenance['command']} --n {art.index + 1}")

@@ -58,7 +58,11 @@ class Generator(Protocol):
     ``options`` holds every declared option by ``Option.key``; ``format`` is the extension of the
     first output the user asked for ("png", "gif", "txt", ...), so a generator that can make stills
     or animations knows which one is wanted. Optional: ``training_task(data, options, config)``
-    (classmethod) for trainable generators, ``class_names`` for class-conditional ones.
+    (classmethod) for trainable generators, ``class_names`` for class-conditional ones, and
+    ``load_model(options)`` for a generator whose options name its model (``--model`` of a wrapped
+    library): genkit calls it once before any file is written, and the dict it returns (source,
+    revision, ``files``: the sha256 of each weights file, class, dtype, ...) goes into every file's
+    provenance as ``model`` and into the history (genkit.provenance.model_fields).
     """
 
     def generate(self, n: int, seed: int, options: dict[str, Any], format: str) -> Iterator[Any]: ...

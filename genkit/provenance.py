@@ -13,6 +13,17 @@ PROVENANCE_KEY = "genkit"
 SIDECAR_SUFFIX = ".genkit.json"
 
 
+def model_fields(record: dict) -> dict:
+    """The provenance of a model a generator loaded itself (``Generator.load_model``): the record as
+    ``model``, its source as ``weights`` and one hash of its weights files as ``weights_sha256`` (the
+    file's own sha256 for one file), so the history and `genkit inspect` show it like shipped weights."""
+    from genkit.hub import files_digest
+
+    files = record.get("files")
+    digest = files_digest(files) if isinstance(files, dict) else None
+    return {"model": record, "weights": record.get("source"), "weights_sha256": digest}
+
+
 def provenance_text(provenance: dict) -> str:
     return json.dumps(provenance, sort_keys=True, separators=(",", ":"))
 

@@ -18,6 +18,7 @@ from genkit import device as devices
 from genkit.classnames import check_named_classes
 from genkit.contract import Generator, check_implements
 from genkit.errors import GenkitError, RunError
+from genkit.models import Loaded
 from genkit.printable import printable
 from genkit.registry import import_implementation, load_registry
 from genkit.spec import GeneratorSpec, check_values
@@ -172,7 +173,7 @@ def load_model(generator, req: Request) -> dict:
     file's sha256, ...) is every file's ``model`` provenance and the run's weights in the history."""
     load = getattr(generator, "load_model", None)
     if load is None:
-        return {}
+        return loaded_record(generator)
     try:
         record = load(dict(req.options))
     except (GenkitError, KeyboardInterrupt):
@@ -182,11 +183,16 @@ def load_model(generator, req: Request) -> dict:
         raise RunError(f"generator {req.spec.name!r} failed while loading its model ({what})") from exc
     if not isinstance(record, dict):
         raise RunError(f"generator {req.spec.name!r}: load_model() must return a dict of what it loaded")
-    from genkit.hub import files_digest
+    from genkit.provenance import model_fields
 
-    files = record.get("files")
-    digest = files_digest(files) if isinstance(files, dict) else None
-    return {"model": record, "weights": record.get("source"), "weights_sha256": digest}
+    return model_fields(record)
+
+
+def loaded_record(generator) -> dict:
+    """What a generator built from its weights file loaded through ``genkit.models`` (its ``loaded``):
+    class, config, dtype and parameter count, as every file's ``model`` provenance."""
+    loaded = getattr(generator, "loaded", None)
+    return {"model": loaded.record} if isinstance(loaded, Loaded) else {}
 
 
 def command_line(spec: GeneratorSpec, options: dict, seed: int, weights_arg, is_default, writer_options=()) -> str:

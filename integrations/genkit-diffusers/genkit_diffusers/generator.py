@@ -10,48 +10,50 @@ from __future__ import annotations
 from genkit import GenkitError, Image, item_seed, precision_for, step_progress
 from genkit_diffusers import checks, loading
 
+# The options that decide what is loaded; the others (prompt, steps, ...) only shape each call.
+LOADING = ("model", "precision", "image", "scheduler", "offload", "attention_slicing", "vae_tiling")
+
 
 class DiffusionGenerator:
     def __init__(self, device, weights=None):
         self.device = device
-        self.pipe = None
+        self.pipe, self.loaded_for, self.record = None, None, None
 
     def load_model(self, options: dict) -> dict:
-        """Load the pipeline ``--model`` names (called by genkit before any file is written)."""
+        """Load the pipeline ``--model`` names, once for the same loading options (genkit calls this
+        before any file is written); returns what was loaded for every file's provenance."""
+        key = tuple(bool(options.get(k)) if k == "image" else options.get(k) for k in LOADING)
+        if key == self.loaded_for:
+            return self.record
         if not options.get("model"):
             raise GenkitError(
                 "genkit diffusion needs --model ORG/NAME or a folder (genkit models diffusion lists them)"
             )
-        if options.get("strength") is not None and options.get("image") is None:
-            raise GenkitError("--strength applies to image-to-image only; give --image PATH too")
         if options.get("offload") and self.device.type != "cuda":
             raise GenkitError(
                 f"--offload moves parts between the CPU and a CUDA GPU; this run is on {self.device.type}"
             )
         source = checks.find_pipeline(options["model"])
-        self.init_image = loading.read_image(options["image"], options.get("size")) if options.get("image") else None
         precision = precision_for(self.device, options.get("precision") or "auto")
-        pipe = loading.load_pipeline(source, precision, img2img=self.init_image is not None)
+        pipe = loading.load_pipeline(source, precision, img2img=bool(options.get("image")))
         if options.get("scheduler"):
             loading.set_scheduler(pipe, options["scheduler"])
-        for text in (options.get("prompt"), options.get("negative")):
-            loading.check_prompt_length(pipe, text or "")
         loading.save_memory(pipe, self.device, options)
-        self.pipe = pipe
-        return dict(
+        self.pipe, self.loaded_for = pipe, key
+        self.record = dict(
             source.record(),
             pipeline=type(pipe).__name__,
             scheduler=type(pipe.scheduler).__name__,
             scheduler_config=loading.plain(dict(pipe.scheduler.config)),
             dtype=precision,
         )
+        return self.record
 
     def generate(self, n: int, seed: int, options: dict, format: str):
         import torch
 
-        if self.pipe is None:  # the Python API builds the generator and calls generate directly
-            self.load_model(options)
-        arguments = self.call_arguments(options)
+        self.load_model(options)  # already loaded by genkit's run; the Python API may change options
+        arguments = self.call_arguments(options)  # every check of this run's values, before the first image
         for index in range(n):
             s = item_seed(seed, index)
             noise = torch.Generator("cpu").manual_seed(s)
@@ -66,19 +68,20 @@ class DiffusionGenerator:
             yield Image(pixels=pixels, index=index, seed=s, info={})
 
     def call_arguments(self, options: dict) -> dict:
-        """The pipeline call for this run's options; an option left unset keeps the pipeline's default."""
+        """The pipeline call for this run's options, checked; an option left unset keeps the pipeline's default."""
+        if options.get("strength") is not None and not options.get("image"):
+            raise GenkitError("--strength applies to image-to-image only; give --image PATH too")
+        for text in (options.get("prompt"), options.get("negative")):
+            loading.check_prompt_length(self.pipe, text or "")
         arguments = {"prompt": options.get("prompt") or ""}
         if options.get("negative"):
             arguments["negative_prompt"] = options["negative"]
-        if options.get("steps") is not None:
-            arguments["num_inference_steps"] = options["steps"]
+        arguments["num_inference_steps"] = options.get("steps") or loading.default_steps(self.pipe)
         if options.get("guidance") is not None:
             arguments["guidance_scale"] = options["guidance"]
-        if self.init_image is not None:
-            arguments["image"] = self.init_image
+        if options.get("image"):
+            arguments["image"] = loading.read_image(options["image"], options.get("size"))
             arguments["strength"] = options.get("strength") or 0.8
         elif options.get("size"):
             arguments["width"], arguments["height"] = checks.parse_size(options["size"])
-        if "num_inference_steps" not in arguments:
-            arguments["num_inference_steps"] = loading.default_steps(self.pipe)
         return arguments

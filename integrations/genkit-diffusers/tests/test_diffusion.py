@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from tiny_sd import COMMIT, PROMPT, REPO_ID
+from tiny_sd import COMMIT, PROMPT, REPO_ID, models_fixture  # noqa: F401 (the models fixture)
 
 from genkit import item_seed, testing
 

@@ -1,7 +1,8 @@
 """A tiny Stable Diffusion pipeline with random weights, built offline with diffusers' and transformers' own
 classes, saved with save_pretrained into a folder and into a Hugging Face cache layout.
 
-conftest.py lays it out as a Hugging Face cache too and gives every command the tests run an environment
+The ``models`` fixture (imported by the test modules; no conftest.py, whose module name the
+repository's own tests/ already use) lays it out as a Hugging Face cache too and gives every command the tests run an environment
 with that cache, HF_HUB_OFFLINE=1, one thread, a throwaway history and sockets blocked
 (genkit.testing.offline_env), so each run also shows that nothing reached the network.
 """
@@ -9,7 +10,12 @@ with that cache, HF_HUB_OFFLINE=1, one thread, a throwaway history and sockets b
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
+
+import pytest
+
+from genkit import testing
 
 REPO_ID = "tiny-org/tiny-sd"
 COMMIT = "5d1f0c2a9b8e7d6c5b4a39281706f5e4d3c2b1a0"
@@ -86,3 +92,46 @@ def build_pipeline(folder: Path) -> None:
         requires_safety_checker=False,
     )
     pipe.save_pretrained(folder)
+
+
+@pytest.fixture(scope="session", name="models")
+def models_fixture(tmp_path_factory):
+    """Folders: the pipeline, the same in a cache, a pickled-only copy, a folder that is no model, a hostile config."""
+    root = tmp_path_factory.mktemp("diffusers-models")
+    folder = root / "tiny-sd"
+    build_pipeline(folder)
+    cache = root / "hub"
+    testing.into_hf_cache(folder, cache, REPO_ID, COMMIT)
+
+    pickled = root / "pickled-sd"
+    shutil.copytree(folder, pickled)
+    for weights in pickled.rglob("*.safetensors"):
+        weights.with_suffix(".bin").write_bytes(b"\x80\x02}q\x00.")  # the bytes of a pickle: never loaded
+        weights.unlink()
+
+    not_a_model = root / "holiday-photos"
+    not_a_model.mkdir()
+    (not_a_model / "notes.txt").write_text("not a model")
+
+    hostile = root / "hostile-sd"
+    shutil.copytree(folder, hostile)
+    config = json.loads((hostile / "unet" / "config.json").read_text())
+    config["block_out_channels"] = [4096, 8192]  # billions of parameters claimed by a file of a few kB
+    config["norm_num_groups"] = 32
+    (hostile / "unet" / "config.json").write_text(json.dumps(config))
+
+    env = testing.offline_env(root / "offline")
+    env.update(
+        HF_HUB_CACHE=str(cache),
+        HF_HUB_OFFLINE="1",
+        OMP_NUM_THREADS="1",
+        GENKIT_LOGS_PATH=str(root / "logs.db"),
+    )
+    return {
+        "folder": folder,
+        "cache": cache,
+        "pickled": pickled,
+        "not_a_model": not_a_model,
+        "hostile": hostile,
+        "env": env,
+    }

@@ -15,10 +15,14 @@ from genkit_transformers import checks, loading
 class MusicGenerator:
     def __init__(self, device, weights=None):
         self.device = device
-        self.model = None
+        self.model, self.loaded_for, self.record = None, None, None
 
     def load_model(self, options: dict) -> dict:
-        """Load the MusicGen model ``--model`` names (genkit calls this before anything is written)."""
+        """Load the MusicGen model ``--model`` names, once per model and precision (genkit calls this
+        before anything is written); returns what was loaded for every file's provenance."""
+        key = (options.get("model"), options.get("precision"))
+        if key == self.loaded_for:
+            return self.record
         if not options.get("model"):
             raise GenkitError("genkit audio needs --model ORG/NAME or a folder (genkit models audio lists them)")
         source, _ = checks.find(options["model"], checks.is_musicgen, "MusicGen model")
@@ -28,18 +32,22 @@ class MusicGenerator:
             source.folder, trust_remote_code=False, local_files_only=True
         )
         self.model = loading.load(source, transformers.MusicgenForConditionalGeneration, precision, self.device)
+        self.loaded_for = key
+        self.record = dict(source.record(), **{"class": type(self.model).__name__, "dtype": precision})
+        return self.record
+
+    def check_prompt(self, prompt: str) -> None:
         tokenizer = self.processor.tokenizer
-        count = len(tokenizer(options.get("prompt") or "").input_ids)
+        count = len(tokenizer(prompt).input_ids)
         limit = tokenizer.model_max_length if 0 < tokenizer.model_max_length < 10**9 else None
         if limit is not None and count > limit:
             raise GenkitError(f"the prompt is {count} tokens; this model reads at most {limit} (shorten it)")
-        return dict(source.record(), **{"class": type(self.model).__name__, "dtype": precision})
 
     def generate(self, n: int, seed: int, options: dict, format: str):
         import torch
 
-        if self.model is None:  # the Python API builds the generator and calls generate directly
-            self.load_model(options)
+        self.load_model(options)  # already loaded by genkit's run; the Python API may change options
+        self.check_prompt(options.get("prompt") or "")
         audio_config = self.model.config.audio_encoder
         rate = audio_config.sampling_rate
         frames = math.ceil(options["seconds"] * audio_config.frame_rate)

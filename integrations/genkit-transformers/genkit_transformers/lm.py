@@ -20,10 +20,14 @@ _END = object()
 class LanguageModel:
     def __init__(self, device, weights=None):
         self.device = device
-        self.model = None
+        self.model, self.loaded_for, self.record = None, None, None
 
     def load_model(self, options: dict) -> dict:
-        """Load the model ``--model`` names (genkit calls this before anything is written)."""
+        """Load the model ``--model`` names, once per model and precision (genkit calls this before
+        anything is written); returns what was loaded for every file's provenance."""
+        key = (options.get("model"), options.get("precision"))
+        if key == self.loaded_for:
+            return self.record
         if not options.get("model"):
             raise GenkitError("genkit lm needs --model ORG/NAME or a folder (genkit models lm lists them)")
         source, _ = checks.find(options["model"], checks.is_causal_lm, "causal language model")
@@ -33,11 +37,12 @@ class LanguageModel:
             source.folder, trust_remote_code=False, local_files_only=True
         )
         self.model = loading.load(source, transformers.AutoModelForCausalLM, precision, self.device)
-        self.prompt_ids = self.encode(options)
-        return dict(
+        self.loaded_for = key
+        self.record = dict(
             source.record(),
             **{"class": type(self.model).__name__, "tokenizer": type(self.tokenizer).__name__, "dtype": precision},
         )
+        return self.record
 
     def encode(self, options: dict) -> list[int]:
         """The prompt's token ids (in the chat template with --chat), checked against the model's context."""
@@ -69,8 +74,8 @@ class LanguageModel:
         return ids
 
     def generate(self, n: int, seed: int, options: dict, format: str):
-        if self.model is None:  # the Python API builds the generator and calls generate directly
-            self.load_model(options)
+        self.load_model(options)  # already loaded by genkit's run; the Python API may change options
+        self.prompt_ids = self.encode(options)  # the prompt checked before the first token
         for index in range(n):
             s = item_seed(seed, index)
             for piece in Sample(self, options, s).pieces(f"sample {index + 1} tokens"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import wave
 
-from tiny_transformers import AUDIO_COMMIT, AUDIO_ID, LM_ID
+from tiny_transformers import AUDIO_COMMIT, AUDIO_ID, LM_ID, models_fixture  # noqa: F401 (the models fixture)
 
 from genkit import testing
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tiny_transformers import CONTEXT, LM_COMMIT, LM_ID
+from tiny_transformers import CONTEXT, LM_COMMIT, LM_ID, models_fixture  # noqa: F401 (the models fixture)
 
 from genkit import item_seed, testing
 

@@ -3,14 +3,21 @@ LM (a byte-level BPE tokenizer trained here, with a chat template) and a MusicGe
 Unigram tokenizer, EnCodec, decoder), saved with save_pretrained into folders and into a Hugging Face
 cache layout.
 
-conftest.py gives every command the tests run an environment with that cache, HF_HUB_OFFLINE=1, one
+The ``models`` fixture (imported by the test modules; no conftest.py, whose module name the
+repository's own tests/ already use) gives every command the tests run an environment with that cache, HF_HUB_OFFLINE=1, one
 thread, a throwaway history and sockets blocked (genkit.testing.offline_env), so each run also shows
 that nothing reached the network.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
+
+import pytest
+
+from genkit import testing
 
 LM_ID, AUDIO_ID = "tiny-org/tiny-gpt2", "tiny-org/tiny-musicgen"
 LM_COMMIT, AUDIO_COMMIT = "a1" * 20, "b2" * 20
@@ -107,3 +114,41 @@ def build_musicgen(folder: Path) -> None:
         feature_extractor=EncodecFeatureExtractor(feature_size=1, sampling_rate=800), tokenizer=tokenizer
     )
     processor.save_pretrained(folder)
+
+
+@pytest.fixture(scope="session", name="models")
+def models_fixture(tmp_path_factory):
+    """Folders: the LM and MusicGen (also in a cache), a pickled-only LM, a hostile LM config, a non-model."""
+    root = tmp_path_factory.mktemp("transformers-models")
+    lm, musicgen, cache = root / "tiny-gpt2", root / "tiny-musicgen", root / "hub"
+    build_lm(lm)
+    build_musicgen(musicgen)
+    testing.into_hf_cache(lm, cache, LM_ID, LM_COMMIT)
+    testing.into_hf_cache(musicgen, cache, AUDIO_ID, AUDIO_COMMIT)
+
+    pickled = root / "pickled-gpt2"
+    shutil.copytree(lm, pickled)
+    (pickled / "model.safetensors").unlink()
+    (pickled / "pytorch_model.bin").write_bytes(b"\x80\x02}q\x00.")  # the bytes of a pickle: never loaded
+
+    hostile = root / "hostile-gpt2"
+    shutil.copytree(lm, hostile)
+    config = json.loads((hostile / "config.json").read_text())
+    config.update(n_embd=65536, n_head=2)  # tens of billions of parameters claimed by a file of a few kB
+    (hostile / "config.json").write_text(json.dumps(config))
+
+    not_a_model = root / "holiday-photos"
+    not_a_model.mkdir()
+    (not_a_model / "notes.txt").write_text("not a model")
+
+    env = testing.offline_env(root / "offline")
+    env.update(HF_HUB_CACHE=str(cache), HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", GENKIT_LOGS_PATH=str(root / "logs.db"))
+    return {
+        "lm": lm,
+        "musicgen": musicgen,
+        "cache": cache,
+        "pickled": pickled,
+        "hostile": hostile,
+        "not_a_model": not_a_model,
+        "env": env,
+    }
