@@ -52,6 +52,12 @@ class Target:
     def path(self, index: int) -> Path | None:
         return self.plan.path(index) if self.plan else None
 
+    @property
+    def file_plan(self) -> files.OutputPlan:
+        """The plan of a target that writes files (every target but a stream's)."""
+        assert self.plan is not None, "a streamed output has no file names"
+        return self.plan
+
 
 def execute(req: Request, stdout=None) -> dict:
     """Run a generator end to end and return the manifest of what was written."""
@@ -102,8 +108,8 @@ def plan_outputs(req: Request, n: int, seed: int, stdout) -> list[Target]:
         target = Target(None, make_writer(default, run))
         target.writer.check([])
         return [target]
-    targets, seen_exts, claimed = [], set(), set()
-    for output in req.outputs or [None]:
+    targets, seen_exts, claimed = [], set(), set[str]()
+    for output in req.outputs if req.outputs else [None]:
         plan = files.OutputPlan(output, req.spec.name, req.spec.outputs, n, seed)
         if plan.ext in seen_exts:
             raise GenkitError(f"two outputs write .{plan.ext}; give each -o its own format")
@@ -115,7 +121,7 @@ def plan_outputs(req: Request, n: int, seed: int, stdout) -> list[Target]:
         targets.append(Target(plan, make_writer(kind, run)))
     _refuse_unused(req, targets)
     for target in targets:
-        target.writer.check([target.plan.path(i) for i in range(n)])
+        target.writer.check([target.file_plan.path(i) for i in range(n)])
     _check_distinct(targets, n)
     return targets
 
@@ -124,9 +130,9 @@ def _check_distinct(targets: list[Target], n: int) -> None:
     """Items, sidecars, grids, piano rolls and frame folders of every output: no two the same name."""
     planned, folders = [], []
     for target in targets:
-        items = [target.plan.path(i) for i in range(n)]
+        items = [target.file_plan.path(i) for i in range(n)]
         extra_files, extra_folders = target.writer.planned(items)
-        planned += [(p, f"item of -o {target.plan.pattern}") for p in items]
+        planned += [(p, f"item of -o {target.file_plan.pattern}") for p in items]
         planned += [(p, f"a file the {target.writer.kind.name} writer adds") for p in extra_files]
         folders += [(p, f"a folder the {target.writer.kind.name} writer fills") for p in extra_folders]
     files.check_distinct(planned, folders)
@@ -144,7 +150,9 @@ def _refuse_unused(req: Request, targets: list[Target]) -> None:
     used = {key for t in targets for key in t.writer.run.values}
     for opt in options_for(req.spec, load_registry().kinds):
         if opt.key not in used and req.writer_options.get(opt.key, opt.default) != opt.default:
-            raise GenkitError(f"{opt.flag} does not apply to {', '.join('.' + t.plan.ext for t in targets)} output")
+            raise GenkitError(
+                f"{opt.flag} does not apply to {', '.join('.' + t.file_plan.ext for t in targets)} output"
+            )
 
 
 def weights_owner(req: Request) -> GeneratorSpec:
@@ -155,7 +163,7 @@ def weights_owner(req: Request) -> GeneratorSpec:
         return req.spec
     spec = load_registry().generators.get(str(other))
     if spec is None:
-        flag = "--" + req.spec.weights_from.replace("_", "-")
+        flag = "--" + str(req.spec.weights_from).replace("_", "-")  # set: `other` came from it
         raise GenkitError(f"{flag} {other}: no generator of that name (genkit models lists them)")
     return spec
 
