@@ -198,9 +198,11 @@ def load_model(generator, req: Request) -> dict:
 
 def loaded_record(generator) -> dict:
     """What a generator built from its weights file loaded through ``genkit.models`` (its ``loaded``):
-    class, config, dtype and parameter count, as every file's ``model`` provenance."""
+    class, config, dtype and parameter count, recorded by the same rule as a ``load_model`` record."""
+    from genkit.provenance import model_fields
+
     loaded = getattr(generator, "loaded", None)
-    return {"model": loaded.record} if isinstance(loaded, Loaded) else {}
+    return model_fields(loaded.record) if isinstance(loaded, Loaded) else {}
 
 
 def command_line(spec: GeneratorSpec, options: dict, seed: int, weights_arg, is_default, writer_options=()) -> str:

@@ -1,14 +1,14 @@
-"""Weights metadata is checked before it is trusted: no module is built from an unchecked config.
+"""A weights file checked against the network its config describes, before that network takes memory.
 
 A weights file carries its model's config (widths, layers...) in its metadata, and a generator
 builds its network from that config. A hostile or corrupt file could claim a layer of 10^12
-units; building it would allocate terabytes before the tensors are ever compared. So a
-generator asks here first:
+units; building it would allocate terabytes before the tensors are ever compared. So the loading
+base (genkit.models) checks the config's fields against their bounds, then asks here:
 
-1. ``read_config``: the config is a table and every size in it is an integer within bounds;
-2. ``check_fits``: the network is built on PyTorch's "meta" device (shapes only, no memory) and
-   its parameter shapes are compared with the shapes the file's header declares, each of which
-   has already been checked against the bytes the file really holds (``declared_shapes``).
+- ``declared_shapes``: the shapes the file's header declares, each checked against the bytes the
+  file really holds;
+- ``check_fits``: the network built on PyTorch's "meta" device (shapes only, no memory) has exactly
+  those tensors, in those shapes.
 
 Only then is the real network built, and its size is that of the file. Every problem is a
 GenkitError (one line, exit 2), including weights of another generator.
@@ -64,41 +64,26 @@ def declared_shapes(path: Path) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def read_config(path: Path, generator: str, bounds: dict[str, tuple[int, int]], optional=()) -> dict:
-    """The ``config`` table from the weights' metadata, every key of ``bounds`` an int in [low, high].
-
-    Keys in ``optional`` may be missing; all others must be present.
-    """
-    config = weights.metadata(path).get("config")
-    if not isinstance(config, dict):
-        raise GenkitError(
-            f"{path} holds no {generator} config in its metadata; was it written by 'genkit train {generator}'?"
-        )
-    for key, (low, high) in bounds.items():
-        if key not in config and key in optional:
-            continue
-        value = config.get(key)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise GenkitError(
-                f"{path}: its {generator} config has no whole number {key!r}; "
-                f"was it written by 'genkit train {generator}'?"
-            )
-        if not low <= value <= high:
-            raise GenkitError(f"{path}: its config says {key} = {value}, outside [{low}, {high}]; refusing to build it")
-    return config
+def meta_shapes(build, generator: str, path) -> dict[str, int]:
+    """Parameter and buffer name -> element count of ``build()`` built on the meta device (no memory)."""
+    return {k: math.prod(v) for k, v in _meta_state(build, generator, path).items()}
 
 
-def check_fits(path: Path, generator: str, build) -> None:
-    """Build ``build()`` on the meta device and check its parameters against the file's tensors."""
+def _meta_state(build, generator: str, path) -> dict[str, tuple[int, ...]]:
     import torch
 
-    declared = declared_shapes(path)
     try:
         with _skip_random_init_of_meta_tensors(), torch.device("meta"):
-            own = {k: tuple(v.shape) for k, v in build().state_dict().items()}
+            return {k: tuple(v.shape) for k, v in build().state_dict().items()}
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
         reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:160]
         raise GenkitError(f"{path}: its {generator} config cannot describe a model ({reason})") from None
+
+
+def check_fits(path: Path, generator: str, build) -> int:
+    """Build ``build()`` on the meta device and check its tensors against the file's; return their element count."""
+    declared = declared_shapes(path)
+    own = _meta_state(build, generator, path)
     missing, unexpected = sorted(set(own) - set(declared)), sorted(set(declared) - set(own))
     if missing or unexpected:
         raise GenkitError(
@@ -110,6 +95,7 @@ def check_fits(path: Path, generator: str, build) -> None:
             raise GenkitError(
                 f"{path}: tensor {key} has shape {declared[key]} but the config in the file needs {shape}"
             )
+    return sum(math.prod(shape) for shape in own.values())
 
 
 def _skip_random_init_of_meta_tensors():

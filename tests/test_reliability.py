@@ -481,6 +481,10 @@ HUGE_CONFIGS = {  # each within the config bounds or just past them, none matchi
         {"vocab": "ab", "vocab_size": 2, "block_size": 10**10, "n_layer": 1, "n_head": 1, "n_embd": 8, "dropout": 0.0}
     ],
     "music": [{"embed": 4096, "hidden": 8192, "layers": 16, "dropout": 0.0, "lookbacks": [1], "meters": None}],
+    "video": [  # 100,000 channels once tried to allocate 360 GB; 4096 x 32 blocks is in bounds, refused on meta
+        {"context": 10, "horizon": 10, "size": 64, "patch": 4, "channels": 100_000, "blocks": 2},
+        {"context": 64, "horizon": 64, "size": 512, "patch": 4, "channels": 4096, "blocks": 32},
+    ],
 }
 
 

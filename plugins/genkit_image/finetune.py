@@ -18,9 +18,8 @@ from pathlib import Path
 import torch
 
 from genkit import weights as gk_weights
-from genkit import weights_check
 from genkit.errors import GenkitError
-from genkit_image.model import build_generator, picture
+from genkit_image.model import picture
 from genkit_image.ruler import describe
 
 
@@ -33,21 +32,12 @@ class Start:
 
 def load_start(given: str) -> Start:
     from genkit import lookup, registry
-    from genkit_image.generator import CONFIG_BOUNDS, OPTIONAL, check_picture
+    from genkit_image.generator import WEIGHTS
 
     spec = registry.load_registry().get("image")
     path, _ = lookup.resolve(spec, str(given))
-    config = gk_weights.metadata(path).get("config")
-    if not isinstance(config, dict) or config.get("arch") not in ("dcgan", "mlp"):
-        raise GenkitError(
-            f"--weights {given}: {path.name} holds no image GAN (was it written by 'genkit train image'?)"
-        )
-    bounds = CONFIG_BOUNDS if config["arch"] == "dcgan" else {"z_dim": CONFIG_BOUNDS["z_dim"]}
-    weights_check.read_config(path, "image", bounds, optional=OPTIONAL)
-    check_picture(config, path)
-    weights_check.check_fits(path, "image", lambda: build_generator(config))
-    tensors, _ = gk_weights.load_tensors(path, "cpu")
-    return Start(dict(config), tensors, path.name)
+    loaded = WEIGHTS.load(path, "cpu")
+    return Start(dict(loaded.metadata["config"]), loaded.module.state_dict(), path.name)
 
 
 def adapted_config(start: Start, train_set, data: Path) -> dict:

@@ -14,24 +14,16 @@ import numpy as np
 import torch
 
 from genkit import weights as gk_weights
-from genkit import weights_check
 from genkit.artifacts import Image
 from genkit.classnames import find_class
 from genkit.device import item_seed
 from genkit.errors import GenkitError
-from genkit_image.model import SIZES, build_generator, picture
+from genkit.models import ModelFormat
+from genkit_image.model import GANConfig, build_generator, check_config
 
 BATCH = 256
-# Sizes a GAN config may claim; checked before anything is built from it.
-CONFIG_BOUNDS = {
-    "z_dim": (1, 4096),
-    "num_classes": (0, 10_000),
-    "width": (1, 4096),
-    "embed_dim": (0, 4096),
-    "size": (1, 4096),
-    "channels": (1, 3),
-}
-OPTIONAL = ("num_classes", "size", "channels")  # size and channels: absent in weights older than them (28x28 grey)
+# How a GAN's weights file becomes its generator network: the typed config (bounds in GANConfig) and the build.
+WEIGHTS = ModelFormat("image", GANConfig, build=build_generator, check=check_config)
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -40,43 +32,19 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return pixels[:, 0].numpy() if pixels.shape[1] == 1 else pixels.permute(0, 2, 3, 1).numpy()
 
 
-def check_picture(config: dict, weights) -> None:
-    """The config's size and channels are ones the network is built for."""
-    size, channels = picture(config)
-    if config["arch"] == "mlp" and (size, channels) != (28, 1):
-        raise GenkitError(f"{weights}: the mlp GAN makes 28x28 grey images only")
-    if size not in SIZES or channels not in (1, 3):
-        raise GenkitError(
-            f"{weights}: its config asks for {size}x{size} pictures with {channels} channels; "
-            f"genkit builds sizes {', '.join(map(str, SIZES))} with 1 or 3 channels"
-        )
-
-
 class ImageGenerator:
     def __init__(self, device, weights):
         self.device = device
-        config = gk_weights.metadata(weights).get("config") or {}
-        if not isinstance(config, dict) or config.get("arch") not in ("dcgan", "mlp", "classifier"):
-            raise GenkitError(f"{weights} was not written by 'genkit train image' (no GAN config in its metadata)")
-        if config.get("arch") == "classifier":
+        table = gk_weights.metadata(weights).get("config")
+        if isinstance(table, dict) and table.get("arch") == "classifier":
             raise GenkitError(f"{weights} holds the evaluation classifier, not an image generator")
-        bounds = CONFIG_BOUNDS if config["arch"] == "dcgan" else {"z_dim": CONFIG_BOUNDS["z_dim"]}
-        weights_check.read_config(
-            weights, "image", dict(bounds, num_classes=CONFIG_BOUNDS["num_classes"]), optional=OPTIONAL
-        )
-        check_picture(config, weights)
-        names = config.get("class_names") or []
-        if config.get("num_classes") and (not isinstance(names, list) or len(names) != config["num_classes"]):
-            raise GenkitError(f"{weights}: its config's class_names do not list {config['num_classes']} classes")
-        weights_check.check_fits(weights, "image", lambda: build_generator(config))  # before any memory is used
-        tensors, _ = gk_weights.load_tensors(weights, device)
+        self.loaded = WEIGHTS.load(weights, device)  # every check before any memory is used
+        config = self.loaded.metadata["config"]
         self.config = config
         self.latent_dim = config["z_dim"]
         # Only class-conditional weights list classes; genkit video reads this attribute.
         self.class_names = [str(c) for c in config["class_names"]] if config.get("num_classes") else None
-        self.G = build_generator(config).to(device)
-        gk_weights.load_into(self.G, tensors, weights)
-        self.G.eval()
+        self.G = self.loaded.module
 
     # ------------------------------------------------------------ latent space (docs/image.md)
 

@@ -20,11 +20,14 @@ Shapes: B batch, Z latent size, C classes; images are (B, channels, size, size) 
 from __future__ import annotations
 
 import copy
+from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm
+
+from genkit.models import bounded, one_of
 
 
 def class_weights(classes, num_classes: int, batch: int, device) -> torch.Tensor | None:
@@ -156,7 +159,36 @@ def picture(config: dict) -> tuple[int, int]:
     return int(config.get("size", 28)), int(config.get("channels", 1))
 
 
-def build_generator(config: dict) -> nn.Module:
+@dataclass
+class GANConfig:
+    """The generator's part of the config a GAN's weights carry; the bounds are what genkit builds from a file.
+
+    The training-only keys (ema, class_loss, diffaugment, ...) stay in the file's config table.
+    """
+
+    arch: str = one_of("dcgan", "mlp")
+    z_dim: int = bounded(1, 4096)
+    num_classes: int = bounded(0, 10_000, default=0)
+    width: int | None = bounded(1, 4096, default=None)  # dcgan only
+    embed_dim: int | None = bounded(0, 4096, default=None)  # dcgan only
+    size: int = one_of(*SIZES, default=28)  # absent in weights older than it: 28x28 grey
+    channels: int = one_of(1, 3, default=1)
+    class_names: list = field(default_factory=list)
+
+
+def check_config(cfg: GANConfig) -> None:
+    """What one field alone cannot say: the dcgan's widths, the mlp's one picture shape, a name per class."""
+    if cfg.arch == "dcgan" and (cfg.width is None or cfg.embed_dim is None):
+        raise ValueError("has no whole number 'width' and 'embed_dim' for its dcgan")
+    if cfg.arch == "mlp" and (cfg.size, cfg.channels) != (28, 1):
+        raise ValueError("asks the mlp GAN for other than 28x28 grey images")
+    if cfg.num_classes and len(cfg.class_names) != cfg.num_classes:
+        raise ValueError(f"lists {len(cfg.class_names)} class_names for {cfg.num_classes} classes")
+
+
+def build_generator(config: dict | GANConfig) -> nn.Module:
+    if isinstance(config, GANConfig):
+        config = asdict(config)
     if config["arch"] == "mlp":
         return MLPGenerator(config["z_dim"])
     size, channels = picture(config)

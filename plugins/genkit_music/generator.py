@@ -8,20 +8,44 @@ numbers (its key when none is asked for, and one uniform number per step) come f
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
+
 import torch
 
-from genkit import weights as gk_weights
-from genkit import weights_check
 from genkit.artifacts import Midi
 from genkit.device import item_seed
 from genkit.errors import GenkitError
+from genkit.models import ModelFormat, bounded
 from genkit_music import data
 from genkit_music.model import MelodyLSTM
 from genkit_music.roll import piano_roll, tune_steps
 
 BATCH = 64
-# Sizes a melody config may claim; checked before anything is built from it.
-CONFIG_BOUNDS = {"embed": (1, 4096), "hidden": (1, 8192), "layers": (1, 16)}
+
+
+@dataclass
+class MelodyConfig:
+    """The config a melody model's weights carry (MelodyLSTM reads it as a table); the bounds are what
+    genkit agrees to build from a file. Training-only keys (window, low, high) stay in the file's table."""
+
+    embed: int = bounded(1, 4096)
+    hidden: int = bounded(1, 8192)
+    layers: int = bounded(1, 16)
+    meters: list = field(default_factory=list)
+    dropout: float = bounded(0.0, 1.0, default=0.0)
+    lookbacks: list = field(default_factory=lambda: [1, 2])  # bars looked back; absent in the first weights
+
+
+def check_config(cfg: MelodyConfig) -> None:
+    """The meters the model was trained on are genkit's, and every lookback is a small whole number of bars."""
+    if cfg.meters != list(data.METERS):
+        raise ValueError("is not a melody config (its meters are not genkit's; written by 'genkit train music'?)")
+    if len(cfg.lookbacks) > 8 or not all(isinstance(k, int) and 1 <= k <= 64 for k in cfg.lookbacks):
+        raise ValueError(f"has invalid lookbacks {str(cfg.lookbacks)[:40]}")
+
+
+# How a melody model's weights file becomes a model: the typed config and the network.
+WEIGHTS = ModelFormat("music", MelodyConfig, build=lambda cfg: MelodyLSTM(asdict(cfg)), check=check_config)
 
 
 MAX_PRIMER_BYTES = data.MAX_TUNE_BYTES  # a folk tune is a few kB
@@ -37,23 +61,9 @@ def read_primer_bytes(path) -> bytes:
 class MusicGenerator:
     def __init__(self, device, weights):
         self.device = device
-        meta = gk_weights.metadata(weights)
-        config = weights_check.read_config(weights, "music", CONFIG_BOUNDS)
-        if config.get("meters") != list(data.METERS):
-            raise GenkitError(f"{weights} was not written by 'genkit train music' (no melody config in its metadata)")
-        lookbacks = config.get("lookbacks", [1, 2])
-        if (
-            not isinstance(lookbacks, list)
-            or len(lookbacks) > 8
-            or not all(isinstance(k, int) and 1 <= k <= 64 for k in lookbacks)
-        ):
-            raise GenkitError(f"{weights}: its config has invalid lookbacks {str(lookbacks)[:40]}")
-        weights_check.check_fits(weights, "music", lambda: MelodyLSTM(config))  # before any memory is used
-        tensors, _ = gk_weights.load_tensors(weights, device)
-        self.model = MelodyLSTM(config).to(device)
-        gk_weights.load_into(self.model, tensors, weights)
-        self.model.eval()
-        counts = meta.get("key_counts") or {"C": 1}
+        self.loaded = WEIGHTS.load(weights, device)  # every check before any memory is used
+        self.model = self.loaded.module
+        counts = self.loaded.metadata.get("key_counts") or {"C": 1}
         if (
             not isinstance(counts, dict)
             or not all(isinstance(v, (int, float)) and 0 <= v < float("inf") for v in counts.values())

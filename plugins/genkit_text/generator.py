@@ -12,27 +12,41 @@ from __future__ import annotations
 
 import re
 import sys
+from dataclasses import asdict, dataclass
 
 import torch
 
-from genkit import weights as gk_weights
-from genkit import weights_check
 from genkit.artifacts import TextChunk
 from genkit.device import item_seed
 from genkit.errors import GenkitError
+from genkit.models import ModelFormat, bounded, one_of
 from genkit.progress import step_progress
 from genkit_text.data import Vocabulary
 from genkit_text.model import GPT, GPTConfig
 
 EVAL_BATCH = 32  # validation windows per forward pass
-# Sizes a character-model config may claim; checked before anything is built from it.
-CONFIG_BOUNDS = {
-    "vocab_size": (1, 1 << 20),
-    "block_size": (1, 1 << 16),
-    "n_layer": (1, 256),
-    "n_head": (1, 256),
-    "n_embd": (1, 1 << 16),
-}
+
+
+@dataclass
+class TextConfig:
+    """The config a character model's weights carry, with the sizes genkit agrees to build from a file."""
+
+    vocab_size: int = bounded(1, 1 << 20)
+    block_size: int = bounded(1, 1 << 16)
+    n_layer: int = bounded(1, 256)
+    n_head: int = bounded(1, 256)
+    n_embd: int = bounded(1, 1 << 16)
+    dropout: float = bounded(0.0, 1.0)
+    vocab: str = ""
+    # Weights written before the choice trained with dropout on the attention weights (sampling never drops).
+    dropout_at: str = one_of("weights", "output", default="weights")
+
+
+def check_config(cfg: TextConfig) -> None:
+    if len(cfg.vocab) != cfg.vocab_size or len(set(cfg.vocab)) != len(cfg.vocab):
+        raise ValueError("has no valid vocabulary (was it written by 'genkit train text'?)")
+    if cfg.n_embd % cfg.n_head:
+        raise ValueError(f"has n_embd {cfg.n_embd}, not a multiple of n_head {cfg.n_head}")
 
 
 MAX_PROMPT_BYTES = 1 << 20  # the model sees only its last block_size characters anyway
@@ -59,6 +73,10 @@ def build_model(config: dict) -> GPT:
     fields = {k: config[k] for k in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd", "dropout")}
     # Weights written before the choice trained with dropout on the attention weights (sampling never drops).
     return GPT(GPTConfig(**fields, dropout_at=config.get("dropout_at", "weights")))
+
+
+# How a character model's weights file becomes a model: the typed config and the network.
+WEIGHTS = ModelFormat("text", TextConfig, build=lambda cfg: build_model(asdict(cfg)), check=check_config)
 
 
 class StopFilter:
@@ -101,20 +119,9 @@ class StopFilter:
 class TextGenerator:
     def __init__(self, device, weights):
         self.device = device
-        config = weights_check.read_config(weights, "text", CONFIG_BOUNDS)
-        vocab = config.get("vocab")
-        if not isinstance(vocab, str) or len(vocab) != config["vocab_size"] or len(set(vocab)) != len(vocab):
-            raise GenkitError(f"{weights} was not written by 'genkit train text' (no valid vocabulary in its metadata)")
-        if config["n_embd"] % config["n_head"]:
-            raise GenkitError(
-                f"{weights}: its config has n_embd {config['n_embd']}, not a multiple of n_head {config['n_head']}"
-            )
-        weights_check.check_fits(weights, "text", lambda: build_model(config))  # before any memory is used
-        tensors, _ = gk_weights.load_tensors(weights, device)
-        self.vocab = Vocabulary(vocab)
-        self.model = build_model(config).to(device)
-        gk_weights.load_into(self.model, tensors, weights)
-        self.model.eval()
+        self.loaded = WEIGHTS.load(weights, device)  # every check before any memory is used
+        self.vocab = Vocabulary(self.loaded.config.vocab)
+        self.model = self.loaded.module
 
     def context(self, prompt: str) -> list[int]:
         """Prompt ids; an empty prompt starts from a newline (or the first character)."""

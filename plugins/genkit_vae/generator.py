@@ -7,33 +7,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from genkit import datasets, weights_check
-from genkit import weights as weights_io
+from genkit import datasets
 from genkit.artifacts import Frames, Image
 from genkit.device import item_seed
 from genkit.errors import GenkitError
+from genkit.models import ModelFormat
 from genkit_vae.model import VAE, VAEConfig, mean_picture
 
-# Sizes a VAE config may claim; checked before anything is built from it.
-CONFIG_BOUNDS = {
-    "latent": (1, 4096),
-    "hidden": (1, 65536),
-    "channels": (1, 4096),
-    "size": (8, 128),
-    "image_channels": (1, 3),
-    "iwae_k": (1, 5000),
-}
-OPTIONAL = ("size", "image_channels", "iwae_k")  # absent in weights older than them: 28x28 grey
-
-
-def check_config(config: dict, weights) -> None:
-    """What read_config cannot check: the likelihood's and decoder's names and 1 or 3 channels."""
-    if config.get("likelihood", "bernoulli") not in ("bernoulli", "logistic"):
-        raise GenkitError(f"{weights}: unknown likelihood {str(config.get('likelihood'))[:40]!r} in its config")
-    if config.get("decoder", "mlp") not in ("mlp", "conv"):
-        raise GenkitError(f"{weights}: unknown decoder {str(config.get('decoder'))[:40]!r} in its config")
-    if config.get("image_channels", 1) not in (1, 3):
-        raise GenkitError(f"{weights}: pictures of {config.get('image_channels')} channels; genkit makes 1 or 3")
+# How a VAE's weights file becomes a model: its typed config (bounds in VAEConfig) and the network.
+WEIGHTS = ModelFormat("vae", VAEConfig, build=VAE)
 
 
 def read_input(path: Path, cfg: VAEConfig | None = None) -> np.ndarray:
@@ -67,12 +49,8 @@ class VAEGenerator:
     class_names = None
 
     def __init__(self, device, weights):
-        config = weights_check.read_config(weights, "vae", CONFIG_BOUNDS, optional=OPTIONAL)
-        check_config(config, weights)
-        weights_check.check_fits(weights, "vae", lambda: VAE(VAEConfig(**config)))  # before any memory is used
-        tensors, _ = weights_io.load_tensors(weights, device)
-        self.model = VAE(VAEConfig(**config)).to(device).eval()
-        weights_io.load_into(self.model, tensors, weights)
+        self.loaded = WEIGHTS.load(weights, device)  # every check before any memory is used
+        self.model = self.loaded.module
         self.device = device
         self.latent_dim = self.model.cfg.latent
 

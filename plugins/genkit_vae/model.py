@@ -21,17 +21,23 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from genkit.models import bounded, one_of
+
 
 @dataclass
 class VAEConfig:
-    latent: int = 50  # Burda et al.'s one-layer models use 50 latent units
-    hidden: int = 256  # two hidden layers in the decoder (Burda et al.: 200)
-    channels: int = 32  # the encoder's first convolution; each further one doubles it
-    size: int = 28  # pictures are size x size
-    image_channels: int = 1  # 1 grey, 3 colour
-    likelihood: str = "bernoulli"  # "bernoulli" (binarized values) or "logistic" (8-bit values)
-    decoder: str = "mlp"  # "mlp" (fast enough for k = 5000 on a CPU) or "conv" (sharper colour pictures)
-    iwae_k: int = 1  # training objective: 1 is the ELBO, k > 1 the k-sample IWAE bound (Burda et al.)
+    """The config a VAE's weights carry; the bounds are what genkit agrees to build from a file."""
+
+    latent: int = bounded(1, 4096, default=50)  # Burda et al.'s one-layer models use 50 latent units
+    hidden: int = bounded(1, 65536, default=256)  # two hidden layers in the decoder (Burda et al.: 200)
+    channels: int = bounded(1, 4096, default=32)  # the encoder's first convolution; each further one doubles it
+    size: int = bounded(8, 128, default=28)  # pictures are size x size
+    image_channels: int = one_of(1, 3, default=1)  # 1 grey, 3 colour
+    # "bernoulli" (binarized values) or "logistic" (8-bit values)
+    likelihood: str = one_of("bernoulli", "logistic", default="bernoulli")
+    # "mlp" (fast enough for k = 5000 on a CPU) or "conv" (sharper colour pictures)
+    decoder: str = one_of("mlp", "conv", default="mlp")
+    iwae_k: int = bounded(1, 5000, default=1)  # training objective: 1 is the ELBO, k > 1 the k-sample IWAE bound
 
     @property
     def pixels(self) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -196,15 +197,12 @@ def pixel_baseline(train: np.ndarray, test: np.ndarray) -> float:
 
 def _load_start(given: str) -> tuple[dict, dict, str]:
     """(config, tensors, file name) of the VAE weights to fine-tune from."""
-    from genkit import lookup, registry, weights_check
-    from genkit_vae.generator import CONFIG_BOUNDS, OPTIONAL, check_config
+    from genkit import lookup, registry
+    from genkit_vae.generator import WEIGHTS
 
     path, _ = lookup.resolve(registry.load_registry().get("vae"), str(given))
-    config = weights_check.read_config(path, "vae", CONFIG_BOUNDS, optional=OPTIONAL)
-    check_config(config, path)
-    weights_check.check_fits(path, "vae", lambda: VAE(VAEConfig(**config)))
-    tensors, _ = gk_weights.load_tensors(path, "cpu")
-    return dict(config), tensors, path.name
+    loaded = WEIGHTS.load(path, "cpu")
+    return asdict(loaded.config), loaded.module.state_dict(), path.name
 
 
 def make_task(data, options, config):

@@ -28,15 +28,29 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genkit.models import bounded
+
 
 @dataclass
 class MotionConfig:
-    context: int = 10  # frames in
-    horizon: int = 10  # frames out per pass; longer clips feed predictions back in
-    size: int = 64  # frame side in pixels
-    patch: int = 4  # space-to-depth factor: a frame becomes (size/patch)^2 cells of patch^2 values
-    channels: int = 96  # width at the finest grid; 2x that at the coarser ones
-    blocks: int = 2  # residual blocks per level
+    """The config a motion model's weights carry; the bounds are what genkit agrees to build from a file."""
+
+    context: int = bounded(1, 64, default=10)  # frames in
+    horizon: int = bounded(1, 64, default=10)  # frames out per pass; longer clips feed predictions back in
+    size: int = bounded(4, 512, default=64)  # frame side in pixels
+    patch: int = bounded(
+        1, 16, default=4
+    )  # space-to-depth factor: a frame becomes (size/patch)^2 cells of patch^2 values
+    channels: int = bounded(8, 4096, default=96)  # width at the finest grid; 2x that at the coarser ones
+    blocks: int = bounded(1, 32, default=2)  # residual blocks per level
+
+
+def check_config(cfg: MotionConfig) -> None:
+    """The shapes the network needs: two halvings of the patch grid, and channels in groups of 8."""
+    if cfg.size % (4 * cfg.patch):
+        raise ValueError(f"has frame size {cfg.size}, not a multiple of 4 x patch {cfg.patch}")
+    if cfg.channels % 8:
+        raise ValueError(f"has {cfg.channels} channels, not a multiple of 8 (the head's group norm)")
 
 
 class Block(nn.Module):

@@ -23,14 +23,17 @@ from genkit import weights as weights_io
 from genkit.artifacts import Frames
 from genkit.device import item_seed
 from genkit.errors import GenkitError
+from genkit.models import ModelFormat
 from genkit_video import moving_mnist
-from genkit_video.motion import MotionConfig, MotionNet
+from genkit_video.motion import MotionConfig, MotionNet, check_config
 
 MAX_PREDICTED = 200  # the model's frames blur as it feeds on its own guesses; more is never useful
 DEFAULT_FRAMES = {"motion": 20, "walk": 48}
 DEFAULT_KEYFRAMES = 4
 DIGIT_WEIGHTS = "mnist"  # the image generator's shipped MNIST GAN
 SINGLE_THREAD_UP_TO = 4  # clips per run below which one thread is faster
+# How a motion model's weights file becomes a model: its typed config (bounds in MotionConfig) and the network.
+WEIGHTS = ModelFormat("video", MotionConfig, build=MotionNet, check=check_config)
 
 
 def _walk_options(options: dict) -> dict:
@@ -77,19 +80,15 @@ class VideoGenerator:
         self.device = device
         self.weights = weights
         self._model = None
+        self.loaded = None  # what WEIGHTS.load read, once a motion run needs the model
         self._digits = None
 
     # ------------------------------------------------------------ loading, only what a run needs
 
     def model(self) -> MotionNet:
         if self._model is None:
-            tensors, meta = weights_io.load_tensors(self.weights, self.device)
-            if meta.get("generator") != "video" or "config" not in meta:
-                raise GenkitError(
-                    f"{self.weights} does not hold a video motion model (written by 'genkit train video')"
-                )
-            self._model = MotionNet(MotionConfig(**meta["config"])).to(self.device).eval()
-            weights_io.load_into(self._model, tensors, self.weights)
+            self.loaded = WEIGHTS.load(self.weights, self.device)  # every check before any memory is used
+            self._model = self.loaded.module
         return self._model
 
     def _walk_weights(self):
