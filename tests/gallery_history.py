@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import run_genkit
+from conftest import TINY_PLUGIN_ENV, run_genkit
 
 HOSTILE_NAME = "x<img src=y onerror=alert(1)>\u202egnp.png"
 HOSTILE_COMMAND = 'genkit hello --palette "<script>alert(2)</script>" \x1b[31m'
@@ -33,7 +33,10 @@ def make_history(folder: Path) -> dict:
     genkit("video", "--seed", 3, "-o", "clip.gif", "--frames-dir", "frames")
     run_genkit("text", "ROMEO:", "--max-tokens", 30, "--seed", 1, cwd=folder, env=env, check=0)
     genkit("hello", "--seed", 7, "-o", HOSTILE_NAME)
-    ids = {"hello": 1, "music": 2, "video": 3, "text": 4, "hostile_file": 5}
+    (folder / "numbers.txt").write_text(" ".join(str(k) for k in range(1, 21)))
+    train = ("train", "tiny", "--data", "numbers.txt", "--out", "run", "--epochs", 2)
+    run_genkit(*train, "--quiet", cwd=folder, env={**env, **TINY_PLUGIN_ENV}, check=0)
+    ids = {"hello": 1, "music": 2, "video": 3, "text": 4, "hostile_file": 5, "train": 6}
     ids["hostile_row"] = add_hostile_row(folder / "logs.db")
     return {"folder": folder, "env": env, "db": folder / "logs.db", "ids": ids}
 

@@ -116,6 +116,11 @@ def test_each_kind_of_file_renders(page, gallery, small_history, tmp_path):  # n
     shoot(page, "video", tmp_path)
     page.goto(f"{gallery.url}run/{ids['text']}")
     assert len(page.inner_text("pre.text").strip()) > 10
+    page.goto(f"{gallery.url}run/{ids['train']}")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("[...document.images].some(i => i.alt === 'loss.png' && i.naturalWidth > 0)")
+    assert "mse" in page.inner_text("section.metrics") and "genkit train tiny" in page.inner_text(".kind-text pre")
+    shoot(page, "train", tmp_path)
     page.goto(f"{gallery.url}run/{ids['hello']}")
     page.wait_for_load_state("networkidle")
     assert len(page.evaluate(DECODED)) == 2 and all(page.evaluate(DECODED))
