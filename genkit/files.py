@@ -16,6 +16,7 @@ import errno
 import os
 import re
 import string
+from collections.abc import Sequence
 from pathlib import Path
 
 from genkit.errors import GenkitError, RunError
@@ -125,7 +126,7 @@ class OutputPlan:
                 raise GenkitError(f"{path} already exists; pass --overwrite to replace it")
 
 
-def check_distinct(planned: list[tuple[Path, str]], folders: list[tuple[Path, str]] = ()) -> None:
+def check_distinct(planned: list[tuple[Path, str]], folders: Sequence[tuple[Path, str]] = ()) -> None:
     """Every name one run will write, checked against the others and the disk before any work.
 
     ``planned`` are files and ``folders`` folders, each with what it is ("item", "sidecar", "grid").

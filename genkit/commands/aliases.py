@@ -78,10 +78,10 @@ def list_command(as_json: Annotated[bool, typer.Option("--json", help="Print JSO
     """Every alias: its name, generator and weights file."""
     found = sorted(aliases.table().values(), key=lambda a: (a.generator, a.name))
     if as_json:
-        rows = [
+        listed = [
             {"name": a.name, "generator": a.generator, "path": str(a.path), "exists": a.path.is_file()} for a in found
         ]
-        print(json.dumps({"aliases": rows}, indent=2))
+        print(json.dumps({"aliases": listed}, indent=2))
         return
     if not found:
         print("no aliases yet: genkit aliases set NAME RUN|FILE")

@@ -113,7 +113,7 @@ def plan(run: dict, seed: int | None, n: int | None, outputs: list[str]) -> tupl
         raise GenkitError(f"run {run['id']} did not record a genkit command line; it cannot be run again")
     folder = fresh_folder(run["id"], Path.cwd())
     if run.get("kind") == "train":
-        default_out = "--out"
+        default_out: str | None = "--out"
     else:
         streamed = not run.get("files") and run.get("text") is not None
         default_out = None if streamed else "-o"

@@ -72,7 +72,9 @@ def _build(database: Path, site: Path) -> int:
     for folder in ("runs", "files", "previews", "static"):
         (site / folder).mkdir()
     for name in ("gallery.css", "gallery.js"):
-        (site / "static" / name).write_bytes(resources.files("genkit.gallery").joinpath("static", name).read_bytes())
+        (site / "static" / name).write_bytes(
+            resources.files("genkit.gallery").joinpath("static").joinpath(name).read_bytes()
+        )
     context = {"token": None, "database": database.name, "csp": render.EXPORT_CSP}
     listing, page, total = pages.Listing(), 1, 0
     while True:

@@ -60,7 +60,7 @@ class Listing:
         def text(name: str) -> str:
             return str(params.get(name, "") or "")[:500].strip()
 
-        listing = cls(*(text(n) for n in ("generator", "model", "seed", "since", "until", "q")))
+        listing = cls(*(text(n) for n in ("generator", "model", "seed", "since", "until", "q")))  # type: ignore[arg-type]  # the six str fields lead
         try:
             listing.page = max(1, min(int(params.get("page", 1)), 1_000_000))
         except (TypeError, ValueError):

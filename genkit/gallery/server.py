@@ -94,7 +94,7 @@ def create_app(database: Path, token: str | None = None, on_stop=None):
     async def file(request):
         output = recorded_output(request)
         data = media.verified_bytes(output) if output else None
-        if data is None:  # never recorded, moved, changed, or a link now: nothing is served
+        if output is None or data is None:  # never recorded, moved, changed, or a link now: nothing is served
             return not_found("not a file of this history, or changed since the run")
         return bytes_reply(request, data, media.content_type(output))
 
@@ -114,7 +114,7 @@ def create_app(database: Path, token: str | None = None, on_stop=None):
         name = request.path_params["name"]
         if name not in STATIC:
             return not_found("no such file")
-        data = resources.files("genkit.gallery").joinpath("static", name).read_bytes()
+        data = resources.files("genkit.gallery").joinpath("static").joinpath(name).read_bytes()
         kind = "text/css" if name.endswith(".css") else "text/javascript"
         return Response(data, media_type=kind, headers=security_headers())
 

@@ -187,7 +187,7 @@ def decode(row: sqlite3.Row) -> dict:
         run[key] = value
     for key, default in (("started", 0.0), ("duration", 0.0)):
         try:
-            run[key] = float(run.get(key))
+            run[key] = float(run.get(key))  # type: ignore[arg-type]  # None: caught below as damaged
         except (TypeError, ValueError):
             damaged.append(key)
             run[key] = default

@@ -83,7 +83,7 @@ def item_seeds(manifest: dict) -> list[str]:
 def training_outputs(out: Path) -> list[tuple[str, str, int | None]]:
     """The files a training run's folder holds after the run (genkit.train.outputs names them)."""
     out = Path(out).absolute()
-    found = []
+    found: list[tuple[str, str, int | None]] = []
     for name, role in (("MODEL_CARD.md", "card"), ("loss.png", "plot"), ("checkpoint.safetensors", "checkpoint")):
         if (out / name).is_file():
             found.append((str(out / name), role, None))
