@@ -147,7 +147,7 @@ def test_an_animation_primer_over_the_clip_budget_and_a_fifo_frame_are_refused(t
         primer.read_primer(folder, 4, 64)
 
 
-def test_a_corpus_of_too_many_characters_or_a_fifo_is_one_line(tmp_path):
+def test_a_corpus_of_too_many_different_characters_is_one_line(tmp_path):
     corpus = tmp_path / "many.txt"
     corpus.write_text("".join(chr(c) for c in range(0x10000, 0x10000 + 70_000)), "utf-8")  # 280 kB, 70,000 kinds
     proc = run_genkit("train", "text", "--data", corpus, "--out", tmp_path / "run", timeout=120)
@@ -330,3 +330,34 @@ def test_names_with_a_trailing_newline_are_refused():
     with pytest.raises(ValueError):
         GeneratorSpec(name="image\n", modality="image", summary="x", implementation="m:C", outputs=("png",))
     assert is_name("image", r"[a-z]+") and not is_name("image\n", r"^[a-z]+$")
+
+
+def test_commands_that_only_describe_a_plugin_never_import_it(tmp_path):
+    """Its code runs in genkit's process only when its generator runs (models used to import it for its weights)."""
+    (tmp_path / "gk_marker.py").write_text(
+        textwrap.dedent(
+            """
+            import os, pathlib
+            pathlib.Path(os.environ["MARKER"]).write_text("imported")
+            from genkit import hookimpl
+            from genkit.spec import GeneratorSpec
+
+            @hookimpl
+            def genkit_register_generators(register):
+                register(GeneratorSpec(name="marker", modality="text", summary="m", implementation="gk_marker:X",
+                    outputs=("txt",), default_weights="weights/marker.safetensors"))
+            """
+        )
+    )
+    marker = tmp_path / "imported"
+    env = {
+        "PYTHONPATH": str(tmp_path),
+        "GENKIT_PLUGINS": "gk_marker",
+        "GENKIT_CACHE_DIR": str(tmp_path / "cache"),
+        "MARKER": str(marker),
+    }
+    run_genkit("plugins", env=env, check=0, timeout=60)  # the probe imports it, in a child
+    marker.unlink()
+    for args in (["models"], ["models", "marker"], ["models", "--json"], ["--help"], ["marker", "--help"]):
+        run_genkit(*args, env=env, timeout=60)
+        assert not marker.exists(), args
