@@ -93,6 +93,8 @@ def _print_run(run: dict) -> None:
     ]
     for key, value in sorted((run.get("options") or {}).items()):
         fields.append((f"option {key}", json.dumps(value) if not isinstance(value, str) else value))
+    if (run.get("extra") or {}).get("model"):
+        fields.append(("model", json.dumps(run["extra"]["model"], sort_keys=True)))
     summary = (run.get("extra") or {}).get("summary") or {}
     for key, value in sorted((summary.get("metrics") or {}).items()):
         fields.append((f"metric {key}", value))

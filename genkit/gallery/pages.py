@@ -186,4 +186,5 @@ def detail(database: Path, run_id: int) -> dict | None:
             if run.get(k) is not None
         },
         "item_seeds": run.get("item_seeds") or [],
+        "model": (run.get("extra") or {}).get("model"),
     }

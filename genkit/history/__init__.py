@@ -72,6 +72,8 @@ def record_run(
         "error": message,
         "cwd": _cwd(),
         "text": record.streamed_text(manifest),
+        # What a generator's load_model() reported (a --model's source, revision, files' sha256).
+        "extra": json.dumps({"model": manifest["model"]}, default=str) if manifest.get("model") else None,
     }
     outputs = record.generation_outputs(manifest)
     if status == 2 and not outputs:  # a user mistake found mid-run (a prompt the model cannot read): nothing ran
