@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, TINY_PLUGIN_ENV, run_genkit
+from terminal import in_a_terminal
 
 SCRIPT = Path(sys.executable).parent / ("genkit.exe" if os.name == "nt" else "genkit")
 
@@ -85,3 +86,29 @@ def test_the_suite_limits_discovery_to_the_readmes_packages():
     readme = (REPO / "README.md").read_text()
     for name in os.environ["GENKIT_LOAD_PLUGINS"].split(","):
         assert name.removeprefix("genkit-").removesuffix("-plugin") in readme, name
+
+
+# ---------------------------------------------------------------- progress on every long wait (a terminal)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args, label",
+    [
+        (["music", "--n", "12", "--bars", "2", "--seed", "1", "-o", "tunes/"], "tunes 1-12, sixteenths"),
+        (["text", "ROMEO:", "--max-tokens", "40", "--seed", "1", "-o", "t.txt"], "sample 1 characters"),
+        (["eval", "tiny", "--data", "NUMBERS", "--weights", "TRAINED"], "eval tiny"),
+        (["train", "tiny", "--data", "NUMBERS", "--max-steps", "2", "--out", "run"], "evaluate tiny"),
+    ],
+)
+def test_long_waits_show_a_bar_in_a_terminal(tmp_path, numbers, args, label):
+    if "TRAINED" in args:
+        run_genkit("train", "tiny", "--data", numbers, "--out", tmp_path / "trained", env=TINY_PLUGIN_ENV, check=0)
+    args = [{"NUMBERS": numbers, "TRAINED": tmp_path / "trained"}.get(a, a) for a in args]
+    code, seen = in_a_terminal(args, tmp_path, TINY_PLUGIN_ENV)
+    assert code == 0 and label in seen, seen[-2000:]
+
+
+def test_quiet_silences_the_bars_in_a_terminal(tmp_path):
+    code, seen = in_a_terminal(["music", "--n", "12", "--bars", "2", "-o", "tunes/", "--quiet"], tmp_path)
+    assert code == 0 and seen.strip() == "", seen[-2000:]

@@ -16,6 +16,7 @@ from genkit.artifacts import Midi
 from genkit.device import item_seed
 from genkit.errors import GenkitError
 from genkit.models import ModelFormat, bounded
+from genkit.progress import step_progress
 from genkit_music import data
 from genkit_music.model import MelodyLSTM
 from genkit_music.roll import piano_roll, tune_steps
@@ -201,13 +202,13 @@ class MusicGenerator:
             # rests and keeps --bars whole bars after the pickup (data.decode).
             steps = total + data.bar_steps(meter)
             uniforms = torch.stack([torch.rand(steps, generator=g) for g in gens])
-            events = (
-                self.model.generate(
-                    [data.METERS.index(meter)] * len(gens), steps, uniforms, primer=primer, temperature=temperature
+            meters = [data.METERS.index(meter)] * len(gens)
+            # The whole batch is made at once: a bar over its steps, else the first item waits unseen.
+            with step_progress(steps, f"tunes {first + 1}-{first + len(gens)}, sixteenths") as advance:
+                events = self.model.generate(
+                    meters, steps, uniforms, primer=primer, temperature=temperature, on_step=advance
                 )
-                .cpu()
-                .numpy()
-            )
+            events = events.cpu().numpy()
             for row, i in enumerate(items):
                 midi = data.decode(events[row], keys[row], tempo, program, meter, bars)
                 info = {"key": keys[row].name, "time_signature": meter, "bars": bars, "tempo": tempo}

@@ -76,12 +76,13 @@ class MelodyLSTM(nn.Module):
         return x, (new_h, new_c)
 
     @torch.no_grad()
-    def generate(self, meters, steps: int, uniforms, primer=(), temperature: float = 1.0):
+    def generate(self, meters, steps: int, uniforms, primer=(), temperature: float = 1.0, on_step=None):
         """Sample B melodies of ``steps`` steps at once: (B,) meter indices -> (B, steps) events.
 
         uniforms: (B, steps) numbers in [0, 1), drawn by the caller from each item's own seed, so
         that item i's tune does not depend on which batch it shares. Sampling inverts the CDF.
         primer: events forced at the first steps (the model still reads them, to set its state).
+        on_step: called after each step (a progress bar: a batch of tunes is made all at once).
         """
         dev = self.head.weight.device
         meters = torch.as_tensor(meters, dtype=torch.long, device=dev)
@@ -121,6 +122,8 @@ class MelodyLSTM(nn.Module):
             events[:, t] = ev
             sounding = (ev >= data.FIRST_PITCH_TOKEN) | (sounding & (ev == data.NO_EVENT))
             prev = ev
+            if on_step is not None:
+                on_step()
         return events
 
     def num_parameters(self) -> int:

@@ -20,6 +20,7 @@ from genkit import weights as gk_weights
 from genkit.datasets import load as load_images
 from genkit.datasets import size_rule
 from genkit.errors import GenkitError
+from genkit.progress import step_progress
 from genkit.train import TrainingTask
 from genkit_vae.model import VAE, VAEConfig, mean_picture
 
@@ -137,7 +138,12 @@ class VAETask(TrainingTask):
         elbo = torch.cat([model.elbo(x[i : i + 1000]) for i in range(0, len(x), 1000)])
         start = time.perf_counter()
         chunk = min(500, max(1, NLL_ELEMENTS // (20 * self.cfg.outputs)))
-        nll = torch.cat([model.nll(x[i : i + 20], k=self.eval_k, chunk=chunk) for i in range(0, len(x), 20)])
+        parts = []
+        with step_progress(len(x), f"importance-sampled NLL, k={self.eval_k}") as advance:  # the long part
+            for i in range(0, len(x), 20):
+                parts.append(model.nll(x[i : i + 20], k=self.eval_k, chunk=chunk))
+                advance(len(parts[-1]))
+        nll = torch.cat(parts)
         result = {
             "test_images": len(x),
             "test_elbo_nats": float(elbo.mean()),

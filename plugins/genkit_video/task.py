@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from genkit.errors import GenkitError
+from genkit.progress import step_progress
 from genkit_video import moving_mnist, scores
 from genkit_video.motion import MotionConfig, MotionNet
 
@@ -117,11 +118,13 @@ class VideoTask:
         digits = moving_mnist.load_digits(self.data, "test")
         context, horizon = self.cfg.context, self.cfg.horizon
         totals: dict[str, float] = {}
-        for start in range(0, count, EVAL_CHUNK):
-            clips = moving_mnist.test_clips(digits, start, min(count, start + EVAL_CHUNK))
-            clips = torch.from_numpy(clips).to(device).float().div_(255)
-            for key, values in score(model, clips[:, :context], clips[:, context : context + horizon]).items():
-                totals[key] = totals.get(key, 0.0) + float(values.sum())
+        with step_progress(count, "test sequences") as advance:
+            for start in range(0, count, EVAL_CHUNK):
+                clips = moving_mnist.test_clips(digits, start, min(count, start + EVAL_CHUNK))
+                clips = torch.from_numpy(clips).to(device).float().div_(255)
+                for key, values in score(model, clips[:, :context], clips[:, context : context + horizon]).items():
+                    totals[key] = totals.get(key, 0.0) + float(values.sum())
+                advance(len(clips))
         mean = {key: value / count for key, value in totals.items()}
         return {
             "test_sequences": count,
