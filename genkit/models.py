@@ -62,8 +62,8 @@ class Loaded:
 
     module: Any
     config: Any  # the config dataclass, every field checked
-    metadata: dict  # the file's whole metadata: the generator's own keys (class names, vocabulary, ...)
-    record: dict  # source, files (name -> sha256), class, config, dtype, parameters
+    metadata: dict[str, Any]  # the file's whole metadata: the generator's own keys (class names, vocabulary, ...)
+    record: dict[str, Any]  # source, files (name -> sha256), class, config, dtype, parameters
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class ModelFormat:
     check: Callable[[Any], None] | None = None
     max_parameters: int = MAX_PARAMETERS
 
-    def read_config(self, path: Path) -> tuple[Any, dict]:
+    def read_config(self, path: Path) -> tuple[Any, dict[str, Any]]:
         """The file's checked config and its whole metadata; nothing is built."""
         path = Path(path)
         meta = weights.metadata(path)
@@ -127,20 +127,28 @@ class ModelFormat:
         }
         return Loaded(module=module, config=config, metadata=meta, record=record)
 
-    def save(self, path: Path, tensors: Mapping[str, Any], config: Any, metadata: Mapping[str, Any] = ()) -> None:
+    def save(
+        self, path: Path, tensors: Mapping[str, Any], config: Any, metadata: Mapping[str, Any] | None = None
+    ) -> None:
         """Write ``tensors`` with the config (a dataclass or its table) where ``load`` reads it."""
-        table = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
+        is_instance = dataclasses.is_dataclass(config) and not isinstance(config, type)
+        table = dataclasses.asdict(config) if is_instance else dict(config)
         save_weights(path, tensors, generator=self.generator, config=table, metadata=metadata)
 
 
 def save_weights(
-    path: Path, tensors: Mapping[str, Any], *, generator: str, config: dict, metadata: Mapping[str, Any] = ()
+    path: Path,
+    tensors: Mapping[str, Any],
+    *,
+    generator: str,
+    config: dict[str, Any],
+    metadata: Mapping[str, Any] | None = None,
 ) -> None:
     """The one layout every genkit weights file has: tensors, and metadata with ``generator`` and ``config``.
 
     Training runs (genkit.train) and ``ModelFormat.save`` both write through here, atomically.
     """
-    weights.save_tensors(dict(tensors), {**dict(metadata), "generator": generator, "config": config}, Path(path))
+    weights.save_tensors(dict(tensors), {**dict(metadata or {}), "generator": generator, "config": config}, Path(path))
 
 
 def meta_parameters(build: Callable[[], Any], what: str) -> int:
@@ -155,17 +163,19 @@ def refuse_over_budget(parameters: int, budget: int, what: str) -> None:
         raise GenkitError(f"{what}: its config describes {parameters:,} parameters, over genkit's limit of {budget:,}")
 
 
-def _fields(config_class: type) -> tuple[dataclasses.Field, ...]:
+def _fields(config_class: type) -> tuple[dataclasses.Field[Any], ...]:
     if not dataclasses.is_dataclass(config_class):
         raise TypeError(f"ModelFormat.config must be a dataclass, not {config_class!r}")
     return dataclasses.fields(config_class)
 
 
-def _field_value(f: dataclasses.Field, table: dict, path: Path, generator: str) -> Any:
+def _field_value(f: dataclasses.Field[Any], table: dict[str, Any], path: Path, generator: str) -> Any:
     """The value of one config field from the file's table, checked against its declaration."""
     if f.name not in table:
-        if f.default is not MISSING or f.default_factory is not MISSING:
-            return f.default if f.default is not MISSING else f.default_factory()
+        if f.default is not MISSING:
+            return f.default
+        if f.default_factory is not MISSING:
+            return f.default_factory()
         raise GenkitError(
             f"{path}: its {generator} config has no {f.name!r}; was it written by 'genkit train {generator}'?"
         )
@@ -195,7 +205,7 @@ def _field_value(f: dataclasses.Field, table: dict, path: Path, generator: str) 
     return value
 
 
-def _annotation_name(f: dataclasses.Field) -> str:
+def _annotation_name(f: dataclasses.Field[Any]) -> str:
     """``int``, ``str``, ... of a field's annotation (a string under ``from __future__ import annotations``)."""
     annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
     return str(typing.cast(str, annotation)).split("[")[0].strip()
