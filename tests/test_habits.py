@@ -112,3 +112,38 @@ def test_long_waits_show_a_bar_in_a_terminal(tmp_path, numbers, args, label):
 def test_quiet_silences_the_bars_in_a_terminal(tmp_path):
     code, seen = in_a_terminal(["music", "--n", "12", "--bars", "2", "-o", "tunes/", "--quiet"], tmp_path)
     assert code == 0 and seen.strip() == "", seen[-2000:]
+
+
+# ---------------------------------------------------------------- inspect shows what the file records
+
+
+def inspected(path) -> str:
+    return run_genkit("inspect", path, check=0).stdout
+
+
+def test_inspect_shows_the_drawn_class_and_a_tunes_key(tmp_path):
+    run_genkit("image", "--seed", "2", "-o", tmp_path / "a.png", check=0)
+    drawn = json.loads(run_genkit("inspect", tmp_path / "a.png", "--json", check=0).stdout)["class"]
+    assert any(line.split() == ["class", drawn] for line in inspected(tmp_path / "a.png").splitlines())
+    run_genkit("music", "--seed", "2", "--bars", "2", "-o", tmp_path / "t.mid", check=0)
+    key = json.loads(run_genkit("inspect", tmp_path / "t.mid", "--json", check=0).stdout)["key"]
+    assert any(line.split() == ["key", *key.split()] for line in inspected(tmp_path / "t.mid").splitlines())
+
+
+def test_a_walk_records_the_weights_it_walked_not_the_video_model(tmp_path):
+    run_genkit("video", "--source", "image", "--frames", "4", "--seed", "1", "-o", tmp_path / "w.gif", check=0)
+    record = json.loads(run_genkit("inspect", tmp_path / "w.gif", "--json", check=0).stdout)
+    assert record["weights"] == record["source_weights"] and record["weights"].startswith("image-")
+    assert "source_weights" in inspected(tmp_path / "w.gif")
+
+
+def test_a_grid_sheets_reproduce_command_writes_the_sheet(tmp_path):
+    from PIL import Image
+
+    run_genkit("image", "--n", "3", "--seed", "7", "-o", tmp_path / "items/", "--grid", tmp_path / "sheet.png", check=0)
+    command = json.loads(run_genkit("inspect", tmp_path / "sheet.png", "--json", check=0).stdout)["command"]
+    again = tmp_path / "again"
+    again.mkdir()
+    run_genkit(*command.split()[1:], cwd=again, check=0)
+    with Image.open(tmp_path / "sheet.png") as first, Image.open(again / "reproduced-grid.png") as second:
+        assert first.size == second.size and first.tobytes() == second.tobytes()
