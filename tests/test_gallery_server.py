@@ -129,3 +129,18 @@ def test_export_writes_a_self_contained_site_and_never_into_a_folder_that_holds_
     refused = run_genkit("gallery", "--export", site, env=small_history["env"])
     assert_user_error(refused, "already exists")
     assert HOSTILE_NAME not in index
+
+
+def test_an_older_history_lists_but_its_unhashed_files_are_not_served(tmp_path):
+    from test_history_store import version_1_history
+
+    picture = tmp_path / "old.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n an old picture")
+    version_1_history(tmp_path / "logs.db", [picture])
+    server = Gallery({"GENKIT_LOGS_PATH": str(tmp_path / "logs.db"), "XDG_CACHE_HOME": str(tmp_path)}, tmp_path)
+    try:
+        assert cards(server.get("/")[2]) == [1]
+        assert b"recorded without its sha256" in server.get("/run/1")[2]
+        assert server.get("/file/1/0")[0] == 404  # nothing proves it is still what the run wrote
+    finally:
+        server.stop()
