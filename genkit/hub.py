@@ -17,6 +17,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from genkit.errors import GenkitError
 
@@ -48,7 +49,7 @@ class ModelSource:
         """Every safetensors file of the model, in a stable order."""
         return sorted(p for p in self.folder.rglob("*.safetensors") if p.is_file())
 
-    def record(self, files: list[Path] | None = None) -> dict:
+    def record(self, files: list[Path] | None = None) -> dict[str, Any]:
         """The provenance of what was loaded: source, revision and the sha256 of each weights file."""
         chosen = self.weights_files() if files is None else files
         return {
@@ -136,7 +137,7 @@ def file_sha256(path: Path) -> str:
     known = state.read_json(store) or {}
     entry = known.get(key)
     if isinstance(entry, dict) and entry.get("stamp") == stamp and isinstance(entry.get("sha256"), str):
-        return entry["sha256"]
+        return str(entry["sha256"])
     digest = hashlib.sha256()
     with open(target, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -145,7 +146,7 @@ def file_sha256(path: Path) -> str:
     if len(known) > MAX_REMEMBERED_HASHES:  # forget the oldest entries (dicts keep insertion order)
         known = dict(list(known.items())[-MAX_REMEMBERED_HASHES:])
     state.write_json(store, known)
-    return known[key]["sha256"]
+    return str(known[key]["sha256"])
 
 
 def files_digest(files: dict[str, str]) -> str | None:
@@ -188,7 +189,7 @@ def refuse_oversized(claimed: int, files: list[Path], what: str) -> None:
 # ---------------------------------------------------------------- what is on disk, and fetching more
 
 
-def cached_models() -> list[dict]:
+def cached_models() -> list[dict[str, Any]]:
     """Every model revision in the local Hugging Face cache: id, revision, refs, bytes on disk, folder."""
     from huggingface_hub import scan_cache_dir
     from huggingface_hub.errors import CacheNotFound
