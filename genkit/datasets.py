@@ -58,6 +58,7 @@ MAX_ARCHIVE_BYTES = 8 << 30  # uncompressed size of an .npz or .gz genkit will e
 MAX_DATA_PIXELS = 1 << 33
 MAX_DATA_IMAGES = 1_000_000
 MAX_KEPT_BYTES = 8 << 30
+MAX_INPUT_PIXELS = 1 << 30  # the images one generation run reads (vae --reconstruct's inputs), together
 BACKGROUND = 1.0  # transparent pixels are composed over white
 FASHION_CLASSES = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot"]
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -283,8 +284,8 @@ def _find_idx(folder: Path, split: str, kind: str) -> Path | None:
 def _idx_class_names(folder: Path, labels: np.ndarray) -> list[str]:
     listed = folder / "classes.txt"
     if listed.exists():
-        check_regular(listed)
-        return [line.strip() for line in listed.read_text(errors="replace").splitlines() if line.strip()]
+        text = read_regular(listed, 1 << 20, "class list").decode("utf-8", errors="replace")
+        return [line.strip() for line in text.splitlines() if line.strip()]
     count = int(labels.max()) + 1 if labels.size else 0
     if "fashion" in folder.resolve().name.lower() and count <= len(FASHION_CLASSES):
         return FASHION_CLASSES[:count] if count == 10 else FASHION_CLASSES
@@ -380,19 +381,20 @@ def _image_size(path: Path) -> tuple[int, int]:
     return size
 
 
-def check_budget(files, known: bool) -> None:
-    """Refuse, from the headers and before decoding any file, a folder whose images together cost too much."""
+def check_budget(files, known: bool, max_pixels: int | None = None, what: str = "the data's images") -> None:
+    """Refuse, from the headers and before decoding any file, images (path, label) that together cost too much."""
+    max_pixels = MAX_DATA_PIXELS if max_pixels is None else max_pixels
     if len(files) > MAX_DATA_IMAGES:
-        raise GenkitError(f"the data holds {len(files):,} images, more than the {MAX_DATA_IMAGES:,} genkit reads")
+        raise GenkitError(f"{what}: {len(files):,} images, more than the {MAX_DATA_IMAGES:,} genkit reads")
     pixels = kept = 0
     for path, _ in files:
         width, height = _image_size(path)
         pixels += width * height
         side = min(width, height, KEEP_SIDE)
         kept += 0 if known else side * side * 3 * 4  # float32 colour while the size is not yet known
-        if pixels > MAX_DATA_PIXELS or kept > MAX_KEPT_BYTES:
+        if pixels > max_pixels or kept > MAX_KEPT_BYTES:
             raise GenkitError(
-                f"the data's images hold more than {MAX_DATA_PIXELS / 1e9:.1f} G pixels (or {MAX_KEPT_BYTES >> 30} GB "
+                f"{what} hold more than {max_pixels / 1e9:.1f} G pixels (or {MAX_KEPT_BYTES >> 30} GB "
                 f"while read) in all, counted up to {path}; genkit reads less (resize the images first)"
             )
 

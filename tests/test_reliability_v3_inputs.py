@@ -110,6 +110,18 @@ def test_an_image_folder_over_the_whole_input_budget_is_refused_from_headers_alo
     assert decoded == []  # nothing was decoded
 
 
+def test_many_inputs_each_within_the_limit_are_refused_together_before_decoding(tmp_path):
+    """vae --reconstruct reads every input: 20 headers of 64 Mpixel each are 1.3 G pixels (1.4 kB on disk)."""
+    inputs = []
+    for k in range(20):
+        inputs.append(tmp_path / f"{k}.png")
+        inputs[-1].write_bytes(png_header(8000, 8000))
+    proc, rss = child_peak_rss_mb(["vae", "--reconstruct", *inputs, "-o", tmp_path / "out"])
+    assert_user_error(proc, "input images", "pixels")
+    assert rss < 1000, rss
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_cut_short_picture_in_a_training_folder_is_an_error_never_zeros(tmp_path):
     from PIL import Image
 

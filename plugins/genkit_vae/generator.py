@@ -98,6 +98,11 @@ class VAEGenerator:
                 yield Image(pixels=pixels, index=start + k, seed=seeds[k])
 
     def _reconstruct(self, inputs, seed):
+        for path in inputs:
+            if not Path(path).exists():
+                raise GenkitError(f"input image not found: {path}")
+        # The inputs' budget, from their headers, before any is decoded (each may be within its own limit).
+        datasets.check_budget([(Path(p), 0) for p in inputs], True, datasets.MAX_INPUT_PIXELS, "the input images")
         images = [read_input(p, self.model.cfg) for p in inputs]  # read all first: a bad file fails before any write
         recon = self.decode(self.encode(images))
         for i, (x, r) in enumerate(zip(images, recon)):
