@@ -100,8 +100,8 @@ def check_finite(tensors: dict, path: Path) -> None:
     for name, tensor in tensors.items():
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             raise GenkitError(
-                f"weights {path}: tensor {name!r} holds NaN or infinite values (a training run that diverged?); "
-                "genkit does not generate from them"
+                f"{path}: tensor {name!r} holds NaN or infinite values (from a training run that diverged?); "
+                "genkit does not load it"
             )
 
 

@@ -165,6 +165,18 @@ def test_a_wrong_random_state_is_refused_in_one_line(checkpoint_run, tmp_path):
     assert_user_error(train("--data", numbers, "--out", out, "--resume"), "random state")
 
 
+def test_optimizer_state_of_the_wrong_shape_or_holding_nan_is_refused_before_the_first_step(checkpoint_run, tmp_path):
+    import torch
+
+    numbers, good = checkpoint_run
+    for value, fragment in ((torch.zeros(3), "shape"), (torch.full((8, 4), float("nan")), "NaN")):
+        out = tmp_path / fragment
+        out.mkdir()
+        (out / "checkpoint.safetensors").write_bytes(good.read_bytes())
+        rewrite_metadata(out / "checkpoint.safetensors", **{"tensor:optim.0.0.exp_avg": value})
+        assert_user_error(train("--data", numbers, "--out", out, "--resume"), fragment)
+
+
 def test_sittings_reach_the_card_as_quoted_genkit_words_only(checkpoint_run, tmp_path):
     import shlex
 

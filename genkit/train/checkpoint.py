@@ -68,6 +68,21 @@ def restore_optimizer(i: int, optimizer, tensors: dict, saved: dict) -> None:
     for pid, values in saved["plain"].items():
         state.setdefault(int(pid), {}).update(values)
     optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})
+    _check_optimizer_shapes(optimizer)
+
+
+def _check_optimizer_shapes(optimizer) -> None:
+    """Each restored state tensor (Adam's moments) has its parameter's shape: a wrong one would fail
+    only inside the first step. ValueError names it (the caller makes it one line)."""
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    for pid, values in optimizer.state.items():
+        index = next((k for k, p in enumerate(params) if p is pid), None)
+        for key, value in values.items():
+            if getattr(value, "ndim", 0) and index is not None and tuple(value.shape) != tuple(params[index].shape):
+                raise ValueError(
+                    f"the state {key!r} of parameter {index} has shape {tuple(value.shape)}, "
+                    f"the parameter {tuple(params[index].shape)}"
+                )
 
 
 def split_task_state(state: dict) -> tuple[dict, dict]:

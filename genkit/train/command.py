@@ -323,11 +323,15 @@ def evaluate_from_cli(spec: GeneratorSpec, values: dict, options: dict) -> None:
         print(json.dumps(metrics, indent=2))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
+
+    from genkit.printable import printable
 
     table = Table("metric", "value", title=f"genkit eval {spec.name}")
     for key, value in metrics.items():
-        table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+        shown = [key, f"{value:.4f}" if isinstance(value, float) else str(value)]
+        table.add_row(*(escape(printable(text)) for text in shown))  # a plugin's metric names and values
     Console().print(table)
 
 
