@@ -142,5 +142,12 @@ def test_an_older_history_lists_but_its_unhashed_files_are_not_served(tmp_path):
         assert cards(server.get("/")[2]) == [1]
         assert b"recorded without its sha256" in server.get("/run/1")[2]
         assert server.get("/file/1/0")[0] == 404  # nothing proves it is still what the run wrote
+        connection = sqlite3.connect(str(tmp_path / "logs.db"))
+        connection.execute("PRAGMA user_version = 99")  # a newer genkit took the history over meanwhile
+        connection.commit()
+        connection.close()
+        status, headers, body = server.get("/")
+        assert status == 500 and b"newer genkit" in body and len(body.splitlines()) == 1
+        assert "default-src 'none'" in headers["content-security-policy"]
     finally:
         server.stop()

@@ -38,6 +38,9 @@ def gallery_command(
         print(f"wrote {count} run(s) to {export / 'index.html'}", file=sys.stderr)
         return
     from genkit.gallery.server import serve
+    from genkit.history import query
+
+    query.count_runs(database, query.Filters())  # a damaged or newer history: one line here, not a broken page
 
     def announce(url: str) -> None:
         print(f"genkit gallery: {url} (Ctrl-C to stop)", flush=True)

@@ -14,6 +14,7 @@ import secrets
 from importlib import resources
 from pathlib import Path
 
+from genkit.errors import GenkitError
 from genkit.gallery import media, pages, render
 
 STATIC = ("gallery.css", "gallery.js")
@@ -134,8 +135,17 @@ def create_app(database: Path, token: str | None = None, on_stop=None):
         Route("/static/{name:str}", static),
         Route("/stop", stop, methods=["POST"]),
     ]
+
+    async def failure(request, exc):  # the history went bad while serving: say so in one line
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        return Response(f"genkit gallery: {message}", 500, media_type="text/plain", headers=security_headers())
+
     hosts = ["127.0.0.1", "localhost"]
-    return Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)])
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],
+        exception_handlers={GenkitError: failure},
+    )
 
 
 def serve(database: Path, port: int, open_browser: bool, announce) -> None:
