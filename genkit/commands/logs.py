@@ -41,8 +41,8 @@ def parse_since(text: str, now: float | None = None) -> float:
 
 
 def _print_table(runs: list[dict]) -> None:
-    from genkit.commands.inspect import escape
     from genkit.commands.table import GAP, terminal_width
+    from genkit.printable import printable as escape
 
     rows = [
         [
@@ -70,8 +70,8 @@ def _print_table(runs: list[dict]) -> None:
 
 def _print_run(run: dict) -> None:
     """One run in full: what ran, how it ended, with what, and each file with its state now."""
-    from genkit.commands.inspect import escape
     from genkit.history.record import file_state
+    from genkit.printable import printable as escape
 
     fields = [
         ("id", run["id"]),
