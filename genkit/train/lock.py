@@ -15,12 +15,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import sys
 from pathlib import Path
 
 from genkit.errors import GenkitError
 
 LOCK_NAME = ".genkit-train.lock"
 LOCKED_ENV = "GENKIT_RUN_LOCKED"  # the folder a parent genkit already holds the lock of
+_NO_LOCKS = {errno.ENOLCK, errno.ENOTSUP, getattr(errno, "EOPNOTSUPP", errno.ENOTSUP), errno.EINVAL}
 
 
 @contextlib.contextmanager
@@ -52,7 +54,13 @@ def holding(out: Path):
                     f"--out {out} is in use by another 'genkit train' (it holds {LOCK_NAME}); wait for it to "
                     "finish or give another --out"
                 ) from None
-            raise GenkitError(f"--out {out}: cannot lock it ({exc.strerror or exc})") from None
+            if exc.errno not in _NO_LOCKS:
+                raise GenkitError(f"--out {out}: cannot lock it ({exc.strerror or exc})") from None
+            print(  # some network file systems have no locks: train, but say that nothing guards the folder
+                f"genkit: warning: the file system of --out {out} cannot lock it; make sure no other "
+                "'genkit train' writes there",
+                file=sys.stderr,
+            )
         _clean_temporaries(out)
         previous = os.environ.get(LOCKED_ENV)
         os.environ[LOCKED_ENV] = str(out.resolve())  # torchrun workers started from here inherit it

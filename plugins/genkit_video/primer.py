@@ -153,8 +153,10 @@ def read_primer(path, keep: int, size: int) -> np.ndarray:
     path = Path(path)
     if path.is_dir():
         kept, count = _folder_frames(path, keep, size)
-    elif not path.is_file():
+    elif not path.exists():
         raise GenkitError(f"--primer {path}: no such file or folder")
+    elif not path.is_file():  # a FIFO or device would be waited on or read forever
+        raise GenkitError(f"--primer {path} is not a regular file (a pipe, device or socket); genkit reads only files")
     elif path.suffix.lower() in PYAV_SUFFIXES:
         kept, count = _pyav_frames(path, keep, size)
     else:
