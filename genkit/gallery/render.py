@@ -8,11 +8,8 @@ what is shown around it or hide part of itself.
 
 from __future__ import annotations
 
-import unicodedata
 from functools import lru_cache
 
-BIDI = {"\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))}
-KEPT = {"\n", "\t"}
 # default-src 'none': nothing loads unless listed; no inline script or style, no other origin.
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
@@ -27,20 +24,16 @@ EXPORT_CSP = (
 
 
 def visible(value) -> str:
-    """``value`` as text whose control and bidi characters are written as escapes."""
+    """``value`` as text whose control and bidi characters are written as escapes (genkit.printable,
+    the one function for outside text), line by line: a page keeps a text's line breaks."""
+    from genkit.printable import printable
+
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
     if text.isascii() and text.isprintable():  # the common case, checked at C speed
         return text
-    if text.isprintable() and not BIDI.intersection(text):
-        return text
-    return "".join(
-        c
-        if c in KEPT or (c not in BIDI and unicodedata.category(c) not in ("Cc", "Cf", "Co", "Cs"))
-        else c.encode("unicode_escape").decode("ascii")
-        for c in text
-    )
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 @lru_cache(maxsize=1)
