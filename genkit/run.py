@@ -136,6 +136,8 @@ def _check_distinct(targets: list[Target], n: int) -> None:
         planned += [(p, f"a file the {target.writer.kind.name} writer adds") for p in extra_files]
         folders += [(p, f"a folder the {target.writer.kind.name} writer fills") for p in extra_folders]
     files.check_distinct(planned, folders)
+    for folder in {p.parent for p, _ in planned}:  # grids and piano rolls may go elsewhere than the items
+        files.clean_stale_temporaries(folder)
 
 
 def _values_for(kind, values: dict, claimed: set) -> dict:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from genkit import files as gk_files
 from genkit import state
 from genkit import weights as gk_weights
 from genkit.errors import GenkitError
@@ -184,6 +185,7 @@ def self_trained(train_set, device, run_folder=None) -> Path:
         "channels": train_set.channels,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
+    gk_files.clean_stale_temporaries(path.parent)  # a killed eval's half-written classifier
     gk_weights.save_tensors(
         net.state_dict(),
         {"config": config, "trained_by": "genkit eval image", "recipe": RECIPE, "train_accuracy": accuracy},
