@@ -73,7 +73,7 @@ def test_a_midi_folder_is_measured_as_a_whole_before_any_file_is_decoded(tmp_pat
     folder.mkdir()
     for k in range(3):
         (folder / f"{k}.mid").write_bytes(midi_bytes(ticks_per_beat=4, length=400))  # 400 sixteenths each
-    assert len(data.read_folder(folder)) == 3
+    assert len(data.read_folder(folder)[0]) == 3
     monkeypatch.setattr(data, "MAX_DATA_STEPS", 1000)
     with pytest.raises(GenkitError, match="sixteenth notes"):
         data.read_folder(folder)

@@ -444,7 +444,7 @@ def midi_extent(raw: bytes, what: str, max_steps: int = MAX_TUNE_STEPS) -> Exten
         notes = sum(1 for track in midi.tracks for msg in track if msg.type == "note_on" and msg.velocity > 0)
         resolution = midi.ticks_per_beat
     except EOFError:
-        raise GenkitError(f"{what} is truncated (its data ends inside a track)") from None
+        raise GenkitError(f"{what}: not a readable MIDI file (truncated: its data ends inside a track)") from None
     except Exception as exc:
         raise GenkitError(f"{what}: not a readable MIDI file ({type(exc).__name__})") from None
     if not isinstance(resolution, int) or resolution <= 0:
@@ -480,24 +480,29 @@ def midi_files(folder: Path) -> list[Path]:
     return sorted(files)
 
 
-def read_folder(folder: Path) -> dict[Path, bytes]:
-    """Every MIDI file's bytes, the whole folder measured against the data budgets before any is decoded."""
+def read_folder(folder: Path) -> tuple[dict[Path, bytes], list[str]]:
+    """Every usable MIDI file's bytes, the whole folder measured against the data budgets before any is
+    decoded, and a reason per file left out (unreadable, cut short, or over a tune's budget)."""
     files = midi_files(folder)
     size = sum(p.stat().st_size for p in files)
     if size > MAX_DATA_BYTES:
         raise GenkitError(
             f"--data {folder} holds {size / 2**20:.0f} MB of MIDI, more than the {MAX_DATA_BYTES >> 20} MB genkit reads"
         )
-    out, steps, notes = {}, 0, 0
+    out, skipped, steps, notes = {}, [], 0, 0
     for path in files:
-        out[path], extent = read_tune_bytes(path, f"--data {path}")
+        try:
+            out[path], extent = read_tune_bytes(path, path.name)
+        except GenkitError as exc:  # like a tune that cannot be encoded: left out, and said why
+            skipped.append(str(exc))
+            continue
         steps, notes = steps + extent.steps, notes + extent.notes
         if steps > MAX_DATA_STEPS or notes > MAX_DATA_NOTES:
             raise GenkitError(
                 f"--data {folder}: its tunes last more than {MAX_DATA_STEPS:,} sixteenth notes or hold more "
                 f"than {MAX_DATA_NOTES:,} notes in all, more than genkit reads"
             )
-    return out
+    return out, skipped
 
 
 def read_midi(path_or_bytes):
@@ -515,7 +520,7 @@ def read_midi(path_or_bytes):
 def load_split(folder: Path, split: str, raws: dict[Path, bytes] | None = None) -> tuple[list[Tune], list[str]]:
     """Encoded tunes of one split, and a note per file that was skipped (and why)."""
     tunes, skipped = [], []
-    for path, raw in (read_folder(folder) if raws is None else raws).items():
+    for path, raw in (read_folder(folder)[0] if raws is None else raws).items():
         if split_of(path.name) != split:
             continue
         try:
@@ -531,12 +536,11 @@ def load_splits(folder: Path) -> dict[str, list[Tune]]:
     A small folder may leave valid or test empty; they then fall back to the training tunes
     (and the metrics say so through their ``*_is_train`` flags in evaluate).
     """
-    raws = read_folder(folder)
-    files = list(raws)
+    raws, reasons = read_folder(folder)
+    files = [*raws, *reasons]
     if not files:
         raise GenkitError(f"--data {folder} holds no .mid or .midi files")
     out = {}
-    reasons = []
     for split in ("train", "valid", "test"):
         out[split], skipped = load_split(folder, split, raws)
         reasons += skipped
