@@ -7,6 +7,8 @@ starting noise there and moves it, so a seed gives the same noise on every devic
 
 from __future__ import annotations
 
+from typing import Any
+
 from genkit import GenkitError, Image, item_seed, precision_for, step_progress
 from genkit_diffusers import checks, loading
 
@@ -17,7 +19,9 @@ LOADING = ("model", "precision", "image", "scheduler", "offload", "attention_sli
 class DiffusionGenerator:
     def __init__(self, device, weights=None):
         self.device = device
-        self.pipe, self.loaded_for, self.record = None, None, None
+        self.pipe: Any = None  # built by load_model, once for the same loading options
+        self.loaded_for: tuple[Any, ...] | None = None
+        self.record: Any = None
 
     def load_model(self, options: dict) -> dict:
         """Load the pipeline ``--model`` names, once for the same loading options (genkit calls this

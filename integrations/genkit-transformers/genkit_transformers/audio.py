@@ -7,6 +7,7 @@ each generated audio frame advances genkit's step bar, which is also where Ctrl-
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from genkit import Audio, GenkitError, item_seed, precision_for, step_progress
 from genkit_transformers import checks, loading
@@ -15,7 +16,9 @@ from genkit_transformers import checks, loading
 class MusicGenerator:
     def __init__(self, device, weights=None):
         self.device = device
-        self.model, self.loaded_for, self.record = None, None, None
+        self.model: Any = None  # built by load_model, once per model and precision
+        self.loaded_for: tuple[Any, ...] | None = None
+        self.record: Any = None
 
     def load_model(self, options: dict) -> dict:
         """Load the MusicGen model ``--model`` names, once per model and precision (genkit calls this

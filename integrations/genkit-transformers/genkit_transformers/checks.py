@@ -59,7 +59,7 @@ def _local(fits) -> list[dict]:
     for row in hub.cached_models():
         config = config_of(Path(row["folder"]))
         if fits(config):
-            found.append(dict(row, **{"class": (architectures(config) or [config.get("model_type")])[0]}))
+            found.append(dict(row, **{"class": [*architectures(config), (config or {}).get("model_type")][0]}))
     return found
 
 

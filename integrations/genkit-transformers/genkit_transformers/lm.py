@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from typing import Any
 
 from genkit import GenkitError, TextChunk, item_seed, precision_for, step_progress
 from genkit_transformers import checks, loading
@@ -20,7 +21,9 @@ _END = object()
 class LanguageModel:
     def __init__(self, device, weights=None):
         self.device = device
-        self.model, self.loaded_for, self.record = None, None, None
+        self.model: Any = None  # built by load_model, once per model and precision
+        self.loaded_for: tuple[Any, ...] | None = None
+        self.record: Any = None
 
     def load_model(self, options: dict) -> dict:
         """Load the model ``--model`` names, once per model and precision (genkit calls this before
@@ -101,6 +104,8 @@ class LanguageModel:
 
 class Sample:
     """One sample: transformers' generate in a worker thread, its tokens handed back as text pieces."""
+
+    started: bool  # the streamer has seen the prompt (transformers hands it over first)
 
     def __init__(self, lm: LanguageModel, options: dict, seed: int):
         self.lm, self.options, self.seed = lm, options, seed
