@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from genkit import hub
 from genkit.artifacts import Audio, Frames, Image, Midi, TextChunk
-from genkit.contract import Generator, LatentSpace, TrainingTask, hookimpl, hookspec
+from genkit.contract import Generator, LatentSpace, hookimpl, hookspec
 from genkit.device import item_seed
 from genkit.errors import GenkitError, RunError
 from genkit.progress import step_progress
 from genkit.spec import ArtifactKind, GeneratorSpec, Option
+from genkit.train.protocol import TrainingTask
 from genkit.writers import Writer, WriteRun, entry
 
 if TYPE_CHECKING:

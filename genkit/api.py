@@ -16,7 +16,7 @@ from genkit import device as devices
 from genkit import weights as weights_io
 from genkit.artifacts import TextChunk, TextSamples
 from genkit.errors import GenkitError
-from genkit.spec import check_values
+from genkit.validation import check_values
 
 
 class LoadedGenerator:
@@ -84,11 +84,13 @@ class LoadedGenerator:
             "options": values,
             "command": command_line(self.spec, values, seed, self._weights_arg, self._default_weights),
         }
+        from genkit.provenance import loaded_fields, model_fields
+
         load_model = getattr(self.impl, "load_model", None)
         if load_model is not None:  # a generator whose options name its model: what it loaded, as the CLI records it
-            from genkit.provenance import model_fields
-
             provenance.update(model_fields(load_model(values)))
+        else:
+            provenance.update(loaded_fields(self.impl))
         out = []
         for art in _joined(self.impl.generate(n=n, seed=seed, options=values, format=fmt)):
             art.provenance = dict(provenance, command=f"{provenance['command']} --n {art.index + 1}")

@@ -16,7 +16,7 @@ _PY_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "path": Path}
 
 
 def _complete_classes(ctx, incomplete: str) -> list[str]:
-    from genkit.commands.models import complete_class_names
+    from genkit.completion import complete_class_names
 
     return complete_class_names(ctx, incomplete)
 

@@ -85,8 +85,8 @@ class LatentSpace(Protocol):
     def decode(self, latents: Any, classes: Any = None) -> Any: ...
 
 
-# The third Protocol, the training task, lives with the loop that drives it; it is part of this contract.
-from genkit.train.protocol import TrainingTask as TrainingTask  # noqa: E402
+# The third Protocol, the training task, lives with the loop that drives it (genkit.train.protocol,
+# exported as genkit.TrainingTask): its defaults read weights, which sit above this contract.
 
 _PARAMETERS = {"generate": ("n", "seed", "options", "format"), "sample_latents": ("seeds",), "decode": ("latents",)}
 

@@ -1,4 +1,10 @@
-"""Provenance: the record each output carries, written and read back in one place."""
+"""Provenance: the record each output carries, and reading it back from any genkit file.
+
+A run's record is assembled by genkit.run (the CLI) and genkit.api (``genkit.load``) from the same
+fields; what a model adds to it, whether the generator loaded it itself (``load_model``) or through
+the loading base (genkit.models), is decided here, once (``model_fields``, ``loaded_fields``). Each
+writer stores the record in its format (a PNG text chunk, a GIF comment, a MIDI text event, a sidecar).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,15 @@ def model_fields(record: dict) -> dict:
     files = record.get("files")
     digest = files_digest(files) if isinstance(files, dict) else None
     return {"model": record, "weights": record.get("source"), "weights_sha256": digest}
+
+
+def loaded_fields(generator) -> dict:
+    """The provenance of the model a generator loaded through genkit.models (its ``loaded``): class,
+    config, dtype and parameter count, recorded by the same rule as a ``load_model`` record."""
+    from genkit.models import Loaded
+
+    loaded = getattr(generator, "loaded", None)
+    return model_fields(loaded.record) if isinstance(loaded, Loaded) else {}
 
 
 def provenance_text(provenance: dict) -> str:

@@ -26,6 +26,9 @@ EXTRA_PLUGINS_ENV = "GENKIT_PLUGINS"
 # sets it so that a plugin the user installed cannot take a name its fixtures use.
 LOAD_PLUGINS_ENV = "GENKIT_LOAD_PLUGINS"
 
+# The module whose genkit_register_artifact_kinds hook declares genkit's own output kinds.
+BUILTIN_KINDS = "genkit.writers.builtin"
+
 # genkit's own command names, now and planned: a generator may not take one (typer adds the
 # completion options, --install-completion and --show-completion, as options, not names).
 RESERVED_NAMES = frozenset(
@@ -213,10 +216,14 @@ def load_registry() -> Registry:
 
 
 def collect_kinds(registered: list[tuple[str, list[ArtifactKind]]], conflicts: list[str]) -> list[ArtifactKind]:
-    """Built-in artifact kinds, then each plugin's (in owner order); an extension has one owner."""
-    from genkit.writers import builtin
+    """Built-in artifact kinds, then each plugin's (in owner order); an extension has one owner.
 
-    kinds = list(builtin.KINDS)
+    genkit's own kinds come through the same hook as a plugin's, called on ``BUILTIN_KINDS`` (named,
+    not imported here: the writers sit above discovery)."""
+    builtin = plugin_probe.inspect_plugin("genkit", BUILTIN_KINDS)
+    if builtin["error"]:  # genkit's own module: a broken install, not a user's mistake
+        raise RuntimeError(f"genkit's built-in artifact kinds: {builtin['error']}")
+    kinds = list(builtin["kinds"])
     owner = {ext: kind for kind in kinds for ext in kind.extensions}
     for name, found in registered:
         for kind in found:

@@ -18,10 +18,10 @@ from genkit import device as devices
 from genkit.classnames import check_named_classes
 from genkit.contract import Generator, check_implements
 from genkit.errors import GenkitError, RunError
-from genkit.models import Loaded
 from genkit.printable import printable
 from genkit.registry import import_implementation, load_registry
-from genkit.spec import GeneratorSpec, check_values
+from genkit.spec import GeneratorSpec
+from genkit.validation import check_values
 from genkit.writers import Writer, WriteRun, kind_for, make_writer, options_for, shapes_the_file
 
 
@@ -183,7 +183,9 @@ def load_model(generator, req: Request) -> dict:
     file's sha256, ...) is every file's ``model`` provenance and the run's weights in the history."""
     load = getattr(generator, "load_model", None)
     if load is None:
-        return loaded_record(generator)
+        from genkit.provenance import loaded_fields
+
+        return loaded_fields(generator)
     try:
         record = load(dict(req.options))
     except (GenkitError, KeyboardInterrupt):
@@ -196,15 +198,6 @@ def load_model(generator, req: Request) -> dict:
     from genkit.provenance import model_fields
 
     return model_fields(record)
-
-
-def loaded_record(generator) -> dict:
-    """What a generator built from its weights file loaded through ``genkit.models`` (its ``loaded``):
-    class, config, dtype and parameter count, recorded by the same rule as a ``load_model`` record."""
-    from genkit.provenance import model_fields
-
-    loaded = getattr(generator, "loaded", None)
-    return model_fields(loaded.record) if isinstance(loaded, Loaded) else {}
 
 
 def command_line(spec: GeneratorSpec, options: dict, seed: int, weights_arg, is_default, writer_options=()) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import keyword
 import math
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,52 +92,6 @@ class Option:
         low = "-inf" if self.min is None else f"{self.min:g}"
         high = "inf" if self.max is None else f"{self.max:g}"
         return f"{'(' if self.min_open or self.min is None else '['}{low}, {high}{')' if self.max_open or self.max is None else ']'}"
-
-
-def check_values(options: Iterable[Option], values: dict[str, Any], plugin: str = "") -> None:
-    """Range-check every option's value (by ``Option.key``) and run its validator; one GenkitError
-    naming the first bad one. ``plugin`` names the owner of the options in a validator's failure."""
-    from genkit.errors import GenkitError
-
-    for opt in options:
-        value = values.get(opt.key)
-        try:
-            opt.check(value)
-        except ValueError as exc:
-            raise GenkitError(str(exc)) from None
-        run_validator(opt, value, plugin)
-
-
-def run_validator(opt: Option, value: Any, plugin: str) -> None:
-    """Call ``opt.validator`` on a given value (each value of a ``multiple`` option).
-
-    ValueError or GenkitError from it is the user's mistake (exit 2, its first line shown); any
-    other exception, or a validator that cannot be imported, is the plugin's failure (exit 1).
-    """
-    if opt.validator is None or value is None or value == opt.default:
-        return
-    from genkit import plugin_probe
-    from genkit.errors import GenkitError, RunError
-    from genkit.registry import import_object
-
-    check = import_object(opt.validator, plugin, f"the validator of {opt.flag}")
-    if not callable(check):
-        raise RunError(f"plugin {plugin!r}: the validator of {opt.flag} ({opt.validator}) is not a function")
-    for item in value if opt.multiple and isinstance(value, (list, tuple)) else [value]:
-        try:
-            with plugin_probe.guard(f"plugin {plugin!r}: the validator of {opt.flag}", exceptions=False):
-                check(item)
-        except RunError:
-            raise
-        except (ValueError, GenkitError) as exc:
-            reason = (str(exc).splitlines() or ["invalid value"])[0][:300]
-            raise GenkitError(reason if opt.flag in reason else f"{opt.flag} {item}: {reason}") from None
-        except plugin_probe.PluginFailure as exc:
-            raise RunError(str(exc)) from exc.__cause__
-        except Exception as exc:
-            raise RunError(
-                f"plugin {plugin!r}: the validator of {opt.flag} failed: {plugin_probe.describe(exc)}"
-            ) from exc
 
 
 @dataclass(frozen=True)

@@ -194,10 +194,10 @@ def check_latent_space(generator: str, weights: str | Path | None = None) -> Non
     """A latent-space generator gives one code per seed, deterministically, and decodes them to uint8 images."""
     import numpy as np
 
-    import genkit
+    from genkit.api import load
     from genkit.contract import LatentSpace, check_implements
 
-    impl = genkit.load(generator, device="cpu", weights=weights).impl
+    impl = load(generator, device="cpu", weights=weights).impl
     check_implements(impl, LatentSpace, f"generator {generator!r}")
 
     def as_array(x: Any) -> Any:

@@ -67,7 +67,7 @@ def parse(spec, args: list[str]) -> dict:
 def _check_ranges(spec, given: dict) -> None:
     """The range and validator checks a run makes, made now: a default must be a value that runs."""
     from genkit.registry import load_registry
-    from genkit.spec import check_values
+    from genkit.validation import check_values
     from genkit.writers import options_for
 
     declared = [o for o in (*spec.options, *options_for(spec, load_registry().kinds)) if o.dest in given]

@@ -21,7 +21,7 @@ import typer
 
 from genkit.cli_params import make_command, parameter_for, plain
 from genkit.spec import GeneratorSpec, Option
-from genkit.spec import check_values as spec_check_values
+from genkit.validation import check_values as spec_check_values
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MINUTES_IN_A_YEAR = 525_600.0
@@ -147,7 +147,7 @@ def _training_parameters(spec: GeneratorSpec, evaluating: bool) -> list[inspect.
 
 
 def check_values(options: tuple[Option, ...], values: dict, plugin: str = "") -> None:
-    """genkit.spec.check_values for the parser's values, which are keyed by ``Option.dest``."""
+    """genkit.validation.check_values for the parser's values, which are keyed by ``Option.dest``."""
     spec_check_values(options, {opt.key: values.get(opt.dest) for opt in options}, plugin)
 
 

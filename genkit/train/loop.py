@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from genkit import __version__, progress, registry, weights
+from genkit import __version__, models, progress, registry
 from genkit import device as devices
 from genkit.errors import GenkitError
 from genkit.spec import GeneratorSpec
@@ -408,8 +408,6 @@ class Trainer:
         s, task = self.settings, self.task
         command = checkpoint.command_of(self.sittings)
         meta = {
-            "generator": self.spec.name,
-            "config": task.config,
             "genkit": __version__,
             "metrics": metrics,
             "training": summary,
@@ -419,7 +417,7 @@ class Trainer:
         }
         meta.update(task.metadata())
         exported = {k: v.float() if v.is_floating_point() else v for k, v in task.export(self.core).items()}
-        weights.save_tensors(exported, meta, self.paths.weights)
+        models.save_weights(self.paths.weights, exported, generator=self.spec.name, config=task.config, metadata=meta)
         report.plot_history(self.history, self.paths.plot)
         report.write_card(
             self.paths.card,

@@ -15,7 +15,8 @@ from typing import Any, TextIO
 
 from genkit import files
 from genkit.errors import GenkitError, RunError
-from genkit.spec import ArtifactKind, GeneratorSpec, Option, check_values
+from genkit.spec import ArtifactKind, GeneratorSpec, Option
+from genkit.validation import check_values
 
 
 @dataclass
