@@ -55,6 +55,7 @@ def test_a_37_byte_midi_of_one_huge_note_is_refused_as_data_and_as_primer_with_b
         ("zero.mid", midi_bytes()[:12] + b"\x00\x00" + midi_bytes()[14:], "ticks per beat"),
         ("many.mid", midi_bytes(length=1, notes=120_000), "notes"),
     ],
+    ids=["cut-short", "no-ticks", "too-many-notes"],
 )
 def test_cut_short_tickless_or_overfull_midi_is_one_line_as_data(tmp_path, name, raw, fragment):
     data = tmp_path / "data"
