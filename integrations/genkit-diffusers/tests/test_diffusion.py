@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +73,7 @@ def test_the_file_is_the_library_own_output_for_the_seed(models, seeded):
     assert np.array_equal(np.asarray(Image.open(seeded[0]).convert("RGB")), np.asarray(own))
 
 
+@pytest.mark.slow
 def test_image_to_image_with_another_scheduler(models, tmp_path):
     start = tmp_path / "start.png"
     Image.fromarray(np.full((24, 16, 3), 200, np.uint8)).save(start)
@@ -100,7 +104,8 @@ def test_image_to_image_with_another_scheduler(models, tmp_path):
     "change, words",
     [
         ({0: "a cat " * 4}, "at most 16"),  # longer than the text encoder reads: refused, not cut
-        ({2: "HOSTILE"}, "parameters"),  # a config claiming far more parameters than its weights hold
+        # a config claiming far more parameters than its weights hold (genkit lm's test checks the same rule)
+        pytest.param({2: "HOSTILE"}, "parameters", marks=pytest.mark.slow),
         pytest.param({"--scheduler": "NoSuchScheduler"}, "can use", marks=pytest.mark.slow),
     ],
 )
@@ -131,3 +136,60 @@ def test_pull_refuses_offline_and_never_connects(models, tmp_path):
     proc = testing.run("pull", REPO_ID, env=models["env"])
     assert "HF_HUB_OFFLINE" in one_line_error(proc)
     assert testing.network_attempts(models["env"]) == []
+
+
+LIGHT = """
+import sys
+from genkit.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exit:
+    assert exit.code in (0, None), exit.code
+heavy = [m for m in ("torch", "diffusers", "transformers", "accelerate") if m in sys.modules]
+assert not heavy, f"{sys.argv[1:]} imported {heavy}"
+"""
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["models"], ["plugins"], ["models", "diffusion"], ["diffusion", "--help"]]
+)
+def test_listing_and_help_import_no_model_library(models, args):
+    env = dict(os.environ, **models["env"])
+    proc = subprocess.run([sys.executable, "-c", LIGHT, *args], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_at_the_next_step_and_keeps_no_half_file(models, tmp_path):
+    """On a terminal the step bar shows; Ctrl-C during the denoising exits 130 and leaves nothing."""
+    import pty
+    import select
+    import signal
+    import time
+
+    leader, follower = pty.openpty()
+    command = [
+        sys.executable,
+        "-m",
+        "genkit",
+        "diffusion",
+        *ARGS[:3],
+        "--steps",
+        "1000",
+        "--precision",
+        "fp32",
+        "-o",
+        tmp_path / "x.png",
+    ]
+    env = dict(os.environ, **models["env"], COLUMNS="100")
+    proc = subprocess.Popen(list(map(str, command)), stderr=follower, stdout=subprocess.DEVNULL, env=env)
+    os.close(follower)
+    seen, deadline = b"", time.time() + 120
+    while b"steps" not in seen and time.time() < deadline and proc.poll() is None:
+        if select.select([leader], [], [], 1)[0]:
+            seen += os.read(leader, 4096)
+    assert b"item 1 steps" in seen, seen[-500:]
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    os.close(leader)
+    assert list(tmp_path.iterdir()) == []

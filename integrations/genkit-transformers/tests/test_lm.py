@@ -70,6 +70,7 @@ def test_the_text_is_transformers_own_for_the_seed_and_streams_the_same(models, 
     assert streamed.stdout == newlines(own) + "\n"
 
 
+@pytest.mark.slow
 def test_chat_template_and_stop(models, tmp_path):
     out = tmp_path / "chat.txt"
     proc = testing.run("lm", "hi", "--model", str(models["lm"]), "--chat", "--max-tokens", "20", "--stop", "a",

@@ -45,8 +45,16 @@ def build_lm(folder: Path) -> None:
     )
     tokenizer.chat_template = CHAT_TEMPLATE
     torch.manual_seed(0)
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=CONTEXT, n_embd=8, n_layer=1, n_head=2)
-    config.bos_token_id = config.eos_token_id = tokenizer.eos_token_id
+    end = tokenizer.eos_token_id
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_positions=CONTEXT,
+        n_embd=8,
+        n_layer=1,
+        n_head=2,
+        bos_token_id=end,
+        eos_token_id=end,
+    )
     GPT2LMHeadModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
 
