@@ -49,7 +49,6 @@ from genkit.errors import GenkitError
 
 SIZE = 28
 MIN_SIDE = 8  # smaller pictures hold too little to learn from or to resize faithfully
-MIXED_POLICIES = ("refuse", "crop")
 MAX_IMAGE_PIXELS = 64 * 1024 * 1024  # 8192x8192; bigger files are refused before decoding
 MAX_ARCHIVE_BYTES = 8 << 30  # uncompressed size of an .npz or .gz genkit will expand
 # A folder's budget, summed from the files' headers before any is decoded: each file may be within

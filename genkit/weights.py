@@ -68,6 +68,7 @@ def metadata(path: Path) -> dict:
 
 @lru_cache(maxsize=64)
 def _sha256_cached(path: str, mtime_ns: int, size: int) -> str:
+    del mtime_ns, size  # only the cache's key: a file changed in place is hashed again
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

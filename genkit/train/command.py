@@ -21,9 +21,9 @@ import typer
 
 from genkit.cli_params import make_command, parameter_for, plain
 from genkit.spec import GeneratorSpec, Option
+from genkit.train import precision
 from genkit.validation import check_values as spec_check_values
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MINUTES_IN_A_YEAR = 525_600.0
 
 TRAIN_NUMBERS = (
@@ -70,7 +70,7 @@ TRAIN_NUMBERS = (
         "auto",
         "Forward-pass precision: auto picks bf16 where this CPU or GPU runs it "
         "faster, fp16 (with loss scaling) or bf16 on CUDA; weights, optimizer state and evaluation stay fp32.",
-        choices=PRECISIONS,
+        choices=precision.CHOICES,
     ),
 )
 EVAL_NUMBERS = (TRAIN_NUMBERS[7],)  # --seed

@@ -53,9 +53,6 @@ class Pictures(torch.utils.data.Dataset):
         return list(self.x[indices].float().div_(255))
 
 
-Binarized = Pictures  # the name it had when every picture was a binarized digit
-
-
 def binarize_test(images, seed: int = TEST_BINARIZATION_SEED) -> torch.Tensor:
     return torch.bernoulli(as_float(images), generator=torch.Generator().manual_seed(seed))
 
