@@ -227,7 +227,7 @@ def pull(given: str, include: list[str] | None = None) -> Path:
         raise GenkitError(f"genkit pull {given}: HF_HUB_OFFLINE is set, so nothing may be fetched; unset it to pull")
     repo_id, revision = parsed
     from huggingface_hub import HfApi, snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
     try:
         names = HfApi().list_repo_files(repo_id, revision=revision)
@@ -236,10 +236,13 @@ def pull(given: str, include: list[str] | None = None) -> Path:
         folder = snapshot_download(repo_id, revision=revision, allow_patterns=include, ignore_patterns=NOT_PULLED)
     except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
         raise GenkitError(f"genkit pull {given}: {str(exc).splitlines()[0]}") from None
-    except (HfHubHTTPError, OSError) as exc:
+    except GenkitError:
+        raise
+    except Exception as exc:  # the network fails in many ways (httpx, ssl, timeouts, the hub's HTTP errors)
         from genkit.errors import RunError
 
-        raise RunError(f"genkit pull {given}: cannot fetch it ({' '.join(str(exc).split())[:200]})") from exc
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise RunError(f"genkit pull {given}: cannot fetch it from the Hugging Face Hub ({reason})") from exc
     return Path(folder)
 
 

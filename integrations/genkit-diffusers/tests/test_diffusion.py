@@ -136,6 +136,11 @@ def test_pull_refuses_offline_and_never_connects(models, tmp_path):
     proc = testing.run("pull", REPO_ID, env=models["env"])
     assert "HF_HUB_OFFLINE" in one_line_error(proc)
     assert testing.network_attempts(models["env"]) == []
+    # The blocker that every run here has is real: a connection from such a process fails and is logged.
+    blocked = testing.offline_env(tmp_path / "blocker")
+    reach = "import socket\ntry:\n    socket.create_connection(('huggingface.co', 443))\nexcept OSError:\n    pass"
+    subprocess.run([sys.executable, "-c", reach], env=dict(os.environ, **blocked), check=True)
+    assert len(testing.network_attempts(blocked)) == 1
 
 
 LIGHT = """
