@@ -199,8 +199,11 @@ def test_sittings_reach_the_card_as_quoted_genkit_words_only(checkpoint_run, tmp
 
 def test_sigterm_stops_generation_at_a_file_boundary_with_exit_143(tmp_path):
     folder = tmp_path / "out"
+    logs = {"GENKIT_LOGS_PATH": str(tmp_path / "logs.db")}
     cmd = [sys.executable, "-m", "genkit", "hello", "--n", "100000", "--size", "256", "--seed", "1", "-o", str(folder)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, env=dict(os.environ, **logs), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.time() + 60
     while time.time() < deadline and len(list(folder.glob("*.png")) if folder.exists() else []) < 3:
         time.sleep(0.05)
@@ -212,9 +215,12 @@ def test_sigterm_stops_generation_at_a_file_boundary_with_exit_143(tmp_path):
     from PIL import Image
 
     assert not list(folder.glob(".*.tmp"))
-    for path in folder.glob("*.png"):
+    written = sorted(folder.glob("*.png"))
+    for path in written:
         with Image.open(path) as im:
             im.load()  # every file on disk is whole
+    [run] = json.loads(run_genkit("logs", "--json", env=logs, check=0).stdout)  # the run is in the history
+    assert run["status"] == 143 and len(run["files"]) == len(written), (run["status"], len(run["files"]))
 
 
 def test_a_killed_probe_leaves_a_folder_the_next_probe_removes(tmp_path):

@@ -40,8 +40,11 @@ def recording() -> bool:
 def _status_of(error: BaseException | None) -> tuple[int, str | None]:
     if error is None:
         return 0, None
-    if isinstance(error, KeyboardInterrupt):
-        return 130, "interrupted"
+    if isinstance(error, KeyboardInterrupt):  # Ctrl-C (130) or SIGTERM (143), as the command exits
+        from genkit import interrupts
+
+        code = interrupts.exit_code()
+        return code, "interrupted" if code == 130 else f"interrupted by {interrupts.signal_name()}"
     code = getattr(error, "exit_code", 1)
     return (code if isinstance(code, int) else 1), " ".join(str(error).split()) or type(error).__name__
 
