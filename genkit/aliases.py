@@ -40,7 +40,7 @@ def get(name: str) -> Alias | None:
 
 
 def check_name(name: str) -> None:
-    if not _NAME.match(name) or name.endswith(".safetensors"):
+    if not _NAME.fullmatch(name) or name.endswith(".safetensors"):  # fullmatch: "$" lets "name\n" through
         raise GenkitError(
             f"alias name {name!r}: use letters, digits and . _ + - (at most 64, no slash); a path is not a name"
         )

@@ -36,8 +36,6 @@ a user can cause is a GenkitError naming the file.
 from __future__ import annotations
 
 import gzip
-import os
-import stat
 import struct
 import warnings
 from dataclasses import dataclass
@@ -46,6 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from genkit.errors import GenkitError
+from genkit.reading import check_regular, read_regular
 
 SIZE = 28
 MIN_SIDE = 8  # smaller pictures hold too little to learn from or to resize faithfully
@@ -77,40 +76,6 @@ class ImageSet:
     @property
     def channels(self) -> int:
         return 3 if self.images.ndim == 4 else 1
-
-
-def check_regular(path: Path, what: str = "file") -> None:
-    """Refuse anything but a regular file (a FIFO would block the reader forever)."""
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        raise GenkitError(f"no such {what}: {path}") from None
-    except OSError as exc:
-        raise GenkitError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(mode):
-        raise GenkitError(f"{path} is not a regular file (a pipe, device or socket); genkit reads only files")
-
-
-def read_regular(path: Path, limit: int, what: str = "file") -> bytes:
-    """A regular file's bytes, at most ``limit`` of them: opened non-blocking so a FIFO or device is
-    refused instead of waited on, and refused in one line when it is larger (checked before reading)."""
-    path = Path(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    except FileNotFoundError:
-        raise GenkitError(f"no such {what}: {path}") from None
-    except OSError as exc:
-        raise GenkitError(f"cannot read {path}: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise GenkitError(f"{path} is not a regular file (a pipe, device or socket); genkit reads only files")
-        if info.st_size > limit:
-            raise GenkitError(f"{what} {path} is {info.st_size:,} bytes; genkit reads at most {limit:,}")
-        data = fh.read(limit + 1)
-    if len(data) > limit:  # it grew while being read
-        raise GenkitError(f"{what} {path} is larger than the {limit:,} bytes genkit reads at most")
-    return data
 
 
 # ---------------------------------------------------------------- one image, real values

@@ -260,7 +260,7 @@ def clean_stale_temporaries(folder: Path) -> int:
     except OSError:
         return 0
     for entry in entries:
-        match = _TMP.match(entry.name)
+        match = _TMP.fullmatch(entry.name)  # "x.tmp\n" is a user's file, not a temporary
         if match and not _pid_alive(int(match.group(1))):
             entry.unlink(missing_ok=True)
             removed += 1

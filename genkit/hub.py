@@ -61,7 +61,7 @@ class ModelSource:
 
 def parse_repo_id(given: str) -> tuple[str, str | None] | None:
     """``ORG/NAME[@REVISION]`` to (repo id, revision), or None when ``given`` is not shaped like one."""
-    match = _REPO_ID.match(given)
+    match = _REPO_ID.fullmatch(given)  # not match: its "$" would take "org/name\n"
     return (match["repo"], match["revision"]) if match else None
 
 
@@ -127,7 +127,7 @@ def file_sha256(path: Path) -> str:
     """A weights file's sha256: a cache blob's name (the hub names large files by their sha256), else
     hashed once and remembered by path, size and mtime in genkit's cache folder."""
     target = Path(path).resolve()
-    if target.parent.name == "blobs" and _BLOB.match(target.name):
+    if target.parent.name == "blobs" and _BLOB.fullmatch(target.name):
         return target.name
     from genkit import state
 

@@ -9,11 +9,10 @@ writer stores the record in its format (a PNG text chunk, a GIF comment, a MIDI 
 from __future__ import annotations
 
 import json
-import os
-import stat
 from pathlib import Path
 
 from genkit.errors import GenkitError
+from genkit.reading import open_regular, read_regular
 
 PROVENANCE_KEY = "genkit"
 SIDECAR_SUFFIX = ".genkit.json"
@@ -47,28 +46,6 @@ MAX_SIDECAR_BYTES = 1 << 20  # a real sidecar is a few hundred bytes
 MAX_MIDI_BYTES = 16 << 20  # MIDI files are read whole; genkit's are a few kB
 
 
-def _open_regular(path: Path, what: str):
-    """Open a regular file for reading; a FIFO, device or socket is refused instead of blocking."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    except FileNotFoundError:
-        raise GenkitError(f"no such file: {path}") from None
-    except OSError as exc:
-        raise GenkitError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise GenkitError(f"{path} is not a regular file (a pipe, device or socket); genkit reads only files")
-    return os.fdopen(fd, "rb")
-
-
-def _read_bounded(path: Path, limit: int, what: str) -> bytes:
-    with _open_regular(path, what) as fh:
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise GenkitError(f"{what} {path} is larger than {limit // 1024} kB; genkit does not read it")
-    return data
-
-
 def _parse(raw, where: Path) -> dict:
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", errors="replace")
@@ -84,11 +61,11 @@ def _parse(raw, where: Path) -> dict:
 def read_provenance(path: Path) -> dict:
     """Return the provenance stored in (or beside) a genkit file; reads a bounded amount, never blocks."""
     path = Path(path)
-    with _open_regular(path, "file"):
+    with open_regular(path, "file"):
         pass  # exists and is a regular file
     sidecar = path if path.name.endswith(SIDECAR_SUFFIX) else path.with_name(path.name + SIDECAR_SUFFIX)
     if sidecar.exists() or sidecar.is_symlink():
-        return _parse(_read_bounded(sidecar, MAX_SIDECAR_BYTES, "sidecar"), sidecar)
+        return _parse(read_regular(sidecar, MAX_SIDECAR_BYTES, "sidecar"), sidecar)
     suffix = path.suffix.lower()
     try:
         raw = _embedded(path, suffix)
@@ -107,7 +84,7 @@ def _embedded(path: Path, suffix: str):
     if suffix in (".png", ".gif", ".webp"):
         from PIL import Image
 
-        with _open_regular(path, "image") as fh, Image.open(fh) as im:  # reads chunks, not pixels
+        with open_regular(path, "image") as fh, Image.open(fh) as im:  # reads chunks, not pixels
             return im.info.get(PROVENANCE_KEY) or im.info.get("comment") or im.info.get("xmp")
     if suffix == ".mp4":
         import av
@@ -119,7 +96,7 @@ def _embedded(path: Path, suffix: str):
 
         import mido
 
-        data = _read_bounded(path, MAX_MIDI_BYTES, "MIDI file")
+        data = read_regular(path, MAX_MIDI_BYTES, "MIDI file")
         for track in mido.MidiFile(file=io.BytesIO(data)).tracks:
             for msg in track:
                 if msg.type == "text" and msg.text.startswith(PROVENANCE_KEY + ":"):

@@ -336,13 +336,24 @@ def test_file_names_with_escapes_are_shown_escaped(tmp_path):
     assert "\x1b" not in proc.stderr
 
 
-def test_names_with_a_trailing_newline_are_refused():
+def test_names_with_a_trailing_newline_are_refused(tmp_path):
+    """Python's "$" also matches before a final newline: every name rule uses fullmatch."""
+    from genkit import aliases, files, hub
+    from genkit.errors import GenkitError
     from genkit.printable import is_name
-    from genkit.spec import GeneratorSpec
+    from genkit.spec import GeneratorSpec, Option
 
     with pytest.raises(ValueError):
         GeneratorSpec(name="image\n", modality="image", summary="x", implementation="m:C", outputs=("png",))
+    with pytest.raises(ValueError):
+        Option("size\n", "int", 1, "x")
+    with pytest.raises(GenkitError):
+        aliases.check_name("mnist\n")
+    assert hub.parse_repo_id("org/name") and hub.parse_repo_id("org/name\n") is None
     assert is_name("image", r"[a-z]+") and not is_name("image\n", r"^[a-z]+$")
+    (tmp_path / ".gk-99999999-ab.tmp\n").write_text("a user's file")
+    files.clean_stale_temporaries(tmp_path)
+    assert (tmp_path / ".gk-99999999-ab.tmp\n").exists()
 
 
 def test_commands_that_only_describe_a_plugin_never_import_it(tmp_path):

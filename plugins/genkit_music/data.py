@@ -461,7 +461,7 @@ def midi_extent(raw: bytes, what: str, max_steps: int = MAX_TUNE_STEPS) -> Exten
 
 def read_tune_bytes(path: Path, what: str, max_steps: int = MAX_TUNE_STEPS) -> tuple[bytes, Extent]:
     """A MIDI file's bytes (a regular file, read at most MAX_TUNE_BYTES) and its measured extent."""
-    from genkit.datasets import read_regular
+    from genkit.reading import read_regular
 
     raw = read_regular(path, MAX_TUNE_BYTES, what)
     return raw, midi_extent(raw, what, max_steps)

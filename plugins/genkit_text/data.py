@@ -21,7 +21,7 @@ MAX_VOCABULARY = 1 << 16
 
 def read_corpus(path: Path) -> str:
     """The whole file as text; an empty, binary, non-UTF-8, too large or too varied file is a user error."""
-    from genkit.datasets import read_regular
+    from genkit.reading import read_regular
 
     path = Path(path)
     if path.is_dir():

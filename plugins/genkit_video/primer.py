@@ -124,7 +124,7 @@ def _folder_frames(folder: Path, keep: int, size: int) -> tuple[deque, int]:
         raise GenkitError(f"--primer {folder} holds no .png frames")
     if len(paths) > MAX_FRAMES:
         raise GenkitError(f"--primer {folder} holds {len(paths):,} frames, more than the {MAX_FRAMES:,} genkit reads")
-    from genkit.datasets import check_regular
+    from genkit.reading import check_regular
 
     first_size = None
     for path in paths:  # headers only: a size mismatch anywhere is refused, and cheaply
