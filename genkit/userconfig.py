@@ -33,15 +33,14 @@ def config_file(name: str) -> Path:
 
 def read(name: str) -> dict:
     """The JSON object in the config file ``name``; {} when there is none; one line if it is damaged."""
+    from genkit.reading import read_regular
+
     path = config_file(name)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists():
         return {}
-    except OSError as exc:
-        raise GenkitError(f"cannot read {path}: {exc.strerror or exc}") from None
+    raw = read_regular(path, 1 << 20, "config file")  # a FIFO there would block every command that reads it
     try:
-        data = json.loads(text)
+        data = json.loads(raw.decode("utf-8"))
     except ValueError:
         data = None
     if not isinstance(data, dict):

@@ -235,6 +235,17 @@ def test_a_damaged_plugin_cache_is_rebuilt_with_one_warning(tmp_path, kind):
         assert again.returncode == 0 and "warning" not in again.stderr  # rebuilt: no warning the second time
 
 
+def test_a_fifo_or_damaged_file_among_the_users_settings_is_one_line_not_a_hang(tmp_path):
+    """The user's own files (aliases) are not rebuilt behind their back: refused in one line, at once."""
+    os.mkfifo(tmp_path / "aliases.json")
+    proc = run_genkit("text", "--weights", "shakespeare", "--max-tokens", "3", env={"GENKIT_CONFIG_DIR": str(tmp_path)})
+    assert_user_error(proc, "not a regular file")
+    (tmp_path / "aliases.json").unlink()
+    (tmp_path / "aliases.json").write_bytes(b"\xff\xfe not json")
+    proc = run_genkit("text", "--weights", "shakespeare", "--max-tokens", "3", env={"GENKIT_CONFIG_DIR": str(tmp_path)})
+    assert_user_error(proc, "damaged")
+
+
 def test_a_cached_eval_classifier_that_is_a_link_fifo_or_damaged_is_retrained(tmp_path, capsys):
     import torch
 
