@@ -221,7 +221,10 @@ def pull(given: str, include: list[str] | None = None) -> Path:
     parsed = parse_repo_id(given)
     if parsed is None:
         raise GenkitError(f"genkit pull {given}: expected a Hugging Face repo id, ORG/NAME or ORG/NAME@REVISION")
-    from huggingface_hub import constants
+    try:  # a dependency of the plugins that run such models, not of genkit itself
+        from huggingface_hub import constants
+    except ImportError:
+        raise GenkitError("genkit pull needs huggingface_hub (pip install huggingface_hub)") from None
 
     if constants.HF_HUB_OFFLINE:
         raise GenkitError(f"genkit pull {given}: HF_HUB_OFFLINE is set, so nothing may be fetched; unset it to pull")
