@@ -34,6 +34,20 @@ def load(name: str, device: str = "auto", weights: str | PathLike[str] | None = 
     return _load(name, device=device, weights=weights)
 
 
+def generators() -> list[dict[str, Any]]:
+    """Every generator genkit finds (name, summary, outputs, trainable, plugin); nothing is loaded."""
+    from genkit.api import generators as _generators
+
+    return _generators()
+
+
+def weights_for(name: str) -> dict[str, str]:
+    """The names ``genkit.load(name, weights=...)`` takes: shipped weights and your aliases."""
+    from genkit.api import weights_for as _weights_for
+
+    return _weights_for(name)
+
+
 def precision_for(device: Any, requested: str = "auto") -> str:
     """The precision ("fp32", "bf16" or "fp16") a model runs in on ``device`` (a torch.device) when the
     user asks for ``requested`` (auto, fp32, bf16, fp16): auto is fp16 on CUDA (bf16 where the GPU has
@@ -46,6 +60,8 @@ def precision_for(device: Any, requested: str = "auto") -> str:
 __all__ = [
     "__version__",
     "load",
+    "generators",
+    "weights_for",
     "precision_for",
     "step_progress",
     "hub",

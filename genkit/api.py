@@ -5,11 +5,16 @@
     for image in gen.generate(n=4, seed=1, options={"class": "3"}):
         image.save(f"three-{image.index}.png")      # same rules as the CLI: atomic, never clobbers
 
+``gen.stream(prompt="ROMEO:")`` yields a text sample piece by piece; ``genkit.generators()`` lists the
+generators and ``genkit.weights_for("image")`` the names ``weights=`` takes (shipped ones and your aliases).
+
 Options are the generator's declared names (``options={"class": "bag"}``); as keyword arguments a
 Python keyword takes a trailing underscore (``class_="bag"``), which is dropped.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from genkit import __version__, lookup
 from genkit import device as devices
@@ -98,6 +103,20 @@ class LoadedGenerator:
             out.append(art)
         return out
 
+    def stream(self, seed: int | None = None, options: dict | None = None, **kw) -> Iterator[str]:
+        """One text sample as it is made, piece by piece (``for piece in gen.stream(prompt="ROMEO:")``).
+
+        For generators that write text; the pieces joined are the sample ``generate(n=1)`` returns
+        for the same seed. Stopping early (``break``) stops the model too.
+        """
+        if "txt" not in self.spec.outputs:
+            raise GenkitError(f"{self.spec.name} writes {', '.join(self.spec.outputs)}, not text; use generate()")
+        seed = devices.new_seed() if seed is None else seed
+        values = self.options({**(options or {}), **kw})
+        for art in self.impl.generate(n=1, seed=seed, options=values, format="txt"):
+            if isinstance(art, TextChunk) and art.text:
+                yield art.text
+
 
 def _joined(artifacts):
     """Pass artifacts through, joining each text sample's chunks into one."""
@@ -112,3 +131,20 @@ def load(name: str, device: str = "auto", weights=None) -> LoadedGenerator:
     from genkit.registry import load_registry
 
     return LoadedGenerator(load_registry().get(name), device=device, weights=weights)
+
+
+def generators() -> list[dict]:
+    """Every generator genkit finds: name, summary, outputs, trainable and plugin (nothing is loaded)."""
+    from genkit.registry import load_registry
+
+    return [
+        {"name": s.name, "summary": s.summary, "outputs": list(s.outputs), "trainable": s.trainable, "plugin": s.plugin}
+        for s in load_registry().generators.values()
+    ]
+
+
+def weights_for(name: str) -> dict[str, str]:
+    """The names ``weights=`` takes for generator ``name``: its shipped weights and your aliases -> what each is."""
+    from genkit.registry import load_registry
+
+    return lookup.names(load_registry().get(name))

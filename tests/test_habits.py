@@ -147,3 +147,28 @@ def test_a_grid_sheets_reproduce_command_writes_the_sheet(tmp_path):
     run_genkit(*command.split()[1:], cwd=again, check=0)
     with Image.open(tmp_path / "sheet.png") as first, Image.open(again / "reproduced-grid.png") as second:
         assert first.size == second.size and first.tobytes() == second.tobytes()
+
+
+# ---------------------------------------------------------------- the Python API
+
+
+API_SCRIPT = """
+import json, genkit
+text = genkit.load("text", device="cpu")
+pieces = list(text.stream(prompt="ROMEO:", seed=3, max_tokens=40))
+whole = text.generate(n=1, seed=3, prompt="ROMEO:", max_tokens=40)[0].text
+print(json.dumps({"pieces": pieces, "whole": whole, "generators": [g["name"] for g in genkit.generators()],
+                  "weights": genkit.weights_for("image")}))
+"""
+
+
+def test_the_api_streams_text_and_lists_generators_weights_and_aliases(tmp_path):
+    env = {"GENKIT_CONFIG_DIR": str(tmp_path / "config")}
+    shipped = REPO / "plugins" / "genkit_image" / "weights" / "image-mnist.safetensors"
+    run_genkit("aliases", "set", "digits", shipped, env=env, check=0)
+    proc = subprocess.run([sys.executable, "-c", API_SCRIPT], capture_output=True, text=True, env={**os.environ, **env})
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout)
+    assert len(got["pieces"]) > 1 and "".join(got["pieces"]) == got["whole"]
+    assert {"image", "text", "music"} <= set(got["generators"])
+    assert got["weights"]["emoji"] == "shipped" and got["weights"]["digits"].startswith("alias for ")
