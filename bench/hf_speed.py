@@ -66,7 +66,18 @@ def build_full_pipeline(folder: Path) -> None:
         layers_per_block=2,
         sample_size=512,
     )
-    text = CLIPTextModel(CLIPTextConfig(vocab_size=49408, max_position_embeddings=77, bos_token_id=0, eos_token_id=1))
+    text = CLIPTextModel(  # CLIP ViT-L/14's text tower, as SD 1.x uses it
+        CLIPTextConfig(
+            vocab_size=49408,
+            hidden_size=768,
+            intermediate_size=3072,
+            num_hidden_layers=12,
+            num_attention_heads=12,
+            max_position_embeddings=77,
+            bos_token_id=0,
+            eos_token_id=1,
+        )
+    )
     scheduler = PNDMScheduler(beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012, skip_prk_steps=True)
     StableDiffusionPipeline(
         unet=unet, vae=vae, text_encoder=text, tokenizer=tokenizer, scheduler=scheduler,
