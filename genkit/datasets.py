@@ -47,6 +47,9 @@ from genkit.errors import GenkitError
 from genkit.reading import check_regular, read_regular
 
 SIZE = 28
+# The sizes genkit's picture models build (a 4x4 or 7x7 grid doubled 1 to 5 times): the image GAN's and
+# the VAE's, so that one folder trains both.
+PICTURE_SIZES = (8, 14, 16, 28, 32, 56, 64, 112, 128)
 MIN_SIDE = 8  # smaller pictures hold too little to learn from or to resize faithfully
 MAX_IMAGE_PIXELS = 64 * 1024 * 1024  # 8192x8192; bigger files are refused before decoding
 MAX_ARCHIVE_BYTES = 8 << 30  # uncompressed size of an .npz or .gz genkit will expand

@@ -49,7 +49,7 @@ def read_regular(path: Path, limit: int, what: str = "file") -> bytes:
     with open_regular(path, what) as fh:
         size = os.fstat(fh.fileno()).st_size
         if size > limit:
-            raise GenkitError(f"{what} {path} is {size:,} bytes, larger than the {limit:,} genkit reads at most")
+            raise GenkitError(f"{what} {path} is {size:,} bytes, larger than genkit reads: at most {limit:,}")
         data = fh.read(limit + 1)
     if len(data) > limit:  # it grew while being read
         raise GenkitError(f"{what} {path} is larger than the {limit:,} bytes genkit reads at most")

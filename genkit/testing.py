@@ -190,6 +190,40 @@ def check_generator_class(generator: str) -> Any:
     return cls
 
 
+def check_model_loads(generator: str, folder: Path, weights: str | Path | None = None) -> dict[str, Any] | None:
+    """A generator whose implementation module declares its weights with ``genkit.models.ModelFormat``
+    (for ``generator``) loads its weights (the shipped default, or ``weights``) through it, records what it
+    loaded, and what the base saves into ``folder`` loads back the same. None when it declares no format."""
+    import importlib
+
+    from genkit import lookup
+    from genkit.models import ModelFormat
+    from genkit.registry import load_registry
+
+    spec = load_registry().get(generator)
+    module = importlib.import_module(spec.implementation.partition(":")[0])
+    formats = [f for f in vars(module).values() if isinstance(f, ModelFormat) and f.generator == generator]
+    if not formats:
+        return None
+    path, _ = lookup.resolve(spec, str(weights) if weights else None)
+    assert path is not None, f"{generator!r} declares a ModelFormat but has no weights to load"
+    loaded = formats[0].load(path, "cpu")
+    assert loaded.record["files"] == {path.name: _sha256(path)}, f"{generator!r}: the record names other files"
+    again = Path(folder) / path.name
+    formats[0].save(again, loaded.module.state_dict(), loaded.config, metadata=loaded.metadata)
+    reloaded = formats[0].load(again, "cpu")
+    assert reloaded.config == loaded.config, f"{generator!r}: its config does not survive a save and a load"
+    mine, theirs = loaded.module.state_dict(), reloaded.module.state_dict()
+    assert all(mine[k].equal(theirs[k]) for k in mine), f"{generator!r}: its tensors do not survive a save and a load"
+    return loaded.record
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def check_latent_space(generator: str, weights: str | Path | None = None) -> None:
     """A latent-space generator gives one code per seed, deterministically, and decodes them to uint8 images."""
     import numpy as np

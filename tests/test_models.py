@@ -134,3 +134,12 @@ def test_every_file_records_the_model_its_generator_loaded(tmp_path):
     assert prov["model"]["class"] == "VAE" and prov["model"]["dtype"] == "float32"
     assert prov["model"]["files"] == {prov["weights"]: prov["weights_sha256"]}
     assert {k: prov["model"]["config"][k] for k in shipped["config"]} == shipped["config"]
+
+
+@pytest.mark.parametrize("name", ["image", "music", "text", "vae", "video", "hello"])
+def test_every_generator_with_weights_loads_them_through_the_base(tmp_path, name):
+    """The conformance kit's check: each built-in declares its weights with a ModelFormat (hello has none)."""
+    from genkit import testing
+
+    record = testing.check_model_loads(name, tmp_path)
+    assert (record is None) == (name == "hello")

@@ -27,6 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 
+from genkit.datasets import PICTURE_SIZES
 from genkit.models import bounded, one_of
 
 
@@ -40,7 +41,7 @@ def class_weights(classes, num_classes: int, batch: int, device) -> torch.Tensor
     return classes.float().reshape(batch, num_classes)
 
 
-SIZES = (8, 14, 16, 28, 32, 56, 64, 112, 128)  # a 4x4 or 7x7 base doubled 1 to 5 times
+SIZES = PICTURE_SIZES  # a 4x4 or 7x7 base doubled 1 to 5 times
 
 
 def stages(size: int) -> tuple[int, int]:

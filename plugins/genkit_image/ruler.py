@@ -27,6 +27,7 @@ from genkit import state
 from genkit import weights as gk_weights
 from genkit.errors import GenkitError
 from genkit_image.classifier import Classifier
+from genkit_image.model import picture
 
 WEIGHTS_FOLDER = "weights"
 RECIPE = "classifier-v3 epochs=15 batch=64 adam lr=2e-3 seed=0"  # part of the cache key
@@ -40,16 +41,12 @@ def as_input(images: np.ndarray) -> torch.Tensor:
     return x.float().div(127.5).sub(1.0)
 
 
-def _picture(config: dict) -> tuple[int, int]:
-    return int(config.get("size", 28)), int(config.get("channels", 1))
-
-
 def shipped_classifier(class_names: list[str], size: int = 28, channels: int = 1) -> Path | None:
     """The shipped classifier trained on these classes at this size and channels, or None."""
     folder = Path(str(files("genkit_image").joinpath(WEIGHTS_FOLDER)))
     for path in sorted(folder.glob("classifier-*.safetensors")):
         config = gk_weights.metadata(path).get("config") or {}
-        if config.get("class_names") == list(class_names) and _picture(config) == (size, channels):
+        if config.get("class_names") == list(class_names) and picture(config) == (size, channels):
             return path
     return None
 
@@ -81,9 +78,9 @@ class EvalClassifier:
                 f"but the data has {class_names}; train one on this data with --arch classifier "
                 "and pass --classifier"
             )
-        if _picture(config) != (size, channels):
+        if picture(config) != (size, channels):
             raise GenkitError(
-                f"the evaluation classifier {path.name} reads {describe(*_picture(config))} images, "
+                f"the evaluation classifier {path.name} reads {describe(*picture(config))} images, "
                 f"the model makes {describe(size, channels)}"
             )
         self.class_names, self.device, self.path = class_names, device, path

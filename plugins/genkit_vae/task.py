@@ -17,15 +17,14 @@ import numpy as np
 import torch
 
 from genkit import weights as gk_weights
+from genkit.datasets import PICTURE_SIZES, size_rule
 from genkit.datasets import load as load_images
-from genkit.datasets import size_rule
 from genkit.errors import GenkitError
 from genkit.progress import step_progress
 from genkit.train import TrainingTask
 from genkit_vae.model import VAE, VAEConfig, mean_picture
 
 TEST_BINARIZATION_SEED = 1234  # one fixed stochastic binarization of the test set, for every model
-SIZES = (8, 14, 16, 28, 32, 56, 64, 112, 128)  # the image GAN's sizes, so one folder trains both
 NLL_ELEMENTS = 50_000_000  # decoder outputs held at once by the likelihood estimate (bounded memory)
 
 
@@ -72,7 +71,7 @@ class VAETask(TrainingTask):
         self.start, self.train_set = None, None
         if config is None:
             self.train_set = load_images(
-                self.data, "train", size=size_rule(options.get("size"), SIZES), channels=None, mixed=self.mixed
+                self.data, "train", size=size_rule(options.get("size"), PICTURE_SIZES), channels=None, mixed=self.mixed
             )
             config = self._new_config(options)
         self.config = config
