@@ -33,8 +33,12 @@ def _choices_enum(opt: Option) -> Any:
     return enum.Enum(f"{opt.dest}_choices", {c: c for c in opt.choices or ()}, type=str)
 
 
-def parameter_for(opt: Option) -> inspect.Parameter:
-    """A signature parameter carrying a typer Option/Argument for one declared option."""
+def parameter_for(opt: Option, complete=None) -> inspect.Parameter:
+    """A signature parameter carrying a typer Option/Argument for one declared option.
+
+    Shell completion of its value: ``complete`` when given, else class names (--class), the option's
+    declared ``suggestions``, or weights names for an option called ``weights`` (a fine-tuning start).
+    """
     if opt.type == "choice":
         py_type: Any = _choices_enum(opt)
         default = opt.default
@@ -64,6 +68,11 @@ def parameter_for(opt: Option) -> inspect.Parameter:
         )
     if opt.name in CLASS_OPTIONS:  # complete class names from the weights' header, lazily
         info = typer.Option(opt.flag, help=help_for(opt), autocompletion=_complete_classes)
+    elif opt.type not in ("bool", "choice") and (complete or opt.suggestions or opt.name == "weights"):
+        from genkit import completion
+
+        chosen = complete or (completion.suggesting(opt.suggestions) if opt.suggestions else None)
+        info = typer.Option(opt.flag, help=help_for(opt), autocompletion=chosen or completion.complete_weights)
     annotation = Annotated[py_type | None if default is None else py_type, info]
     return inspect.Parameter(opt.dest, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 

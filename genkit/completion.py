@@ -37,3 +37,56 @@ def complete_class_names(ctx, incomplete: str) -> list[str]:
     done, _, current = incomplete.rpartition(",")
     prefix = done + "," if done else ""
     return [prefix + n for n in names if n.lower().startswith(current.lower())]
+
+
+def _weights_owner(ctx):
+    """The generator a --weights value belongs to: the command's own, or (a walk) its --source's."""
+    from genkit.registry import load_registry
+
+    generators = load_registry().generators
+    spec = generators.get(ctx.info_name)
+    source = (ctx.params or {}).get(spec.weights_from) if spec is not None and spec.weights_from else None
+    return generators.get(str(source)) if source else spec
+
+
+def complete_weights(ctx, incomplete: str) -> list:
+    """--weights: the shipped names and the user's aliases (with what each is); a path completes as files."""
+    try:
+        from genkit import lookup
+
+        if incomplete and lookup.is_path(incomplete):
+            return _paths(incomplete)
+        spec = _weights_owner(ctx)
+        names = lookup.names(spec) if spec is not None else {}
+    except Exception:
+        return []
+    return [(name, what) for name, what in names.items() if name.startswith(incomplete)]
+
+
+def _paths(incomplete: str) -> list[str]:
+    """Files and folders starting with ``incomplete`` (folders end in /: a run folder is a --weights value)."""
+    import glob
+    import os
+
+    found = sorted(glob.glob(os.path.expanduser(incomplete) + "*"))[:200]
+    return [p + "/" if os.path.isdir(p) else p for p in found]
+
+
+def complete_generators(ctx, incomplete: str) -> list:
+    """Generator names with their summaries (``genkit models <TAB>``, ``--source``)."""
+    try:
+        from genkit.registry import load_registry
+
+        generators = load_registry().generators.values()
+    except Exception:
+        return []
+    return [(g.name, g.summary) for g in generators if g.name.startswith(incomplete)]
+
+
+def suggesting(values: tuple[str, ...]):
+    """A completion offering an option's declared ``suggestions`` (case-insensitive prefix)."""
+
+    def complete(ctx, incomplete: str) -> list[str]:
+        return [v for v in values if v.lower().startswith(incomplete.lower())]
+
+    return complete

@@ -47,6 +47,7 @@ class Option:
     multiple: bool = False
     one_item_each: bool = False
     validator: str | None = None
+    suggestions: tuple[str, ...] | None = None  # values shell completion offers; any valid value is still taken
 
     def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.name):

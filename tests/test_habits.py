@@ -172,3 +172,36 @@ def test_the_api_streams_text_and_lists_generators_weights_and_aliases(tmp_path)
     assert len(got["pieces"]) > 1 and "".join(got["pieces"]) == got["whole"]
     assert {"image", "text", "music"} <= set(got["generators"])
     assert got["weights"]["emoji"] == "shipped" and got["weights"]["digits"].startswith("alias for ")
+
+
+# ---------------------------------------------------------------- help and completion that fit
+
+
+def test_eval_help_lists_only_what_eval_reads():
+    shown = run_genkit("eval", "video", "--help", check=0).stdout
+    assert "--eval-sequences" in shown
+    assert not any(flag in shown for flag in ("--channels", "--blocks", "--sequences <"))
+
+
+def completions(words: str, env=None) -> list[str]:
+    cword = str(len(words.split()) - (0 if words.endswith(" ") else 1))
+    complete = {"_GENKIT_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": cword}
+    return run_genkit(env={**complete, **(env or {})}, check=0).stdout.split()
+
+
+def test_completion_offers_weights_names_aliases_keys_and_generators(tmp_path):
+    env = {"GENKIT_CONFIG_DIR": str(tmp_path / "config")}
+    run_genkit("aliases", "set", "emojis-mine", REPO / "plugins/genkit_image/weights/image-emoji.safetensors", env=env)
+    assert completions("genkit image --weights em", env) == ["emoji", "emojis-mine"]
+    assert completions("genkit video --source image --weights f", env) == ["fashion"]  # the walked generator's
+    assert completions("genkit eval image --weights m", env) == ["mnist"]
+    assert completions("genkit music --key Bb") == ["Bb", "Bbm"]
+    assert completions("genkit video --source v") == ["vae", "video"]
+    assert completions("genkit models m") == ["music"]
+
+
+def test_models_wraps_summaries_at_80_columns():
+    shown = run_genkit("models", env={"COLUMNS": "80"}, check=0).stdout
+    assert "…" not in shown and max(len(line) for line in shown.splitlines()) <= 80
+    summary = json.loads(run_genkit("models", "--json", check=0).stdout)["generators"][0]["summary"]
+    assert summary.split()[-1] in shown  # the whole summary, to its last word

@@ -18,6 +18,18 @@ from genkit.cli_params import make_command, parameter_for, plain
 from genkit.spec import ArtifactKind, GeneratorSpec
 
 
+def _complete_weights(ctx, incomplete: str) -> list:
+    from genkit.completion import complete_weights
+
+    return complete_weights(ctx, incomplete)
+
+
+def _complete_generators(ctx, incomplete: str) -> list:
+    from genkit.completion import complete_generators
+
+    return complete_generators(ctx, incomplete)
+
+
 def _run_parameters(spec: GeneratorSpec) -> list[inspect.Parameter]:
     def p(name, annotation, default):
         return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
@@ -59,7 +71,9 @@ def _run_parameters(spec: GeneratorSpec) -> list[inspect.Parameter]:
                 str | None,
                 typer.Option(
                     "--weights",
-                    help="A .safetensors file, a training run's folder, or the name of shipped weights (see genkit models NAME).",
+                    help="Shipped weights or your alias by name, a .safetensors file, or a training run's folder "
+                    "(see genkit models NAME).",
+                    autocompletion=_complete_weights,
                 ),
             ],
             None,
@@ -117,6 +131,10 @@ def generator_command(spec: GeneratorSpec, kinds: list[ArtifactKind]):
         elif not req.quiet:
             echo_summary(manifest)
 
-    params = [parameter_for(o) for o in [*spec.options, *writer_options]] + _run_parameters(spec)
+    source = _complete_generators if spec.weights_from else None  # --source names a generator
+    params = [
+        parameter_for(o, source if o.key == spec.weights_from else None) for o in [*spec.options, *writer_options]
+    ]
+    params += _run_parameters(spec)
     params.append(inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context))
     return make_command(params, body, spec.name, f"{spec.summary}\n\nPlugin: {spec.plugin}.")

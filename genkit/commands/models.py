@@ -116,15 +116,39 @@ def _print_table(rows: list[dict]) -> None:
                 row["summary"],
             ]
         )
-    print(render(["generator", "outputs", "classes", "train", "weights", "summary"], lines, flexible=5, right=(2,)))
+    headers = ["generator", "outputs", "classes", "train", "weights", "summary"]
+    table = render(headers, lines, flexible=5, right=(2,))
+    if len(table.splitlines()[0]) > _width() or any("…" in line for line in table.splitlines()[1:]):
+        table = _summaries_below(headers, lines)  # too narrow for a summary column: each one gets its lines
+    print(table)
     device = rows[0]["device"] if rows else "cpu"
     note = f"* default weights (others: --weights NAME); device {device}; more: genkit models NAME"
     print("\n" + "\n".join(_wrap(note, _width(), "")))
 
 
+def _summaries_below(headers: list[str], lines: list[list[str]]) -> str:
+    """The table without its summary column, each row followed by its summary wrapped under it."""
+    from genkit.commands.table import render
+
+    table = render(headers[:-1], [line[:-1] for line in lines], flexible=4, right=(2,)).splitlines()
+    out = [table[0]]
+    for row, line in zip(table[1:], lines):
+        out += [row, *_wrap(line[-1], _width(), "    ")]
+    return "\n".join(out)
+
+
+def _complete_generators(ctx, incomplete: str) -> list:
+    from genkit.completion import complete_generators
+
+    return complete_generators(ctx, incomplete)
+
+
 def models_command(
     name: Annotated[
-        str | None, typer.Argument(help="A generator: show everything about it.", show_default=False)
+        str | None,
+        typer.Argument(
+            help="A generator: show everything about it.", show_default=False, autocompletion=_complete_generators
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     device: Annotated[str | None, typer.Option("--device", help="Device to report (default: auto).")] = None,

@@ -91,6 +91,12 @@ def eval_options(spec: GeneratorSpec) -> tuple[Option, ...]:
     return tuple(o for o in spec.train_options if o.name in wanted)
 
 
+def _complete_weights(ctx, incomplete: str) -> list:
+    from genkit.completion import complete_weights
+
+    return complete_weights(ctx, incomplete)
+
+
 def _param(name, annotation, default=None):
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
@@ -112,7 +118,10 @@ def _training_parameters(spec: GeneratorSpec, evaluating: bool) -> list[inspect.
                 Annotated[
                     Path | None,
                     typer.Option(
-                        "--weights", help="Weights to measure: a file or a shipped name (default: the shipped default)."
+                        "--weights",
+                        help="Weights to measure: a shipped name, your alias, a file or a run folder "
+                        "(default: the shipped default).",
+                        autocompletion=_complete_weights,
                     ),
                 ],
             ),
@@ -188,7 +197,6 @@ def train_from_cli(spec: GeneratorSpec, values: dict, options: dict, ctx: typer.
     summary = _train(spec, values, options)
     if "weights" in summary:
         print(json.dumps(summary, indent=2))
-
         if not values["quiet"]:
             print(use_it(spec, values["out"]), file=sys.stderr)
 
@@ -202,6 +210,7 @@ def use_it(spec: GeneratorSpec, out) -> str:
         f"use it: genkit {spec.name} --weights {shlex.quote(folder)}"
         f"   (or name it: genkit aliases set NAME {shlex.quote(folder)})"
     )
+
 
 def _train(spec: GeneratorSpec, values: dict, options: dict) -> dict:
     from genkit.train import lock
@@ -317,9 +326,9 @@ def evaluate_from_cli(spec: GeneratorSpec, values: dict, options: dict) -> None:
         options=options,
         device=values["device"],
         seed=values["seed"],
+        quiet=values["quiet"],
     )
     if values["json"]:
-        quiet=values["quiet"],
         print(json.dumps(metrics, indent=2))
         return
     from rich.console import Console

@@ -12,6 +12,10 @@ from genkit_music.meters import METERS
 __version__ = "0.1.0"
 
 MAX_BARS = 256
+# What `genkit music --key <TAB>` offers: every major and minor tonic (--key takes other spellings too).
+KEYS = tuple(
+    f"{t}{m}" for m in ("", "m") for t in ("C", "C#", "Db", "D", "Eb", "E", "F", "F#", "Gb", "G", "Ab", "A", "Bb", "B")
+)
 
 
 MUSIC_OPTIONS = (
@@ -38,6 +42,7 @@ MUSIC_OPTIONS = (
         None,
         "Key, e.g. G, D, Bb, F#m, Am (default: the primer's, else drawn from the training tunes' keys).",
         validator="genkit_music.data:parse_key",
+        suggestions=KEYS,
     ),
     Option(
         "temperature",

@@ -92,5 +92,6 @@ def genkit_register_generators(register):
             options=VIDEO_OPTIONS,
             trainable=True,
             train_options=VIDEO_TRAIN_OPTIONS,
+            eval_options=("eval-sequences",),  # the train options genkit eval reads (the weights hold the rest)
         )
     )
