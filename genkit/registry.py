@@ -4,7 +4,7 @@ Built-in plugins (this distribution's own entry points) are imported in-process.
 plugin is probed once in a child process with a time limit and what it registered is cached
 (genkit.plugin_probe), so a plugin that raises, exits, prints or hangs at import is reported by
 ``genkit plugins`` and every other command keeps working without importing it. Its code runs
-in-process only when one of its generators does, through ``import_object`` and ``guarded``.
+in-process only when one of its generators does, through ``import_object`` and ``plugin_items``.
 """
 
 from __future__ import annotations
@@ -257,7 +257,7 @@ def import_implementation(spec: GeneratorSpec):
     """Import the class named by ``spec.implementation`` (this is where torch gets imported).
 
     The class comes back wrapped so that building it and iterating its ``generate()`` are
-    guarded (see ``guarded``): a plugin that calls sys.exit mid-run fails the run with exit 1.
+    guarded (see ``plugin_items``): a plugin that calls sys.exit mid-run fails the run with exit 1.
     """
     cls = import_object(spec.implementation, spec.plugin, f"generator {spec.name!r}")
     return _guarded_class(cls, f"generator {spec.name!r} (plugin {spec.plugin!r})")
@@ -275,7 +275,7 @@ def _guarded_class(cls, where: str):
     @functools.wraps(original_generate)
     def generate(self, *args, **kwargs):
         items = _call_guarded(lambda: original_generate(self, *args, **kwargs), f"{where} failed")
-        return guarded(items, where)
+        return plugin_items(items, where)
 
     try:
         return type(
@@ -303,14 +303,14 @@ def _call_guarded(call, where: str):
         raise RunError(str(exc)) from exc.__cause__
 
 
-def guarded(items, where: str):
+def plugin_items(items, where: str):
     """Iterate a plugin's ``generate()`` so that it cannot end genkit behind the core's back.
 
     Anything the plugin prints goes to stderr, keeping stdout for data. A KeyboardInterrupt that
     is not the user's Ctrl-C, and a GeneratorExit the plugin raises itself, become PluginFailure
     (an ordinary exception), so the core fails the run with exit 1 and reports what was written
     instead of printing "interrupted" or ending silently. SystemExit and every other exception
-    pass through unchanged for the core's own guard (run.guarded) to report with the manifest.
+    pass through unchanged for the core's own guard (run.failing_run) to report with the manifest.
     Closing this iterator still closes the plugin's.
     """
     import contextlib

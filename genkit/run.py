@@ -19,7 +19,7 @@ from genkit.classnames import check_named_classes
 from genkit.contract import Generator, check_implements
 from genkit.errors import GenkitError, RunError
 from genkit.printable import printable
-from genkit.registry import import_implementation, load_registry
+from genkit.registry import Registry, import_implementation, load_registry
 from genkit.spec import GeneratorSpec
 from genkit.validation import check_values
 from genkit.writers import Writer, WriteRun, kind_for, make_writer, options_for, shapes_the_file
@@ -40,6 +40,8 @@ class Request:
     writer_options: dict = field(default_factory=dict)  # --grid, --scale, ... by Option.key
     typed: str | None = None  # the command line as the user typed it, for the history
     defaults: dict = field(default_factory=dict)  # values taken from the user's `genkit defaults`, by key
+    # The generators and output kinds the run sees: the command line's own, looked up once.
+    registry: Registry = field(default_factory=load_registry)
 
 
 @dataclass
@@ -59,11 +61,11 @@ class Target:
         return self.plan
 
 
-def execute(req: Request, stdout=None) -> dict:
+def execute(req: Request) -> dict:
     """Run a generator end to end and return the manifest of what was written."""
     started = time.time()
     n, seed = validate(req)
-    targets = plan_outputs(req, n, seed, stdout)
+    targets = plan_outputs(req, n, seed)
     weights_path, is_default = lookup.resolve(weights_owner(req), req.weights)
     check_named_classes(req.spec, req.options, weights_path)
     device = devices.device_for(req.spec, req.device)
@@ -94,17 +96,17 @@ def validate(req: Request) -> tuple[int, int]:
     if not 0 <= seed <= devices.MAX_SEED:
         raise GenkitError(f"--seed must be between 0 and {devices.MAX_SEED}")
     check_values(spec.options, req.options, spec.plugin)
-    check_values(options_for(spec, load_registry().kinds), req.writer_options)
+    check_values(options_for(spec, req.registry.kinds), req.writer_options)
     return n, seed
 
 
-def plan_outputs(req: Request, n: int, seed: int, stdout) -> list[Target]:
+def plan_outputs(req: Request, n: int, seed: int) -> list[Target]:
     """Decide every output name and check it is free before any work; one target per -o."""
-    kinds = load_registry().kinds
+    kinds = req.registry.kinds
     default = kind_for(req.spec.outputs[0], kinds)
     to_stdout = req.outputs == ["-"] or not req.outputs
     if to_stdout and default.streams and not req.json:  # text: -o - (or no -o) streams to stdout
-        run = WriteRun(req.spec.name, n, seed, req.overwrite, _values_for(default, req.writer_options, set()), stdout)
+        run = WriteRun(req.spec.name, n, seed, req.overwrite, _values_for(default, req.writer_options, set()))
         target = Target(None, make_writer(default, run))
         target.writer.check([])
         return [target]
@@ -115,7 +117,7 @@ def plan_outputs(req: Request, n: int, seed: int, stdout) -> list[Target]:
             raise GenkitError(f"two outputs write .{plan.ext}; give each -o its own format")
         seen_exts.add(plan.ext)
         kind = kind_for(plan.ext, kinds)
-        run = WriteRun(req.spec.name, n, seed, req.overwrite, _values_for(kind, req.writer_options, claimed), stdout)
+        run = WriteRun(req.spec.name, n, seed, req.overwrite, _values_for(kind, req.writer_options, claimed))
         plan.check_free(req.overwrite)
         files.clean_stale_temporaries(plan.path(0).parent)
         targets.append(Target(plan, make_writer(kind, run)))
@@ -150,7 +152,7 @@ def _values_for(kind, values: dict, claimed: set) -> dict:
 def _refuse_unused(req: Request, targets: list[Target]) -> None:
     """An output option no output of this run uses (--piano-roll with only -o x.gif) is a mistake."""
     used = {key for t in targets for key in t.writer.run.values}
-    for opt in options_for(req.spec, load_registry().kinds):
+    for opt in options_for(req.spec, req.registry.kinds):
         if opt.key not in used and req.writer_options.get(opt.key, opt.default) != opt.default:
             raise GenkitError(
                 f"{opt.flag} does not apply to {', '.join('.' + t.file_plan.ext for t in targets)} output"
@@ -163,7 +165,7 @@ def weights_owner(req: Request) -> GeneratorSpec:
     other = req.options.get(req.spec.weights_from) if req.spec.weights_from else None
     if not other:  # with it, even the default weights are the source's: the file records what was used
         return req.spec
-    spec = load_registry().generators.get(str(other))
+    spec = req.registry.generators.get(str(other))
     if spec is None:
         flag = "--" + str(req.spec.weights_from).replace("_", "-")  # set: `other` came from it
         raise GenkitError(f"{flag} {other}: no generator of that name (genkit models lists them)")
@@ -223,7 +225,7 @@ def command_line(spec: GeneratorSpec, options: dict, seed: int, weights_arg, is_
 
 
 def base_provenance(req: Request, seed: int, device, weights_path, is_default) -> dict:
-    shaping = [o for o in options_for(req.spec, load_registry().kinds) if shapes_the_file(o)]
+    shaping = [o for o in options_for(req.spec, req.registry.kinds) if shapes_the_file(o)]
     return {
         "genkit": __version__,
         "generator": req.spec.name,
@@ -268,7 +270,7 @@ def write_all(generator, req: Request, n: int, seed: int, targets: list[Target],
     show = progress.wanted(req.quiet) and targets[0].plan is not None
     done = 0
     with progress.bar(f"genkit {req.spec.name}", n, show) as advance:
-        for artifact in guarded(
+        for artifact in failing_run(
             generator.generate(n=n, seed=seed, options=dict(req.options), format=fmt), req.spec, manifest
         ):
             complete = False
@@ -287,7 +289,7 @@ def write_all(generator, req: Request, n: int, seed: int, targets: list[Target],
         raise _failure(f"{req.spec.name} produced {done} of {n} items", manifest)
 
 
-def guarded(items, spec: GeneratorSpec, manifest: dict):
+def failing_run(items, spec: GeneratorSpec, manifest: dict):
     """Iterate a plugin's generator; anything it raises (even SystemExit) fails the run with exit 1."""
     try:
         yield from items

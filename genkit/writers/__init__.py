@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from genkit import files
 from genkit.errors import GenkitError, RunError
@@ -30,7 +30,6 @@ class WriteRun:
     # This writer's option values by Option.key. An option naming extra files (a path: --grid,
     # --piano-roll) reaches only the first output whose kind declares it, so the extras are written once.
     values: dict[str, Any] = field(default_factory=dict)
-    stdout: TextIO | None = None
 
 
 class Writer:

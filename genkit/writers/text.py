@@ -38,7 +38,7 @@ class TextWriter(Writer):
         return [self.sidecar(p) for p in items], []
 
     def _stream(self, artifact, provenance: dict) -> None:
-        out = self.run.stdout or sys.stdout
+        out = sys.stdout
         self.streamed = True
         if self.run.n > 1 and not self.samples.started(artifact.index):
             gap = "\n\n" if artifact.index else ""
@@ -49,5 +49,5 @@ class TextWriter(Writer):
 
     def finish(self, provenance: dict) -> dict:
         if self.streamed:
-            (self.run.stdout or sys.stdout).write("\n")
+            sys.stdout.write("\n")
         return {}
