@@ -176,7 +176,7 @@ def test_a_corpus_is_read_within_its_byte_budget(tmp_path, monkeypatch):
     corpus.write_text("abc " * 100)
     assert data.read_corpus(corpus).startswith("abc")
     monkeypatch.setattr(data, "MAX_CORPUS_BYTES", 100)
-    with pytest.raises(GenkitError, match="at most 100"):
+    with pytest.raises(GenkitError, match="400 bytes"):
         data.read_corpus(corpus)
 
 
