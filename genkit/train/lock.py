@@ -3,8 +3,10 @@
 The lock is ``fcntl.flock`` on an open file, so the kernel drops it when the process ends, however
 it ends (a SIGKILL or a crash cannot leave a folder locked), and a second ``genkit train --out
 RUN`` started beside a running one is refused in one line instead of overwriting its checkpoint.
-The lock file itself is left in place (removing it would let a third process lock a new file while
-the second still holds the old one); it is empty and genkit never reads it.
+The lock file is left in place (removing it would let a third process lock a new file while a
+second still holds the old one); it is empty and genkit never reads it. The one exception: a run
+refused before it wrote anything removes the folder it created for the lock, lock file included,
+so a mistyped command leaves nothing behind.
 
 A run relaunched under torchrun (``--nproc``) is locked once, by the command that starts the
 workers; they know it from ``LOCKED_ENV``.
