@@ -419,17 +419,9 @@ class Trainer:
         exported = {k: v.float() if v.is_floating_point() else v for k, v in task.export(self.core).items()}
         models.save_weights(self.paths.weights, exported, generator=self.spec.name, config=task.config, metadata=meta)
         report.plot_history(self.history, self.paths.plot)
+        params = sum(p.numel() for p in self.core.parameters())
         report.write_card(
-            self.paths.card,
-            spec=self.spec,
-            notes=task.card_notes(),
-            weights_path=self.paths.weights,
-            summary=summary,
-            metrics=metrics,
-            params=sum(p.numel() for p in self.core.parameters()),
-            device=self.device,
-            command=command,
-            data=s.data,
+            self.paths.card, self.spec, self.paths.weights, params=params, device=self.device, notes=task.card_notes()
         )
 
 

@@ -61,26 +61,18 @@ def plot_history(history: list[dict], path: Path, width: int = 640, height: int 
     files.write_atomic(path, buf.getvalue(), overwrite=True)
 
 
-def write_card(
-    path: Path,
-    *,
-    spec,
-    notes: str,
-    weights_path: Path,
-    summary: dict,
-    metrics: dict,
-    params: int,
-    device,
-    command: str,
-    data: Path,
-) -> None:
+def write_card(path: Path, spec, weights_path: Path, *, params: int, device, notes: str) -> None:
+    """The run's MODEL_CARD.md, from what its weights file records (command, data, training, metrics):
+    the card cannot say other than the weights it describes."""
+    meta = weights.metadata(weights_path)
+    summary, metrics = meta["training"], meta["metrics"]
     lines = [
         f"# {spec.name}: {spec.summary}",
         "",
         f"- weights: `{weights_path.name}` (sha256 `{weights.sha256(weights_path)[:16]}`)",
         f"- parameters: {params:,}",
-        f"- data: `{Path(data).name}`",
-        f"- command: `{command}`",
+        f"- data: `{meta['data']}`",
+        f"- command: `{meta['command']}`",
         (
             f"- training: {summary['steps']} steps ({summary['epochs']} epochs), batch {summary['batch_size']}, "
             f"lr {summary['lr']}, precision {summary['precision']}, {summary['train_seconds'] / 60:.1f} min on "
