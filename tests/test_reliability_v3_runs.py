@@ -286,10 +286,10 @@ def text_sample():
         (7, "must be a path"),
     ],
 )
-def test_api_save_raises_genkits_own_errors_for_every_bad_path(text_sample, tmp_path, path, fragment):
+def test_api_save_raises_genkits_own_errors_for_every_bad_path(text_sample, tmp_path, monkeypatch, path, fragment):
     from genkit.errors import GenkitError
 
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(GenkitError, match=fragment):
         text_sample.save(path)
     assert not list(tmp_path.iterdir())
