@@ -183,7 +183,7 @@ def test_a_corpus_is_read_within_its_byte_budget(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- class 2: genkit's own caches and state
 
 
-def test_a_symlink_at_the_precision_cache_is_replaced_never_written_through(tmp_path, capsys):
+def test_a_symlink_at_the_precision_cache_is_replaced_never_written_through(tmp_path, capsys, monkeypatch):
     from genkit import state
     from genkit.train import precision
 
@@ -193,12 +193,10 @@ def test_a_symlink_at_the_precision_cache_is_replaced_never_written_through(tmp_
     cache.parent.mkdir(parents=True)
     cache.symlink_to(profile)
     state._warned.clear()
-    os.environ["XDG_CACHE_HOME"] = str(tmp_path / "cache")
-    try:
-        assert precision.cpu_bf16_is_faster({"avx512_bf16"}, timer=lambda dtype: 1.0) is False
-        assert precision.cpu_bf16_is_faster({"avx512_bf16"}, timer=lambda dtype: 1 / 0) is False  # cached now
-    finally:
-        del os.environ["XDG_CACHE_HOME"]
+    monkeypatch.delenv("GENKIT_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert precision.cpu_bf16_is_faster({"avx512_bf16"}, timer=lambda dtype: 1.0) is False
+    assert precision.cpu_bf16_is_faster({"avx512_bf16"}, timer=lambda dtype: 1 / 0) is False  # cached now
     assert profile.read_text() == "export PATH=/usr/bin\n"
     assert not cache.is_symlink() and json.loads(cache.read_text())
     assert capsys.readouterr().err.count("genkit: warning:") == 1
