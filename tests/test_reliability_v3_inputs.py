@@ -343,6 +343,8 @@ def test_file_names_with_escapes_are_shown_escaped(tmp_path):
     proc = run_genkit("image", "--n", "1", "-o", tmp_path / "a\x1b[2Jb.png")  # exists now: the error line too
     assert_user_error(proc, "already exists")
     assert "\x1b" not in proc.stderr
+    listed = run_genkit("logs", "--files", check=0).stdout  # and the history's list of files
+    assert "\\x1b[2Jb.png" in listed and "\x1b" not in listed
 
 
 def test_names_with_a_trailing_newline_are_refused(tmp_path):

@@ -154,7 +154,9 @@ def logs_command(
     elif files:
         for run in runs:
             for written in run["files"]:
-                print(written)
+                from genkit.printable import printable
+
+                print(printable(written))  # a name holding a newline or an escape stays one safe line
     elif run_id is not None:
         _print_run(runs[0])
     elif not runs:
