@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
@@ -25,7 +26,9 @@ import torch.nn.functional as F
 from genkit import files as gk_files
 from genkit import state
 from genkit import weights as gk_weights
+from genkit.datasets import PICTURE_SIZES
 from genkit.errors import GenkitError
+from genkit.models import ModelFormat, bounded, one_of
 from genkit_image.classifier import Classifier
 from genkit_image.model import picture
 
@@ -39,6 +42,28 @@ def as_input(images: np.ndarray) -> torch.Tensor:
     x = torch.from_numpy(np.ascontiguousarray(images))
     x = x.unsqueeze(1) if x.dim() == 3 else x.permute(0, 3, 1, 2)
     return x.float().div(127.5).sub(1.0)
+
+
+@dataclass
+class ClassifierConfig:
+    """The config an evaluation classifier's weights carry (they are image weights, arch "classifier")."""
+
+    arch: str
+    num_classes: int = bounded(1, 10_000)
+    class_names: list = field(default_factory=list)  # absent in the first shipped classifiers
+    size: int = one_of(*PICTURE_SIZES, default=28)
+    channels: int = one_of(1, 3, default=1)
+
+
+def check_classifier(cfg: ClassifierConfig) -> None:
+    if cfg.arch != "classifier":
+        raise ValueError("is not a classifier's (write one with 'genkit train image --arch classifier')")
+
+
+# How an evaluation classifier's weights file becomes the network (the GAN's own are genkit_image.generator.WEIGHTS).
+CLASSIFIER = ModelFormat(
+    "image", ClassifierConfig, build=lambda c: Classifier(c.num_classes, c.channels, c.size), check=check_classifier
+)
 
 
 def shipped_classifier(class_names: list[str], size: int = 28, channels: int = 1) -> Path | None:
@@ -66,15 +91,11 @@ class EvalClassifier:
                 f"evaluation classifier {path} not found; train one with "
                 "'genkit train image --arch classifier --data DIR' and pass --classifier"
             )
-        tensors, meta = gk_weights.load_tensors(path, device)
-        config = meta.get("config") or {}
-        if config.get("arch") != "classifier":
+        loaded = CLASSIFIER.load(path, device)  # every check before any memory is used
+        config, meta = loaded.metadata["config"], loaded.metadata
+        if list(loaded.config.class_names) != list(class_names):
             raise GenkitError(
-                f"--classifier {path} is not a classifier written by 'genkit train image --arch classifier'"
-            )
-        if list(config["class_names"]) != list(class_names):
-            raise GenkitError(
-                f"the evaluation classifier {path.name} knows classes {config['class_names']}, "
+                f"the evaluation classifier {path.name} knows classes {loaded.config.class_names}, "
                 f"but the data has {class_names}; train one on this data with --arch classifier "
                 "and pass --classifier"
             )
@@ -85,9 +106,7 @@ class EvalClassifier:
             )
         self.class_names, self.device, self.path = class_names, device, path
         self.trained_by_eval = meta.get("trained_by") == "genkit eval image"
-        self.net = Classifier(len(class_names), channels, size).to(device)
-        gk_weights.load_into(self.net, tensors, path)
-        self.net.eval()
+        self.net = loaded.module
 
     @torch.no_grad()
     def run(self, images: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -183,10 +202,11 @@ def self_trained(train_set, device, run_folder=None) -> Path:
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     gk_files.clean_stale_temporaries(path.parent)  # a killed eval's half-written classifier
-    gk_weights.save_tensors(
-        net.state_dict(),
-        {"config": config, "trained_by": "genkit eval image", "recipe": RECIPE, "train_accuracy": accuracy},
+    CLASSIFIER.save(
         path,
+        net.state_dict(),
+        config,
+        metadata={"trained_by": "genkit eval image", "recipe": RECIPE, "train_accuracy": accuracy},
     )
     print(f"genkit: eval: classifier cached at {path} (train accuracy {accuracy:.3f})", file=sys.stderr, flush=True)
     return path
