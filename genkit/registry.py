@@ -253,6 +253,23 @@ def import_object(reference: str, plugin: str, what: str):
         raise RunError(str(exc)) from exc.__cause__  # an ImportError here is the plugin's fault: exit 1
 
 
+def call_plugin(call, plugin: str, what: str, user_errors: tuple[type[Exception], ...] = ()):
+    """``call()``, a light function of ``plugin`` run in this process (a validator, a catalog), guarded as
+    ``import_object`` is: any exception but a RunError or one of ``user_errors`` becomes a RunError naming
+    the plugin and ``what`` (exit 1)."""
+    from genkit.errors import RunError
+
+    try:
+        with plugin_probe.guard(f"plugin {plugin!r}: {what}", exceptions=False):
+            return call()
+    except (RunError, *user_errors):
+        raise
+    except plugin_probe.PluginFailure as exc:
+        raise RunError(str(exc)) from exc.__cause__
+    except Exception as exc:
+        raise RunError(f"plugin {plugin!r}: {what} failed: {plugin_probe.describe(exc)}") from exc
+
+
 def import_implementation(spec: GeneratorSpec):
     """Import the class named by ``spec.implementation`` (this is where torch gets imported).
 

@@ -7,11 +7,11 @@ isolated as every plugin call is (genkit.plugin_probe); the descriptions in genk
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
-from genkit import plugin_probe
 from genkit.errors import GenkitError, RunError
-from genkit.registry import import_object
+from genkit.registry import call_plugin, import_object
 from genkit.spec import Option
 
 
@@ -40,16 +40,9 @@ def run_validator(opt: Option, value: Any, plugin: str) -> None:
         raise RunError(f"plugin {plugin!r}: the validator of {opt.flag} ({opt.validator}) is not a function")
     for item in value if opt.multiple and isinstance(value, (list, tuple)) else [value]:
         try:
-            with plugin_probe.guard(f"plugin {plugin!r}: the validator of {opt.flag}", exceptions=False):
-                check(item)
+            call_plugin(partial(check, item), plugin, f"the validator of {opt.flag}", (ValueError, GenkitError))
         except RunError:
             raise
         except (ValueError, GenkitError) as exc:
             reason = (str(exc).splitlines() or ["invalid value"])[0][:300]
             raise GenkitError(reason if opt.flag in reason else f"{opt.flag} {item}: {reason}") from None
-        except plugin_probe.PluginFailure as exc:
-            raise RunError(str(exc)) from exc.__cause__
-        except Exception as exc:
-            raise RunError(
-                f"plugin {plugin!r}: the validator of {opt.flag} failed: {plugin_probe.describe(exc)}"
-            ) from exc

@@ -6,8 +6,6 @@ light function finds: the core knows no library, it asks the plugin and prints t
 
 from __future__ import annotations
 
-from genkit.errors import RunError
-
 FIELDS = ("id", "revision", "bytes", "class")
 
 
@@ -15,19 +13,10 @@ def local_models(spec) -> list[dict] | None:
     """The catalog's rows (id, revision, bytes, class, and anything else it adds), or None without one."""
     if spec.catalog is None:
         return None
-    from genkit import plugin_probe
-    from genkit.registry import import_object
+    from genkit.registry import call_plugin, import_object
 
     find = import_object(spec.catalog, spec.plugin, f"the catalog of {spec.name!r}")
-    try:
-        with plugin_probe.guard(f"plugin {spec.plugin!r}: the catalog of {spec.name!r}", exceptions=False):
-            rows = list(find())
-    except plugin_probe.PluginFailure as exc:
-        raise RunError(str(exc)) from exc.__cause__
-    except Exception as exc:
-        raise RunError(
-            f"plugin {spec.plugin!r}: the catalog of {spec.name!r} failed: {plugin_probe.describe(exc)}"
-        ) from exc
+    rows = call_plugin(lambda: list(find()), spec.plugin, f"the catalog of {spec.name!r}")
     return [
         {k: row.get(k) for k in (*FIELDS, *sorted(set(row) - set(FIELDS)))} for row in rows if isinstance(row, dict)
     ]
