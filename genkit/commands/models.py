@@ -101,6 +101,7 @@ def _summary_rows(registry, device_arg) -> list[dict]:
 
 def _print_table(rows: list[dict]) -> None:
     from genkit.commands.table import render
+    from genkit.printable import printable
 
     lines = []
     for row in rows:
@@ -113,7 +114,7 @@ def _print_table(rows: list[dict]) -> None:
                 str(row["classes"] or "-"),
                 "yes" if row["trainable"] else "no",
                 weights,
-                row["summary"],
+                printable(row["summary"]),  # a plugin's words, shown in the table or wrapped under it
             ]
         )
     headers = ["generator", "outputs", "classes", "train", "weights", "summary"]
