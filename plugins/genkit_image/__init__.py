@@ -78,35 +78,39 @@ TRAIN_OPTIONS = (
 )
 
 
+# The generator as this plugin declares it; its training task resolves --weights with it (genkit.lookup)
+# instead of asking the core's registry for the plugin's own spec.
+SPEC = GeneratorSpec(
+    name="image",
+    modality="image",
+    summary="Images from a class-conditional GAN, grey or colour, 8 to 128 pixels (Fashion-MNIST 28x28 by default).",
+    implementation="genkit_image.generator:ImageGenerator",
+    outputs=("png",),
+    default_weights="weights/image-fashion.safetensors",
+    options=(
+        Option(
+            "class",
+            "str",
+            None,
+            "Class to draw: a name the weights know (e.g. 'sneaker') or its index. Default: a random class per image.",
+        ),
+        Option(
+            "truncation",
+            "float",
+            1.0,
+            "Shrink the latent toward its mean: lower is more typical, less varied.",
+            min=0,
+            min_open=True,
+            max=1,
+        ),
+    ),
+    trainable=True,
+    eval_options=("classifier", "mixed-sizes"),  # the train options genkit eval reads
+    train_options=TRAIN_OPTIONS,
+    package=__name__,  # its own spec, for its training task to resolve --weights with
+)
+
+
 @hookimpl
 def genkit_register_generators(register):
-    register(
-        GeneratorSpec(
-            name="image",
-            modality="image",
-            summary="Images from a class-conditional GAN, grey or colour, 8 to 128 pixels (Fashion-MNIST 28x28 by default).",
-            implementation="genkit_image.generator:ImageGenerator",
-            outputs=("png",),
-            default_weights="weights/image-fashion.safetensors",
-            options=(
-                Option(
-                    "class",
-                    "str",
-                    None,
-                    "Class to draw: a name the weights know (e.g. 'sneaker') or its index. Default: a random class per image.",
-                ),
-                Option(
-                    "truncation",
-                    "float",
-                    1.0,
-                    "Shrink the latent toward its mean: lower is more typical, less varied.",
-                    min=0,
-                    min_open=True,
-                    max=1,
-                ),
-            ),
-            trainable=True,
-            eval_options=("classifier", "mixed-sizes"),  # the train options genkit eval reads
-            train_options=TRAIN_OPTIONS,
-        )
-    )
+    register(SPEC)

@@ -31,11 +31,11 @@ class Start:
 
 
 def load_start(given: str) -> Start:
-    from genkit import lookup, registry
+    from genkit import lookup
+    from genkit_image import SPEC
     from genkit_image.generator import WEIGHTS
 
-    spec = registry.load_registry().get("image")
-    path, _ = lookup.resolve(spec, str(given))
+    path, _ = lookup.resolve(SPEC, str(given))
     loaded = WEIGHTS.load(path, "cpu")
     return Start(dict(loaded.metadata["config"]), loaded.module.state_dict(), path.name)
 

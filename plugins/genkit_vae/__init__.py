@@ -93,19 +93,23 @@ VAE_TRAIN_OPTIONS = (
 )
 
 
+# The generator as this plugin declares it; its training task resolves --weights with it (genkit.lookup)
+# instead of asking the core's registry for the plugin's own spec.
+SPEC = GeneratorSpec(
+    name="vae",
+    modality="image",
+    summary="A variational autoencoder of pictures (28x28 digits by default, colour up to 128 pixels): sample, reconstruct, interpolate.",
+    implementation="genkit_vae.generator:VAEGenerator",
+    outputs=("png", "gif"),
+    default_weights="weights/vae-mnist.safetensors",
+    options=VAE_OPTIONS,
+    trainable=True,
+    eval_options=("eval-k", "eval-images"),  # the train options genkit eval reads
+    train_options=VAE_TRAIN_OPTIONS,
+    package=__name__,  # its own spec, for its training task to resolve --weights with
+)
+
+
 @hookimpl
 def genkit_register_generators(register):
-    register(
-        GeneratorSpec(
-            name="vae",
-            modality="image",
-            summary="A variational autoencoder of pictures (28x28 digits by default, colour up to 128 pixels): sample, reconstruct, interpolate.",
-            implementation="genkit_vae.generator:VAEGenerator",
-            outputs=("png", "gif"),
-            default_weights="weights/vae-mnist.safetensors",
-            options=VAE_OPTIONS,
-            trainable=True,
-            eval_options=("eval-k", "eval-images"),  # the train options genkit eval reads
-            train_options=VAE_TRAIN_OPTIONS,
-        )
-    )
+    register(SPEC)

@@ -199,10 +199,11 @@ def pixel_baseline(train: np.ndarray, test: np.ndarray) -> float:
 
 def _load_start(given: str) -> tuple[dict, dict, str]:
     """(config, tensors, file name) of the VAE weights to fine-tune from."""
-    from genkit import lookup, registry
+    from genkit import lookup
+    from genkit_vae import SPEC
     from genkit_vae.generator import WEIGHTS
 
-    path, _ = lookup.resolve(registry.load_registry().get("vae"), str(given))
+    path, _ = lookup.resolve(SPEC, str(given))
     loaded = WEIGHTS.load(path, "cpu")
     return asdict(loaded.config), loaded.module.state_dict(), path.name
 
