@@ -275,6 +275,7 @@ def _run(argv: list[str], debug: bool) -> int:
         _echo_err(f"genkit: error: {_one_line(exc)}")
         return exc.exit_code
     except (KeyboardInterrupt, Abort):
+        _end_streamed_line()
         by = " by SIGTERM" if interrupts.exit_code() == 143 else ""  # SIGTERM stops like Ctrl-C, at a file boundary
         _echo_err(f"genkit: interrupted{by}; files already finished are complete, nothing half-written was kept")
         return interrupts.exit_code()
@@ -290,6 +291,16 @@ def _run(argv: list[str], debug: bool) -> int:
         _traceback_if(debug)
         _echo_err(f"genkit: error: {type(exc).__name__}: {_one_line(exc)} (run with --debug for the traceback)")
         return 1
+
+
+def _end_streamed_line() -> None:
+    """Ctrl-C in the middle of streamed text: its line ends before the message (stdout a terminal only)."""
+    text_writer = sys.modules.get("genkit.writers.text")  # only loaded when text was being written
+    if text_writer is not None:
+        import contextlib
+
+        with contextlib.suppress(OSError, ValueError):
+            text_writer.end_open_line()
 
 
 def _user_defaults(argv: list[str]) -> dict:

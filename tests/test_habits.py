@@ -205,3 +205,41 @@ def test_models_wraps_summaries_at_80_columns():
     assert "…" not in shown and max(len(line) for line in shown.splitlines()) <= 80
     summary = json.loads(run_genkit("models", "--json", check=0).stdout)["generators"][0]["summary"]
     assert summary.split()[-1] in shown  # the whole summary, to its last word
+
+
+# ---------------------------------------------------------------- small ones
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_streamed_text_prints_its_message_on_a_new_line(tmp_path):
+    import pty
+    import select
+    import signal
+    import time
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "genkit", "text", "ROMEO:", "--max-tokens", "10000", "--seed", "1"],
+        stdout=follower,
+        stderr=follower,
+        cwd=tmp_path,
+    )
+    os.close(follower)
+    seen, deadline = b"", time.monotonic() + 120
+    while len(seen) < 100 and time.monotonic() < deadline:  # some text has streamed
+        if select.select([leader], [], [], 1)[0]:
+            seen += os.read(leader, 4096)
+    proc.send_signal(signal.SIGINT)
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    proc.wait(timeout=60)
+    os.close(leader)
+    text = seen.decode(errors="replace").replace("\r\n", "\n")
+    assert proc.returncode == 130 and "genkit: interrupted" in text, text[-500:]
+    assert text[text.index("genkit: interrupted") - 1] == "\n", text[-500:]

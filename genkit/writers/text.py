@@ -44,10 +44,29 @@ class TextWriter(Writer):
             gap = "\n\n" if artifact.index else ""
             # The command whose last item this sample is: running it prints exactly this text last.
             out.write(f"{gap}--- sample {artifact.index + 1} of {self.run.n}: {provenance['command']} ---\n")
+        global _line_open
+        if artifact.text:  # set first: a Ctrl-C may land inside the write
+            _line_open = True
         out.write(artifact.text)
         out.flush()
+        if artifact.text:
+            _line_open = not artifact.text.endswith("\n")
 
     def finish(self, provenance: dict) -> dict:
+        global _line_open
         if self.streamed:
             sys.stdout.write("\n")
+            _line_open = False
         return {}
+
+
+_line_open = False  # streamed text ended mid-line: a message printed now would run on from it
+
+
+def end_open_line() -> None:
+    """After an interrupt: end the streamed text's line on a terminal, so genkit's message starts on its own."""
+    global _line_open
+    if _line_open and sys.stdout.isatty():
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    _line_open = False
