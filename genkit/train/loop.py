@@ -23,6 +23,7 @@ from genkit.errors import GenkitError
 from genkit.spec import GeneratorSpec
 from genkit.train import checkpoint, report
 from genkit.train.distributed import Group
+from genkit.train.optimizers import prefer_fused
 from genkit.train.outputs import RunFiles, check_data
 from genkit.train.precision import Precision, resolve
 from genkit.train.protocol import TaskError, adopt, uses_shared_step
@@ -150,7 +151,8 @@ class Trainer:
             self.model = DistributedDataParallel(self.core, device_ids=ids)
         else:  # a task's own step: the StepContext averages gradients, so every process starts equal
             self.group.broadcast_module(self.core)
-        self.optimizers = list(self.task.optimizers(self.core, self.lr))
+        # Adam's fused kernel unless the task chose; a --resume then restores the checkpoint's choice.
+        self.optimizers = prefer_fused(list(self.task.optimizers(self.core, self.lr)), self.device)
         self.base_lrs = [[g["lr"] for g in opt.param_groups] for opt in self.optimizers]
         self.ctx = StepContext(
             self.precision,
