@@ -1,13 +1,13 @@
-"""Training-step time of the text model with dropout: where the dropout sits, as a ratio in one run.
+"""Training-step time of the text model by where the attention drops (--dropout-at), as ratios in one run.
 
-genkit's text model drops the attention weights, as GPT-2 and nanoGPT do (plugins/genkit_text/model.py),
-which on a CPU takes scaled_dot_product_attention off its fused kernel. The candidate drops each
-attention's output instead (nanoGPT's resid_dropout), leaving the kernel fused. Not adopted yet: the
-shipped card's command would then train a different model, and whether it reaches the same validation
-loss is not measured. This times a full training step (forward, loss, backward, AdamW) both ways, one
-thread, random characters (speed does not depend on them), steps alternating and the best of
---repeats counting. Sizes: the shipped 4x128 with 128 and with 256 positions (8,192 characters per
-step) and 4x192 with 256.
+"weights" drops the attention weights, as GPT-2 and nanoGPT do and as genkit's models before
+--dropout-at were trained; on a CPU that takes scaled_dot_product_attention off its fused kernel.
+"output" (the default for new models) drops each attention's output after its projection
+(nanoGPT's resid_dropout), leaving the kernel fused. Both drop the embeddings' sum and each MLP's
+output. This times a full training step (forward, loss, backward, AdamW) each way, one thread,
+random characters (speed does not depend on them), in fp32 and, where the CPU has fast bf16, in
+bf16 autocast; steps alternate and the best counts. Sizes: the 0.1.x shipped 4x128 with 128 and
+with 256 positions (8,192 characters per step) and 6x192 with 256 (the 0.2 recipe's shape).
 
 Run: python bench/text_dropout.py [--repeats 3] [--steps 3] [--dropout 0.1]
 """
@@ -15,32 +15,27 @@ Run: python bench/text_dropout.py [--repeats 3] [--steps 3] [--dropout 0.1]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 
 import torch
 import torch.nn.functional as F
 
+from genkit.train.precision import cpu_bf16_is_faster
 from genkit_text import model as text_model
 
-SIZES = [(4, 128, 128, 64), (4, 128, 256, 32), (4, 192, 256, 32)]  # layers, width, block, batch
+SIZES = [(4, 128, 4, 128, 64), (4, 128, 4, 256, 32), (6, 192, 6, 256, 32)]  # layers, width, heads, block, batch
 
 
-def drop_attention_output(attention: text_model.CausalSelfAttention, p: float):
-    """Make one attention layer drop its output instead of its weights (the candidate placement):
-    the model's own forward with no attention-weight dropout, and a dropout after the projection."""
-    attention.dropout = 0.0
-    attention.proj = torch.nn.Sequential(attention.proj, torch.nn.Dropout(p))
-
-
-def step_seconds(model, optimizer, batch, steps: int) -> float:
+def one_step(model, optimizer, batch, dtype) -> float:
     start = time.perf_counter()
-    for _ in range(steps):
+    with torch.autocast("cpu", dtype=dtype) if dtype else contextlib.nullcontext():
         logits = model(batch[:, :-1])
-        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), batch[:, 1:].reshape(-1))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return (time.perf_counter() - start) / steps
+    loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), batch[:, 1:].reshape(-1))
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -50,29 +45,36 @@ def main() -> None:
     parser.add_argument("--dropout", type=float, default=0.1)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    print(f"training step, dropout {args.dropout}, one thread: genkit's (attention weights) / candidate (output)")
-    for layers, width, block, batch_size in SIZES:
-        config = text_model.GPTConfig(
-            vocab_size=65, block_size=block, n_layer=layers, n_head=4, n_embd=width, dropout=args.dropout
-        )
-        models = {}
-        for name in ("genkit", "output"):
-            torch.manual_seed(0)
-            model = text_model.GPT(config).train()
-            if name == "output":
-                for block_module in model.blocks:
-                    drop_attention_output(block_module.attn, args.dropout)
-            models[name] = (model, torch.optim.AdamW(model.parameters(), lr=1e-3))
-        batch = torch.randint(0, 65, (batch_size, block + 1))
-        best = {name: float("inf") for name in models}
-        for _ in range(args.repeats):
-            for name, (model, optimizer) in models.items():
-                step_seconds(model, optimizer, batch, 1)  # warm-up
-                best[name] = min(best[name], step_seconds(model, optimizer, batch, args.steps))
-        print(
-            f"  {layers}x{width}, {block} positions, batch {batch_size}: {best['genkit']:.3f} s / "
-            f"{best['output']:.3f} s = {best['genkit'] / best['output']:.2f}x"
-        )
+    precisions = {"fp32": None, **({"bf16": torch.bfloat16} if cpu_bf16_is_faster() else {})}
+    print(f"training step, dropout {args.dropout}, one thread: --dropout-at weights / --dropout-at output")
+    for layers, width, heads, block, batch_size in SIZES:
+        for label, dtype in precisions.items():
+            models = {}
+            for place in ("weights", "output"):
+                config = text_model.GPTConfig(
+                    vocab_size=65,
+                    block_size=block,
+                    n_layer=layers,
+                    n_head=heads,
+                    n_embd=width,
+                    dropout=args.dropout,
+                    dropout_at=place,
+                )
+                torch.manual_seed(0)
+                model = text_model.GPT(config).train()
+                models[place] = (model, torch.optim.AdamW(model.parameters(), lr=1e-3))
+            batch = torch.randint(0, 65, (batch_size, block + 1))
+            best = {place: float("inf") for place in models}
+            for model, optimizer in models.values():
+                one_step(model, optimizer, batch, dtype)  # warm-up
+            for _ in range(args.repeats * args.steps):
+                for place, (model, optimizer) in models.items():
+                    best[place] = min(best[place], one_step(model, optimizer, batch, dtype))
+            print(
+                f"  {layers}x{width}, {block} positions, batch {batch_size}, {label}: {best['weights']:.3f} s / "
+                f"{best['output']:.3f} s = {best['weights'] / best['output']:.2f}x",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

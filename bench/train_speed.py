@@ -22,6 +22,7 @@ synthetic images stand in for MNIST (speed does not depend on the pixels).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -83,7 +84,7 @@ def write_colour(folder: Path, n: int = 720, classes: int = 4, size: int = 64) -
     return folder
 
 
-def colour_speed(args, tmp: Path) -> None:
+def colour_speed(args, corpus: Path, tmp: Path) -> None:
     from genkit.train.precision import cpu_bf16_is_faster
     from genkit_image.task import make_task as image_task
     from genkit_vae.task import make_task as vae_task_
@@ -266,6 +267,281 @@ def quality(args, corpus: Path, tmp: Path) -> None:
         )
 
 
+# ---------------------------------------------------------------- the loop against a bare step (issue 35)
+
+
+def built_ins(tmp: Path, corpus: Path) -> list[tuple[str, str, Path, dict, int]]:
+    """(label, generator, data, options, batch) for each built-in the loop trains."""
+    digits = write_digits(tmp / "digits")
+    return [
+        ("text 6x384, block 256", "text", corpus, dict(NANOGPT), 12),
+        ("  the same, no dropout", "text", corpus, {**NANOGPT, "dropout": 0.0}, 12),
+        ("  --dropout-at weights", "text", corpus, {**NANOGPT, "dropout_at": "weights"}, 12),
+        ("GAN dcgan 28x28", "image", digits, {"arch": "dcgan"}, 64),
+        ("VAE 28x28", "vae", digits, {}, 128),
+        ("video MotionNet", "video", digits, {}, 16),
+    ]
+
+
+def loop_trainer(generator: str, data: Path, options: dict, precision: str, batch: int, out: Path):
+    """A real `genkit train` Trainer, built as the command builds it (its steps are the loop's)."""
+    from genkit.registry import load_registry
+    from genkit.train.loop import Trainer
+    from genkit.train.outputs import RunFiles
+    from genkit.train.settings import RunSettings
+
+    spec = load_registry().generators[generator]
+    settings = RunSettings(
+        data=data, out=out, batch_size=batch, precision=precision, max_steps=100_000, quiet=True, options=options
+    )
+    trainer = Trainer(spec, settings, RunFiles.plan(out, generator))
+    trainer.model.train()
+    trainer.start, trainer.start_step = time.perf_counter(), trainer.step  # as Trainer.run sets them
+    return trainer
+
+
+def loop_step(trainer):
+    """One iteration of Trainer.run's loop without the checkpoint and log-line branches (time-gated there)."""
+
+    def run():
+        metrics = trainer._one_step()
+        trainer._describe(metrics, time.perf_counter())
+
+    return run
+
+
+def bare_step(trainer, channels_last: bool = False, fused: bool = True):
+    """The same module and optimizer in the same precision: forward, loss, backward, clip, step; nothing else.
+
+    A fresh copy of the model (same initialisation), one batch assembled once, noise drawn by
+    torch.randn, no EMA, no history, no schedule. The losses are the tasks' own functions.
+    """
+    import torch.nn.functional as F
+
+    from genkit.train.loop import fetch
+    from genkit.train.optimizers import prefer_fused
+
+    task = trainer.task
+    torch.manual_seed(0)
+    model = task.build_model().train()
+    optimizers = list(task.optimizers(model, 1e-4))
+    if fused:  # the optimizer the loop steps with (genkit.train.optimizers); without: torch's default
+        prefer_fused(optimizers, trainer.device)
+    dtype = trainer.precision.dtype
+    autocast = (lambda: torch.autocast("cpu", dtype=dtype)) if dtype else contextlib.nullcontext
+    batch = fetch(trainer.dataset, torch.arange(trainer.batch_size), trainer.device)
+    name = trainer.spec.name
+    if name == "video":  # the loop's batch only counts rows; the task makes the clip (in the step)
+        from genkit_video.task import step_sequences
+
+        batch = step_sequences(task.train_digits(), 0, 0, trainer.batch_size).float().div_(255)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        batch = tuple(t.contiguous(memory_format=torch.channels_last) if t.dim() == 4 else t for t in batch)
+
+    def update(loss, opts, params):
+        for opt in opts:
+            opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if trainer.clip:
+            torch.nn.utils.clip_grad_norm_(params, trainer.clip)
+        for opt in opts:
+            opt.step()
+
+    if name == "image":
+        opt_g, opt_d = optimizers
+        x, y = batch
+        z_dim, classes = task.config["z_dim"], (y if task.config["num_classes"] else None)
+
+        def run():
+            with autocast():
+                with torch.no_grad():
+                    fake = model.G(torch.randn(len(x), z_dim), classes)
+                d_loss = (
+                    F.relu(1 - model.D(x, classes).float()).mean() + F.relu(1 + model.D(fake, classes).float()).mean()
+                )
+            update(d_loss, [opt_d], list(model.D.parameters()))
+            with autocast():
+                g_loss = -model.D(model.G(torch.randn(len(x), z_dim), classes), classes).float().mean()
+            update(g_loss, [opt_g], list(model.G.parameters()))
+
+        return run, model, batch
+
+    params = list(model.parameters())
+
+    def run():
+        with autocast():
+            loss, _ = task.loss(model, batch)
+        update(loss, optimizers, params)
+
+    return run, model, batch
+
+
+def clock():
+    """The timer of the comparisons: this process's CPU time on one thread (other jobs on a shared machine
+    then barely move it; a step that waits on nothing costs the same in both), wall time with more threads."""
+    return time.process_time if torch.get_num_threads() == 1 else time.perf_counter
+
+
+def interleaved(steps: dict, n: int, repeats: int, timer=None) -> dict:
+    """Best seconds per step of each callable, their steps alternating so a busy moment hurts all alike."""
+    best, now = {k: float("inf") for k in steps}, timer or clock()
+    for fn in steps.values():
+        fn()  # warm-up: kernel selection, first allocations
+    for _ in range(repeats * n):
+        for key, fn in steps.items():
+            start = now()
+            fn()
+            best[key] = min(best[key], now() - start)
+    return best
+
+
+def peak_matmul(dtype, size: int = 1024, reps: int = 20) -> float:
+    """FLOP/s of the best of ``reps`` square matrix products on this CPU with the current threads."""
+    a, b = torch.randn(size, size).to(dtype), torch.randn(size, size).to(dtype)
+    a @ b
+    best, now = float("inf"), clock()
+    for _ in range(reps):
+        start = now()
+        a @ b
+        best = min(best, now() - start)
+    return 2 * size**3 / best
+
+
+def step_flops(run) -> int:
+    """FLOPs of one step as torch counts them (matrix products, convolutions, attention; forward and backward)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        run()
+    return counter.get_total_flops()
+
+
+def models_only(tmp: Path, corpus: Path) -> list:
+    """The built-ins without the text variants (rows whose label is indented)."""
+    return [row for row in built_ins(tmp, corpus) if not row[0].startswith(" ")]
+
+
+def precisions() -> tuple[str, ...]:
+    from genkit.train.precision import cpu_bf16_is_faster
+
+    return ("bf16", "fp32") if cpu_bf16_is_faster() else ("fp32",)
+
+
+def loop_ratios(args, corpus: Path, tmp: Path) -> None:
+    """genkit's step / the bare step per built-in and precision, with each step's share of the matmul peak."""
+    peaks = {p: peak_matmul(torch.bfloat16 if p == "bf16" else torch.float32) for p in precisions()}
+    print(
+        f"genkit's loop step against the bare step, {torch.get_num_threads()} thread(s), best of "
+        f"{args.steps} x {args.repeats} alternating; matmul peak "
+        + ", ".join(f"{p} {f / 1e9:.0f} GFLOP/s" for p, f in peaks.items()),
+        flush=True,
+    )
+    print(
+        f"  {'model':24} {'prec':4} {'bare ms':>8} {'genkit ms':>9} {'ratio':>6} {'GFLOP/step':>10} {'bare % peak':>11}"
+    )
+    for label, generator, data, options, batch in built_ins(tmp, corpus):
+        for precision in peaks:
+            trainer = loop_trainer(generator, data, options, precision, batch, tmp / f"loop-{generator}-{precision}")
+            bare, _, _ = bare_step(trainer)
+            flops = step_flops(bare)
+            best = interleaved({"bare": bare, "genkit": loop_step(trainer)}, args.steps, args.repeats)
+            achieved = flops / best["bare"]
+            print(
+                f"  {label:24} {precision:4} {best['bare'] * 1e3:8.1f} {best['genkit'] * 1e3:9.1f} "
+                f"{best['genkit'] / best['bare']:5.2f}x {flops / 1e9:10.2f} {100 * achieved / peaks[precision]:10.1f}%",
+                flush=True,
+            )
+
+
+def profile_steps(args, corpus: Path, tmp: Path) -> None:
+    """torch.profiler over a few of genkit's loop steps per built-in: the ops that cost the most, self time."""
+    from torch.profiler import ProfilerActivity, profile
+
+    precision = precisions()[0]
+    print(f"profile of {args.steps} loop steps per built-in ({precision}, self CPU time, top {args.top}):", flush=True)
+    for label, generator, data, options, batch in models_only(tmp, corpus):
+        trainer = loop_trainer(generator, data, options, precision, batch, tmp / f"profile-{generator}")
+        run = loop_step(trainer)
+        run()
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(args.steps):
+                run()
+        events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+        total = sum(e.self_cpu_time_total for e in events)
+        top = ", ".join(f"{e.key} {100 * e.self_cpu_time_total / total:.0f}%" for e in events[: args.top])
+        print(f"  {label}: {total / 1e3 / args.steps:.0f} ms/step: {top}", flush=True)
+
+
+def thread_scaling(args, corpus: Path, tmp: Path) -> None:
+    """genkit's loop step on one thread against two, alternating in one process."""
+    available = os.cpu_count() or 1
+    counts = (1, min(2, available))
+    precision = precisions()[0]
+    print(f"threads: genkit's loop step ({precision}) on {counts[0]} against {counts[1]} thread(s):", flush=True)
+    for label, generator, data, options, batch in models_only(tmp, corpus):
+        trainer = loop_trainer(generator, data, options, precision, batch, tmp / f"threads-{generator}")
+        run = loop_step(trainer)
+
+        def on(threads, run=run):
+            def timed():
+                torch.set_num_threads(threads)
+                run()
+
+            return timed
+
+        best = interleaved({n: on(n) for n in counts}, args.steps, args.repeats, timer=time.perf_counter)
+        one, two = best[counts[0]], best[counts[1]]
+        print(f"  {label:24} {one * 1e3:8.1f} ms / {two * 1e3:8.1f} ms = {one / two:4.2f}x", flush=True)
+    torch.set_num_threads(args.threads)
+
+
+def memory_layout(args, corpus: Path, tmp: Path) -> None:
+    """The convolutional built-ins' bare step in the default (NCHW) layout against channels-last."""
+    print("memory layout: bare step NCHW / channels-last (above 1 means channels-last is faster):", flush=True)
+    for label, generator, data, options, batch in models_only(tmp, corpus):
+        if generator == "text":
+            continue
+        for precision in precisions():
+            trainer = loop_trainer(generator, data, options, precision, batch, tmp / f"layout-{generator}-{precision}")
+            plain, last = bare_step(trainer)[0], bare_step(trainer, channels_last=True)[0]
+            best = interleaved({"nchw": plain, "last": last}, args.steps, args.repeats)
+            print(
+                f"  {label:24} {precision:4} {best['nchw'] * 1e3:8.1f} ms / {best['last'] * 1e3:8.1f} ms = "
+                f"{best['nchw'] / best['last']:4.2f}x",
+                flush=True,
+            )
+
+
+def optimizer_kernels(args, corpus: Path, tmp: Path) -> None:
+    """The bare step with torch's default Adam/AdamW (a loop over parameters) against the fused kernel the loop uses."""
+    print(
+        "optimizer: bare step with torch's default Adam/AdamW / with the fused kernel genkit's loop picks:", flush=True
+    )
+    for label, generator, data, options, batch in models_only(tmp, corpus):
+        for precision in precisions():
+            trainer = loop_trainer(generator, data, options, precision, batch, tmp / f"opt-{generator}-{precision}")
+            steps = {"loop": bare_step(trainer, fused=False)[0], "fused": bare_step(trainer)[0]}
+            best = interleaved(steps, args.steps, args.repeats)
+            print(
+                f"  {label:24} {precision:4} {best['loop'] * 1e3:8.1f} ms / {best['fused'] * 1e3:8.1f} ms = "
+                f"{best['loop'] / best['fused']:4.2f}x",
+                flush=True,
+            )
+
+
+SECTIONS = {
+    "loop": loop_ratios,
+    "optimizer": optimizer_kernels,
+    "layout": memory_layout,
+    "threads": thread_scaling,
+    "profile": profile_steps,
+    "bf16": speed,
+    "colour": colour_speed,
+    "quality": quality,
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=4, help="timed steps per measurement (text; x3 for GAN/VAE)")
@@ -275,19 +551,24 @@ def main() -> None:
     parser.add_argument("--quality-steps", type=int, default=300)
     parser.add_argument("--only-quality", action="store_true")
     parser.add_argument("--only-colour", action="store_true", help="only the 64x64 colour images/s")
+    parser.add_argument("--only", help=f"comma-separated sections of {', '.join(SECTIONS)} (default: all but quality)")
+    parser.add_argument("--top", type=int, default=6, help="ops per built-in in the profile")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     corpus = DATA / "text" / "tinyshakespeare.txt"
     if not corpus.exists():
         sys.exit(f"needs {corpus} (set GENKIT_DATA)")
+    if args.only_colour or args.only_quality:
+        wanted = ["colour"] if args.only_colour else ["quality"]
+    elif args.only:
+        wanted = args.only.split(",")
+        if unknown := set(wanted) - set(SECTIONS):
+            sys.exit(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
+    else:
+        wanted = [name for name in SECTIONS if name != "quality" or args.quality]
     with tempfile.TemporaryDirectory() as tmp:
-        if args.only_colour:
-            return colour_speed(args, Path(tmp))
-        if not args.only_quality:
-            speed(args, corpus, Path(tmp))
-            colour_speed(args, Path(tmp))
-        if args.quality or args.only_quality:
-            quality(args, corpus, Path(tmp))
+        for name in wanted:
+            SECTIONS[name](args, corpus, Path(tmp))
 
 
 if __name__ == "__main__":
