@@ -259,10 +259,11 @@ def call_plugin(call, plugin: str, what: str, user_errors: tuple[type[Exception]
     the plugin and ``what`` (exit 1)."""
     from genkit.errors import RunError
 
+    passing: tuple[type[Exception], ...] = (RunError, *user_errors)
     try:
         with plugin_probe.guard(f"plugin {plugin!r}: {what}", exceptions=False):
             return call()
-    except (RunError, *user_errors):
+    except passing:
         raise
     except plugin_probe.PluginFailure as exc:
         raise RunError(str(exc)) from exc.__cause__
