@@ -11,7 +11,6 @@ __distribution__ = "genkit-local"  # the PyPI name; "genkit" there is Google's F
 
 from typing import TYPE_CHECKING, Any
 
-from genkit import hub
 from genkit.artifacts import Audio, Frames, Image, Midi, TextChunk
 from genkit.contract import Generator, LatentSpace, hookimpl, hookspec
 from genkit.device import item_seed
@@ -64,7 +63,6 @@ __all__ = [
     "weights_for",
     "precision_for",
     "step_progress",
-    "hub",
     "hookimpl",
     "hookspec",
     "GeneratorSpec",
