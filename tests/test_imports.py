@@ -127,6 +127,59 @@ def test_no_module_of_genkit_imports_in_a_circle():
     )
 
 
+# The layers, lowest first (docs/plugins.md, section 10); a module belongs to its longest prefix here.
+LAYERS = [
+    ("genkit.errors", "genkit.spec", "genkit.printable"),
+    ("genkit.contract",),
+    (
+        "genkit.files",
+        "genkit.reading",
+        "genkit.encode",
+        "genkit.provenance",
+        "genkit.weights",
+        "genkit.weights_check",
+        "genkit.models",
+        "genkit.datasets",
+        "genkit.device",
+        "genkit.state",
+        "genkit.hub",
+        "genkit.history",  # the run history's store: written by run and train, read by commands
+        "genkit.userconfig",
+        "genkit.aliases",
+        "genkit.defaults",
+        "genkit.classnames",
+        "genkit.interrupts",
+        "genkit.progress",
+    ),
+    ("genkit.plugin_probe", "genkit.registry", "genkit.validation", "genkit.lookup"),
+    ("genkit.writers", "genkit.artifacts", "genkit.run", "genkit.train"),
+    ("genkit.api", "genkit.commands", "genkit.completion", "genkit.cli", "genkit.train.command", "genkit.gallery"),
+    ("genkit.testing", "genkit.__main__"),  # the conformance kit and `python -m genkit` sit on top
+]
+
+
+def layer_of(module: str) -> int | None:
+    best, found = -1, None
+    for level, prefixes in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best:
+                best, found = len(prefix), level
+    return found
+
+
+def test_no_module_imports_one_of_a_higher_layer():
+    """Imports point down: a module may import its own layer and those below it, never one above."""
+    graph = import_graph()
+    upward = []
+    for module, deps in sorted(graph.items()):
+        own = layer_of(module)
+        for dep in sorted(deps):
+            theirs = layer_of(dep)
+            if own is not None and theirs is not None and theirs > own:
+                upward.append(f"{module} -> {dep}")
+    assert not upward, "imports that point up the layers (see LAYERS):\n  " + "\n  ".join(upward)
+
+
 def test_no_inner_module_imports_the_sdk_facade():
     """``from genkit import GenkitError`` inside genkit/ runs __init__.py, which imports the SDK: a circle in waiting."""
     known = modules()
@@ -143,3 +196,8 @@ def test_the_cycle_finder_finds_a_circle_inside_functions():
     assert a_path(graph, ["genkit.a", "genkit.b", "genkit.c"]) == ["genkit.a", "genkit.b", "genkit.c", "genkit.a"]
     source = "import genkit.spec\ndef f():\n    from genkit import weights, __version__\n    from .errors import GenkitError\n"
     assert imported_by(source, "genkit.x", False, set(modules())) == {"genkit.spec", "genkit.weights", "genkit.errors"}
+
+
+def test_a_module_belongs_to_its_longest_prefix():
+    assert layer_of("genkit.train.loop") == 4 and layer_of("genkit.train.command") == 5
+    assert layer_of("genkit.history.store") == 2 and layer_of("genkit.somewhere_new") is None
