@@ -19,13 +19,17 @@ app = typer.Typer(
 
 
 def _weights_file(target: Path) -> Path:
-    """The weights a RUN folder or FILE holds (a run folder holds one <generator>.safetensors)."""
+    """The weights a RUN folder or FILE holds: a run's ``<generator>.safetensors`` (beside its checkpoint,
+    and perhaps an evaluation's own classifier), or a folder's only weights file."""
     if target.is_dir():
+        from genkit.registry import load_registry
+
         held = sorted(p for p in target.glob("*.safetensors") if p.name != "checkpoint.safetensors")
-        if len(held) != 1:
-            what = "no weights" if not held else f"{len(held)} weights files"
-            raise GenkitError(f"{target} holds {what}; name the .safetensors file itself")
-        return held[0]
+        runs = [p for p in held if p.stem in load_registry().generators]  # what genkit train names them
+        if len(runs) == 1 or len(held) == 1:
+            return runs[0] if len(runs) == 1 else held[0]
+        what = "no weights" if not held else f"{len(held)} weights files"
+        raise GenkitError(f"{target} holds {what}; name the .safetensors file itself")
     if not target.is_file():
         raise GenkitError(f"no such file or folder: {target}")
     return target
