@@ -41,11 +41,11 @@ def throughput(weights_arg, batch=1024, repeats=3) -> float:
     import torch
 
     from genkit import device as devices
-    from genkit import weights
+    from genkit import lookup
     from genkit.registry import load_registry
     from genkit_image.generator import ImageGenerator
 
-    path, _ = weights.resolve(load_registry().get("image"), weights_arg)
+    path, _ = lookup.resolve(load_registry().get("image"), weights_arg)
     gen = ImageGenerator(devices.resolve_device(None), path)
     latents = gen.sample_latents(range(batch))
     classes = torch.arange(batch) % len(gen.class_names) if gen.class_names else None
