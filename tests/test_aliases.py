@@ -105,3 +105,10 @@ def test_alias_mistakes_are_one_line(tmp_path, config, run_folder, args, fragmen
 def test_an_alias_for_another_generator_says_whose_it_is(tmp_path, config, run_folder):
     run_genkit("aliases", "set", "digits", run_folder, env=config, check=0)
     assert_user_error(run_genkit("vae", "--weights", "digits", "-o", tmp_path / "v.png", env=config), "image", "vae")
+
+
+def test_models_lists_the_users_recent_runs_beside_the_shipped_weights(tmp_path, numbers):
+    env = dict(TINY_PLUGIN_ENV, GENKIT_CONFIG_DIR=str(tmp_path / "config"), GENKIT_LOGS_PATH=str(tmp_path / "h.db"))
+    run_genkit("train", "tiny", "--data", numbers, "--out", tmp_path / "mine", "--max-steps", "2", env=env, check=0)
+    shown = run_genkit("models", "tiny", env=env, check=0).stdout
+    assert "your recent runs" in shown and str(tmp_path / "mine" / "tiny.safetensors") in shown
