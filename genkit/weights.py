@@ -167,4 +167,3 @@ def shipped_weights(spec: GeneratorSpec) -> dict[str, Path]:
         return {}
     prefix, suffix = f"{spec.name}-", ".safetensors"
     return {p.name[len(prefix) : -len(suffix)]: p for p in sorted(default.parent.glob(f"{prefix}*{suffix}"))}
-
