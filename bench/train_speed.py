@@ -337,7 +337,8 @@ def bare_step(trainer, channels_last: bool = False, fused: bool = True):
         batch = step_sequences(task.train_digits(), 0, 0, trainer.batch_size).float().div_(255)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-        batch = tuple(t.contiguous(memory_format=torch.channels_last) if t.dim() == 4 else t for t in batch)
+        last = lambda t: t.contiguous(memory_format=torch.channels_last) if t.dim() == 4 else t  # noqa: E731
+        batch = tuple(map(last, batch)) if isinstance(batch, tuple) else last(batch)
 
     def update(loss, opts, params):
         for opt in opts:
