@@ -5,7 +5,7 @@
 "output" (the default for new models) drops each attention's output after its projection
 (nanoGPT's resid_dropout), leaving the kernel fused. Both drop the embeddings' sum and each MLP's
 output. This times a full training step (forward, loss, backward, AdamW) each way, one thread,
-random characters (speed does not depend on them), in fp32 and, where the CPU has fast bf16, in
+random characters (speed does not depend on them), CPU time, in fp32 and, where the CPU has fast bf16, in
 bf16 autocast; steps alternate and the best counts. Sizes: the 0.1.x shipped 4x128 with 128 and
 with 256 positions (8,192 characters per step) and 6x192 with 256 (the 0.2 recipe's shape).
 
@@ -28,14 +28,14 @@ SIZES = [(4, 128, 4, 128, 64), (4, 128, 4, 256, 32), (6, 192, 6, 256, 32)]  # la
 
 
 def one_step(model, optimizer, batch, dtype) -> float:
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: other jobs on a shared machine barely move it
     with torch.autocast("cpu", dtype=dtype) if dtype else contextlib.nullcontext():
         logits = model(batch[:, :-1])
     loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), batch[:, 1:].reshape(-1))
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def main() -> None:
