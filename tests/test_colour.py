@@ -263,7 +263,7 @@ def test_bad_folders_are_one_line_errors(tmp_path, make, fragments):
     assert not (tmp_path / "out" / "image.safetensors").exists()
 
 
-def test_fine_tuning_adapts_the_classes_and_refuses_other_pictures(colour_run, tmp_path):
+def test_fine_tuning_adapts_the_classes_and_reads_other_pictures_at_the_start_weights_size(colour_run, tmp_path):
     _, run, env, _ = colour_run
     data = write_colour(tmp_path / "new", classes={"red disc": (220, 30, 30), "violet ring": (150, 40, 200)})
     proc = run_genkit(
@@ -302,8 +302,10 @@ def test_fine_tuning_adapts_the_classes_and_refuses_other_pictures(colour_run, t
     )
     assert image_of(json.loads(out.stdout)["files"][0]["path"]) == ((32, 32), "RGB")
     assert "Fine-tuned from image.safetensors" in (tmp_path / "ft" / "MODEL_CARD.md").read_text(), proc.stderr
-    proc = run_genkit("train", "image", "--data", data, "--out", tmp_path / "bad", "--weights", "fashion", *FAST)
-    assert_user_error(proc, "28x28 grey", "32x32 colour")
+    # Colour 32x32 pictures fine-tune the 28x28 grey shipped model at its own size and channels.
+    run_genkit("train", "image", "--data", data, "--out", tmp_path / "grey", "--weights", "fashion", "--no-eval", *FAST)
+    grey = config_of(tmp_path / "grey" / "image.safetensors")
+    assert (grey["size"], grey["channels"], grey["class_names"]) == (28, 1, ["red disc", "violet ring"])
 
 
 def test_vae_trains_on_colour_with_bits_per_dim_and_fine_tunes(colour_run, tmp_path):

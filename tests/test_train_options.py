@@ -57,7 +57,7 @@ def test_help_shows_the_ranges_and_eval_help_only_what_eval_uses():
     for text in ("--batch-size", "range [1, 65536]", "--precision", "--checkpoint-every", "--hidden"):
         assert text in train_help, text
     eval_help = run_genkit("eval", "tiny", "--help", env=ENV, check=0).stdout
-    for gone in ("--batch-size", "--epochs", "--resume", "--nproc", "--precision", "--out", "--quiet", "--debug"):
+    for gone in ("--batch-size", "--epochs", "--resume", "--nproc", "--precision", "--out", "--debug"):
         assert gone not in eval_help, gone
     for kept in ("--data", "--weights", "--json", "--seed", "--device"):
         assert kept in eval_help, kept

@@ -90,7 +90,7 @@ def test_webp_output_and_mp4_when_pyav_is_installed(tmp_path):
         (["--fps", "-2"], "--fps"),
         (["--classes", "sneaker"], "classes"),
         (["-o", "walk.avi"], ".avi"),
-        (["--source", "nosuch"], "unknown generator"),
+        (["--source", "nosuch"], "no generator of that name"),
     ],
 )
 def test_bad_video_input_is_a_user_error(tmp_path, args, fragment):
