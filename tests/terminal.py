@@ -7,14 +7,16 @@ import subprocess
 import sys
 
 
-def in_a_terminal(args, cwd, env=None) -> tuple[int, str]:
-    """Run genkit with stderr on a pseudo-terminal, as a person watching sees it; (exit status, stderr)."""
+def in_a_terminal(args, cwd, env=None, stdout=subprocess.DEVNULL) -> tuple[int, str]:
+    """Run genkit with stderr on a pseudo-terminal, as a person watching sees it; (exit status, stderr).
+
+    ``stdout`` is where the data goes (an open file to read it afterwards)."""
     import pty
 
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "genkit", *map(str, args)],
-        stdout=subprocess.DEVNULL,
+        stdout=stdout,
         stderr=follower,
         cwd=cwd,
         env={**os.environ, "COLUMNS": "120", **(env or {})},

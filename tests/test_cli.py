@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from conftest import assert_user_error, run_genkit
 from PIL import Image
+from terminal import in_a_terminal
 
 
 @pytest.mark.fast
@@ -210,27 +211,9 @@ def test_shell_completion_offers_generators_and_their_options():
 
 
 def test_a_terminal_gets_a_progress_bar_on_stderr_and_stdout_stays_clean(tmp_path):
-    import pty
-
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "genkit", "hello", "--n", "400", "--size", "128", "-o", str(tmp_path)],
-        stdout=subprocess.PIPE,
-        stderr=follower,
-        text=True,
-    )
-    os.close(follower)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    proc.wait(timeout=120)
-    os.close(leader)
-    assert proc.returncode == 0
-    assert b"genkit hello" in seen and b"/400" in seen  # the bar's label and its count
-    assert proc.stdout.read() == ""
+    with open(tmp_path / "stdout", "w+") as stdout:
+        status, seen = in_a_terminal(["hello", "--n", "400", "--size", "128", "-o", tmp_path], tmp_path, stdout=stdout)
+        stdout.seek(0)
+        assert status == 0
+        assert "genkit hello" in seen and "/400" in seen  # the bar's label and its count
+        assert stdout.read() == ""

@@ -24,6 +24,10 @@ LINES = [
 ]
 
 
+# A 1-layer model with a 16-character context: trains in a second.
+TINY_MODEL = ("--layers", "1", "--width", "16", "--heads", "2", "--block-size", "16")
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """(corpus path, weights path) of a 1-layer model with a 16-character context."""
@@ -35,14 +39,7 @@ def tiny(tmp_path_factory):
         "text",
         "--data",
         corpus,
-        "--layers",
-        "1",
-        "--width",
-        "16",
-        "--heads",
-        "2",
-        "--block-size",
-        "16",
+        *TINY_MODEL,
         "--max-steps",
         "3",
         "--batch-size",
@@ -286,14 +283,7 @@ def test_new_models_train_with_the_shipped_dropout_unless_told(tiny, tmp_path):
         "text",
         "--data",
         corpus,
-        "--layers",
-        "1",
-        "--width",
-        "16",
-        "--heads",
-        "2",
-        "--block-size",
-        "16",
+        *TINY_MODEL,
         "--max-steps",
         "1",
         "--batch-size",

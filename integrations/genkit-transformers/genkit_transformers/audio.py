@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from genkit import Audio, GenkitError, item_seed, precision_for, step_progress
+from genkit import Audio, GenkitError, item_seed, step_progress
 from genkit_transformers import checks, loading
 
 
@@ -26,10 +26,7 @@ class MusicGenerator:
         key = (options.get("model"), options.get("precision"))
         if key == self.loaded_for:
             return self.record
-        if not options.get("model"):
-            raise GenkitError("genkit audio needs --model ORG/NAME or a folder (genkit models audio lists them)")
-        source, _ = checks.find(options["model"], checks.is_musicgen, "MusicGen model")
-        precision = precision_for(self.device, options.get("precision") or "auto")
+        source, precision = loading.open_source(options, "audio", checks.is_musicgen, "MusicGen model", self.device)
         transformers = loading.quiet_libraries()
         self.processor = transformers.AutoProcessor.from_pretrained(
             source.folder, trust_remote_code=False, local_files_only=True

@@ -12,7 +12,7 @@ import queue
 import threading
 from typing import Any
 
-from genkit import GenkitError, TextChunk, item_seed, precision_for, step_progress
+from genkit import GenkitError, TextChunk, item_seed, step_progress
 from genkit_transformers import checks, loading
 
 _END = object()
@@ -31,10 +31,9 @@ class LanguageModel:
         key = (options.get("model"), options.get("precision"))
         if key == self.loaded_for:
             return self.record
-        if not options.get("model"):
-            raise GenkitError("genkit lm needs --model ORG/NAME or a folder (genkit models lm lists them)")
-        source, _ = checks.find(options["model"], checks.is_causal_lm, "causal language model")
-        precision = precision_for(self.device, options.get("precision") or "auto")
+        source, precision = loading.open_source(
+            options, "lm", checks.is_causal_lm, "causal language model", self.device
+        )
         transformers = loading.quiet_libraries()
         self.tokenizer = transformers.AutoTokenizer.from_pretrained(
             source.folder, trust_remote_code=False, local_files_only=True

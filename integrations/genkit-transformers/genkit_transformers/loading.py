@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import warnings
 
-from genkit import hub
+from genkit import GenkitError, hub, precision_for
+from genkit_transformers import checks
 
 DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
 
@@ -29,6 +30,16 @@ def quiet_libraries():
     transformers.utils.logging.disable_progress_bar()
     transformers.utils.logging.set_verbosity_error()
     return transformers
+
+
+def open_source(options: dict, generator: str, looks_right, what: str, device):
+    """The model ``--model`` names, checked to be a ``what``, and the precision to load it at."""
+    if not options.get("model"):
+        raise GenkitError(
+            f"genkit {generator} needs --model ORG/NAME or a folder (genkit models {generator} lists them)"
+        )
+    source, _ = checks.find(options["model"], looks_right, what)
+    return source, precision_for(device, options.get("precision") or "auto")
 
 
 def load(source: hub.ModelSource, model_class, precision: str, device):
