@@ -81,6 +81,11 @@ class ImageSet:
         return 3 if self.images.ndim == 4 else 1
 
 
+def picture(config: dict) -> tuple[int, int]:
+    """(size, channels) of a picture model's config; weights written before these keys existed are 28x28 grey."""
+    return int(config.get("size", SIZE)), int(config.get("channels", 1))
+
+
 # ---------------------------------------------------------------- one image, real values
 
 

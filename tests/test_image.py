@@ -153,7 +153,7 @@ MNIST_WEIGHTS = SHIPPED.with_name("image-mnist.safetensors")
 @pytest.mark.skipif(not MNIST_WEIGHTS.exists(), reason="shipped MNIST image weights not trained yet")
 def test_shipped_mnist_weights_are_picked_by_name_and_draw_the_asked_digit(tmp_path):
     torch = pytest.importorskip("torch")
-    from genkit_image.task import EvalClassifier
+    from genkit.imaging.ruler import EvalClassifier
 
     proc = run_genkit(
         "image",
@@ -310,11 +310,11 @@ def test_the_fashion_mnist_reader_gives_the_documented_split():
 
 
 def test_eval_picks_the_shipped_classifier_trained_on_the_datas_classes():
+    from genkit.imaging.ruler import shipped_classifier
     from genkit_image.data import FASHION_CLASSES
-    from genkit_image.task import _shipped_classifier
 
-    assert _shipped_classifier([str(d) for d in range(10)]).name == "classifier-mnist.safetensors"
-    assert _shipped_classifier(list(FASHION_CLASSES)).name == "classifier-fashion.safetensors"
+    assert shipped_classifier([str(d) for d in range(10)]).name == "classifier-mnist.safetensors"
+    assert shipped_classifier(list(FASHION_CLASSES)).name == "classifier-fashion.safetensors"
 
 
 def test_the_shipped_emoji_weights_draw_the_asked_category_in_64x64_colour(tmp_path):

@@ -152,7 +152,8 @@ LAYERS = [
         "genkit.progress",
     ),
     ("genkit.plugin_probe", "genkit.registry", "genkit.validation", "genkit.lookup"),
-    ("genkit.writers", "genkit.artifacts", "genkit.run", "genkit.train"),
+    # genkit.imaging: the ruler image-like generators are measured with (models, state, files, weights, datasets)
+    ("genkit.writers", "genkit.artifacts", "genkit.run", "genkit.train", "genkit.imaging"),
     ("genkit.api", "genkit.commands", "genkit.completion", "genkit.cli", "genkit.train.command", "genkit.gallery"),
     ("genkit.testing", "genkit.__main__"),  # the conformance kit and `python -m genkit` sit on top
 ]
@@ -201,3 +202,4 @@ def test_the_cycle_finder_finds_a_circle_inside_functions():
 def test_a_module_belongs_to_its_longest_prefix():
     assert layer_of("genkit.train.loop") == 4 and layer_of("genkit.train.command") == 5
     assert layer_of("genkit.history.store") == 2 and layer_of("genkit.somewhere_new") is None
+    assert layer_of("genkit.imaging.measure") == 4

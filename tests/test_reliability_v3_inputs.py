@@ -249,7 +249,7 @@ def test_a_cached_eval_classifier_that_is_a_link_fifo_or_damaged_is_retrained(tm
 
     from genkit import state
     from genkit import weights as gk_weights
-    from genkit_image import ruler
+    from genkit.imaging import ruler
 
     good = tmp_path / "good.safetensors"
     gk_weights.save_tensors({"w": torch.zeros(1)}, {"config": {"arch": "classifier"}}, good)

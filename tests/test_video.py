@@ -106,7 +106,7 @@ def test_a_source_without_a_latent_space_is_named(tmp_path):
 
 def test_a_class_morph_passes_through_the_named_classes_by_the_eval_classifier(tmp_path):
     torch = pytest.importorskip("torch")
-    from genkit_image.task import EvalClassifier
+    from genkit.imaging.ruler import EvalClassifier
 
     wanted = ["sneaker", "trouser", "bag"]
     run_genkit(

@@ -18,9 +18,9 @@ from pathlib import Path
 import torch
 
 from genkit import weights as gk_weights
+from genkit.datasets import picture
 from genkit.errors import GenkitError
-from genkit_image.model import picture
-from genkit_image.ruler import describe
+from genkit.imaging.ruler import describe
 
 
 @dataclass

@@ -27,7 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 
-from genkit.datasets import PICTURE_SIZES
+from genkit.datasets import PICTURE_SIZES, picture
 from genkit.models import bounded, one_of
 
 
@@ -153,11 +153,6 @@ class MLPDiscriminator(nn.Module):
 
     def forward(self, x, labels=None):
         return self.net(x.flatten(1)).squeeze(1)
-
-
-def picture(config: dict) -> tuple[int, int]:
-    """(size, channels) of a config; weights written before these keys existed are 28x28 grey."""
-    return int(config.get("size", 28)), int(config.get("channels", 1))
 
 
 @dataclass

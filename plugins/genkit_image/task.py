@@ -4,7 +4,7 @@
 two losses) that goes through the loop's StepContext, so --precision, gradient clipping and --nproc
 apply to it; its EMA generator is part of the model, so it is in every checkpoint. ``--arch
 classifier`` trains the evaluation CNN through ``loss``. ``genkit eval image``
-measures a GAN in the classifier's feature space (metrics.py, ruler.py).
+measures a GAN in the classifier's feature space, as every image-like generator is (genkit.imaging).
 
 Pictures: dcgan and classifier follow the data (``--size``, default the data's own size rounded
 down to a supported one; colour when any image is colour); mlp is the article's 28x28 grey model.
@@ -20,19 +20,19 @@ import torch
 import torch.nn.functional as F
 
 from genkit import weights as gk_weights
-from genkit.datasets import size_rule
+from genkit.datasets import picture, size_rule
 from genkit.errors import GenkitError
+from genkit.imaging import ruler
+from genkit.imaging.classifier import Classifier
+from genkit.imaging.measure import picture_metrics
+from genkit.imaging.ruler import describe
 from genkit.train import TrainingTask
-from genkit_image import TRAIN_OPTIONS, finetune, metrics, ruler
+from genkit_image import TRAIN_OPTIONS, finetune
 from genkit_image import data as image_data
 from genkit_image.augment import diff_augment
-from genkit_image.classifier import Classifier
-from genkit_image.model import GAN, SIZES, picture
-from genkit_image.ruler import EvalClassifier, describe  # noqa: F401 - EvalClassifier is used by tests
-from genkit_image.ruler import shipped_classifier as _shipped_classifier  # noqa: F401
+from genkit_image.model import GAN, SIZES
 
 EVAL_SAMPLES = 10_000
-_as_input = ruler.as_input
 
 
 def make_task(data: Path, options: dict, config: dict | None):
@@ -293,37 +293,12 @@ class GANTask(TrainingTask):
         judge, self.ruler_note = ruler.choose(self.options.get("classifier"), self.train_set, device, self.run_folder)
         return self._measure(model, device, judge, test)
 
-    def _measure(self, model, device, ruler_, test):
+    def _measure(self, model, device, judge, test):
         n = min(EVAL_SAMPLES, len(test.images), len(self.train_set.images))
         C = self.config["num_classes"]
         classes = np.arange(n) % C if C else None  # balanced classes for conditional models
         fake = self.generate(model, n, 0, device, classes)
-        pick = np.random.default_rng(0).choice(len(self.train_set.images), n, replace=False)
-        f_fake, p_fake = ruler_.run(fake)
-        f_test, p_test = ruler_.run(_as_input(test.images[:n]))
-        f_train, _ = ruler_.run(_as_input(self.train_set.images[pick]))
-        fd_gen, fd_real = metrics.frechet_distance(f_fake, f_test), metrics.frechet_distance(f_train, f_test)
-        precision, recall = metrics.precision_recall(f_test, f_fake, k=3)
-        counts = np.bincount(p_fake, minlength=len(ruler_.class_names))
-        result = {
-            "samples": n,
-            "classifier_test_accuracy": float((p_test == test.labels[:n]).mean()),
-            "classifier_trained_by_eval": float(ruler_.trained_by_eval),
-            "fd_generated": fd_gen,
-            "fd_real_train": fd_real,
-            "fd_ratio": fd_gen / max(fd_real, 1e-12),
-            "precision_k3": precision,
-            "recall_k3": recall,
-            "class_kl_from_uniform": metrics.kl_from_uniform(p_fake, len(ruler_.class_names)),
-            "classes_present": int((counts > 0).sum()),
-            "rarest_class_share": float(counts.min() / n),
-        }
-        if C:
-            hits = p_fake == classes
-            result["conditional_accuracy"] = float(hits.mean())
-            for k, name in enumerate(self.config["class_names"]):
-                result[f"accuracy_{name}"] = float(hits[classes == k].mean())
-        return result
+        return picture_metrics(fake, classes, test, self.train_set, judge, self.config["class_names"])
 
     def card_notes(self):
         which = self.ruler_note or "genkit's evaluation classifier for this data"
@@ -376,6 +351,6 @@ class ClassifierTask(TrainingTask):
         model.eval()
         correct = 0
         for start in range(0, len(test.images), 1000):
-            x = _as_input(test.images[start : start + 1000]).to(device)
+            x = ruler.as_input(test.images[start : start + 1000]).to(device)
             correct += int((model(x).argmax(1).cpu().numpy() == test.labels[start : start + 1000]).sum())
         return {"test_accuracy": correct / len(test.images), "test_images": len(test.images)}

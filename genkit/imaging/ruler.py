@@ -1,6 +1,7 @@
-"""The evaluation classifier ("ruler") whose features `genkit eval image` measures a GAN in.
+"""The evaluation classifier ("ruler") in whose features `genkit eval` measures an image-like generator.
 
-Which one is used, in order: ``--classifier PATH``; a shipped one (weights/classifier-*.safetensors)
+Which one is used, in order (``choose``): ``--classifier PATH``; a shipped one
+(genkit/imaging/weights/classifier-*.safetensors, trained with ``genkit train image --arch classifier``)
 whose class names, size and channels are the data's; otherwise one trained here on the data's own
 train split for a few epochs and cached beside the run (``eval-classifier-<key>.safetensors`` in
 ``genkit train --out`` or in the run folder of the weights ``genkit eval`` measures), or under
@@ -26,15 +27,17 @@ import torch.nn.functional as F
 from genkit import files as gk_files
 from genkit import state
 from genkit import weights as gk_weights
-from genkit.datasets import PICTURE_SIZES
+from genkit.datasets import PICTURE_SIZES, ImageSet, picture
 from genkit.errors import GenkitError
+from genkit.imaging.classifier import Classifier
 from genkit.models import ModelFormat, bounded, one_of
-from genkit_image.classifier import Classifier
-from genkit_image.model import picture
 
 WEIGHTS_FOLDER = "weights"
 RECIPE = "classifier-v3 epochs=15 batch=64 adam lr=2e-3 seed=0"  # part of the cache key
 EPOCHS, BATCH, MAX_STEPS = 15, 64, 3000
+# The "trained_by" a self-trained classifier's metadata carries; the older value named the image plugin.
+TRAINED_BY = "genkit eval"
+SELF_TRAINED = (TRAINED_BY, "genkit eval image")
 
 
 def as_input(images: np.ndarray) -> torch.Tensor:
@@ -46,11 +49,12 @@ def as_input(images: np.ndarray) -> torch.Tensor:
 
 @dataclass
 class ClassifierConfig:
-    """The config an evaluation classifier's weights carry (they are image weights, arch "classifier")."""
+    """The config an evaluation classifier's weights carry (their header says generator "image", arch "classifier",
+    as ``genkit train image --arch classifier`` writes them)."""
 
     arch: str
     num_classes: int = bounded(1, 10_000)
-    class_names: list = field(default_factory=list)  # absent in the first shipped classifiers
+    class_names: list[str] = field(default_factory=list)  # absent in the first shipped classifiers
     size: int = one_of(*PICTURE_SIZES, default=28)
     channels: int = one_of(1, 3, default=1)
 
@@ -60,7 +64,7 @@ def check_classifier(cfg: ClassifierConfig) -> None:
         raise ValueError("is not a classifier's (write one with 'genkit train image --arch classifier')")
 
 
-# How an evaluation classifier's weights file becomes the network (the GAN's own are genkit_image.generator.WEIGHTS).
+# How an evaluation classifier's weights file becomes the network.
 CLASSIFIER = ModelFormat(
     "image", ClassifierConfig, build=lambda c: Classifier(c.num_classes, c.channels, c.size), check=check_classifier
 )
@@ -68,7 +72,7 @@ CLASSIFIER = ModelFormat(
 
 def shipped_classifier(class_names: list[str], size: int = 28, channels: int = 1) -> Path | None:
     """The shipped classifier trained on these classes at this size and channels, or None."""
-    folder = Path(str(files("genkit_image").joinpath(WEIGHTS_FOLDER)))
+    folder = Path(str(files("genkit.imaging").joinpath(WEIGHTS_FOLDER)))
     for path in sorted(folder.glob("classifier-*.safetensors")):
         config = gk_weights.metadata(path).get("config") or {}
         if config.get("class_names") == list(class_names) and picture(config) == (size, channels):
@@ -79,7 +83,14 @@ def shipped_classifier(class_names: list[str], size: int = 28, channels: int = 1
 class EvalClassifier:
     """Loads the classifier weights and turns images into (features, predicted classes)."""
 
-    def __init__(self, path, class_names: list[str], device, size: int = 28, channels: int = 1):
+    def __init__(
+        self,
+        path: str | Path | None,
+        class_names: list[str],
+        device: torch.device | str,
+        size: int = 28,
+        channels: int = 1,
+    ) -> None:
         path = Path(path) if path else shipped_classifier(class_names, size, channels)
         if path is None:
             raise GenkitError(
@@ -105,7 +116,7 @@ class EvalClassifier:
                 f"the model makes {describe(size, channels)}"
             )
         self.class_names, self.device, self.path = class_names, device, path
-        self.trained_by_eval = meta.get("trained_by") == "genkit eval image"
+        self.trained_by_eval = meta.get("trained_by") in SELF_TRAINED
         self.net = loaded.module
 
     @torch.no_grad()
@@ -122,7 +133,7 @@ def describe(size: int, channels: int) -> str:
     return f"{size}x{size} {'colour' if channels == 3 else 'grey'}"
 
 
-def cache_path(train_set, run_folder=None) -> Path:
+def cache_path(train_set: ImageSet, run_folder: str | Path | None = None) -> Path:
     """Beside the run when there is one (``eval-classifier-<key>.safetensors``), else in the user's cache."""
     key = hashlib.sha256()
     for part in (RECIPE, repr(train_set.class_names), str(train_set.images.shape)):
@@ -152,7 +163,7 @@ def _cached(path: Path) -> bool:
     return False
 
 
-def fit(train_set, device) -> tuple[Classifier, float]:
+def fit(train_set: ImageSet, device: torch.device | str) -> tuple[Classifier, float]:
     """A small classifier trained on ``train_set`` (seeded); returns it and its final train accuracy."""
     names, size, channels = train_set.class_names, train_set.size, train_set.channels
     with torch.random.fork_rng(devices=[]), torch.enable_grad():
@@ -169,13 +180,13 @@ def fit(train_set, device) -> tuple[Classifier, float]:
             logits = net(x[pick].to(device))
             loss = F.cross_entropy(logits, y[pick].to(device))
             opt.zero_grad()
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             opt.step()
             hits.append(float((logits.argmax(1).cpu() == y[pick]).float().mean()))
     return net.eval(), float(np.mean(hits[-10:]))
 
 
-def self_trained(train_set, device, run_folder=None) -> Path:
+def self_trained(train_set: ImageSet, device: torch.device | str, run_folder: str | Path | None = None) -> Path:
     """The cached classifier for ``train_set``, trained and saved first when there is none."""
     path = cache_path(train_set, run_folder)
     if _cached(path):
@@ -206,13 +217,15 @@ def self_trained(train_set, device, run_folder=None) -> Path:
         path,
         net.state_dict(),
         config,
-        metadata={"trained_by": "genkit eval image", "recipe": RECIPE, "train_accuracy": accuracy},
+        metadata={"trained_by": TRAINED_BY, "recipe": RECIPE, "train_accuracy": accuracy},
     )
     print(f"genkit: eval: classifier cached at {path} (train accuracy {accuracy:.3f})", file=sys.stderr, flush=True)
     return path
 
 
-def choose(given, train_set, device, run_folder=None) -> tuple[EvalClassifier, str]:
+def choose(
+    given: str | Path | None, train_set: ImageSet, device: torch.device | str, run_folder: str | Path | None = None
+) -> tuple[EvalClassifier, str]:
     """(the ruler, a sentence for the model card saying which one it is)."""
     names, size, channels = train_set.class_names, train_set.size, train_set.channels
     if given:
