@@ -211,8 +211,9 @@ def command_line(spec: GeneratorSpec, options: dict, seed: int, weights_arg, is_
     parts = ["genkit", spec.name]
     for opt in (*spec.options, *writer_options):
         value = options.get(opt.key)
-        if opt.argument:
-            parts.extend(str(v) for v in (value if isinstance(value, (list, tuple)) else [value]) if v is not None)
+        if opt.argument:  # an optional argument left at its default ("") is not written as ''
+            values = value if isinstance(value, (list, tuple)) else [value]
+            parts.extend(str(v) for v in values if v is not None and not (v == opt.default and not opt.multiple))
         elif opt.type == "bool":
             if value != opt.default:
                 parts.append(opt.flag if value else "--no-" + opt.flag[2:])

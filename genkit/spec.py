@@ -114,6 +114,9 @@ class GeneratorSpec:
     uses_torch: False for an implementation that never imports torch (numpy, pure Python): genkit
         then does not import it either (a run starts in about a second, not after torch's import) and builds the
         generator with ``device=genkit.device.HostCPU()``, which has torch.device's ``type`` "cpu".
+    shipped: a folder inside the plugin package holding shipped weights ``<name>-X.safetensors`` for a
+        generator without ``default_weights`` (a wrapped library's generator that also runs genkit-trained
+        models): ``--weights X``, ``genkit eval --weights X`` and `genkit models` name them.
     catalog: ``"module:function"`` of a light function (no torch) returning the models on disk this
         generator can run, as dicts with ``id``, ``revision``, ``bytes`` and ``class``; `genkit models
         NAME` lists them (a wrapped library's generator, whose ``--model`` names one of them).
@@ -133,6 +136,7 @@ class GeneratorSpec:
     weights_from: str | None = None
     uses_torch: bool = True
     catalog: str | None = None
+    shipped: str | None = None
     plugin: str = field(default="", compare=False)
     package: str = field(default="", compare=False)
 

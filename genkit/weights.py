@@ -163,7 +163,13 @@ def shipped_weights(spec: GeneratorSpec) -> dict[str, Path]:
     never has to find the plugin's folder inside site-packages.
     """
     default = default_weights_path(spec)
-    if default is None or not default.parent.is_dir():
+    if default is not None:
+        folder = default.parent
+    elif spec.shipped:
+        folder = package_folder(spec.package) / spec.shipped
+    else:
+        return {}
+    if not folder.is_dir():
         return {}
     prefix, suffix = f"{spec.name}-", ".safetensors"
-    return {p.name[len(prefix) : -len(suffix)]: p for p in sorted(default.parent.glob(f"{prefix}*{suffix}"))}
+    return {p.name[len(prefix) : -len(suffix)]: p for p in sorted(folder.glob(f"{prefix}*{suffix}"))}

@@ -10,6 +10,7 @@ is part of what must survive).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -105,7 +106,14 @@ def video_data(root):
 # bf16 where the CPU has it (the low-precision path); a CPU without bf16 instructions refuses it, so fp32 there.
 LOW_PRECISION = "bf16" if cpu_has_bf16() else "fp32"
 
+
+def diffusion_data(root):
+    return write_folder(root / "shapes"), ["--width", "8", "--batch-size", "8", "--max-steps", "24"], 4
+
+
 BUILDERS = {"image": image_data, "text": text_data, "music": music_data, "vae": vae_data, "video": video_data}
+if importlib.util.find_spec("genkit_diffusers") is not None:  # the diffusers integration's trained UNet (and its EMA)
+    BUILDERS["diffusion"] = diffusion_data
 
 
 def checkpoint_step(path) -> int:

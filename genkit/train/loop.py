@@ -420,6 +420,7 @@ class Trainer:
         meta.update(task.metadata())
         exported = {k: v.float() if v.is_floating_point() else v for k, v in task.export(self.core).items()}
         models.save_weights(self.paths.weights, exported, generator=self.spec.name, config=task.config, metadata=meta)
+        self.paths.write_model_folder(lambda folder: task.write_model(self.core, folder))
         report.plot_history(self.history, self.paths.plot)
         params = sum(p.numel() for p in self.core.parameters())
         report.write_card(

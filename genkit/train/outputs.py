@@ -18,6 +18,7 @@ class RunFiles:
     card: Path
     plot: Path
     samples: Path
+    model: Path  # the model in its library's own format, when the task writes one (TrainingTask.write_model)
 
     @classmethod
     def plan(cls, out: Path, generator: str) -> RunFiles:
@@ -29,6 +30,7 @@ class RunFiles:
             out / "MODEL_CARD.md",
             out / "loss.png",
             out / "samples",
+            out / "model",
         )
 
     def remove_old_run(self) -> None:
@@ -43,8 +45,33 @@ class RunFiles:
                 path.unlink(missing_ok=True)
 
     def existing(self) -> list[Path]:
-        names = (self.weights, self.checkpoint, self.card, self.plot, self.samples)
+        names = (self.weights, self.checkpoint, self.card, self.plot, self.samples, self.model)
         return [p for p in names if p.exists() or p.is_symlink()]
+
+    def write_model_folder(self, write) -> None:
+        """``write(folder)`` fills a fresh folder that then replaces ``model/`` whole: an interrupted
+        write leaves the previous folder (or none), never half of one."""
+        import shutil
+        import tempfile
+
+        staging = Path(tempfile.mkdtemp(prefix=".model-", dir=self.out))
+        staging.chmod(0o755)  # mkdtemp's folder is private; the run's other files are not
+        try:
+            write(staging)
+            if not any(staging.iterdir()):
+                return
+            old = None
+            if self.model.exists() or self.model.is_symlink():
+                old = self.out / f".model-old-{staging.name}"
+                self.model.rename(old)
+            staging.rename(self.model)
+            if old is not None and old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old)
+            elif old is not None:
+                old.unlink()
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging)
 
     def check(self, resume: bool, overwrite: bool) -> None:
         """A run's folder: a folder (or nothing yet); holding a run only with --resume or --overwrite."""

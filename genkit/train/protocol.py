@@ -10,7 +10,7 @@ The loop calls, in order: ``build_model``, ``optimizers``, ``train_data``; every
 ``train_step`` (default: ``loss`` under autocast, then backward, clipping, DDP and the optimizer
 step through the ``StepContext``); at each epoch's end ``end_epoch`` then ``sample``; at each
 checkpoint ``state_dict``; on ``--resume`` ``load_state_dict``; at the end ``evaluate``,
-``export``, ``metadata``, ``card_notes``. ``genkit eval`` rebuilds the task from the weights'
+``export``, ``metadata``, ``write_model``, ``card_notes``. ``genkit eval`` rebuilds the task from the weights'
 config and calls ``build_model``, ``load`` and ``evaluate``.
 """
 
@@ -107,6 +107,14 @@ class TrainingTask(Protocol):
         from genkit import weights
 
         weights.load_into(model, tensors, "given")  # reads "weights given do not fit this model: ..."
+
+    def write_model(self, model: Any, folder: Any) -> None:
+        """Fill ``folder`` with the model in a library's own format (default: nothing is written).
+
+        What it writes becomes the run's ``model/`` folder whole, after the weights file: diffusion
+        writes a diffusers pipeline there (``save_pretrained``) that the library's ``from_pretrained``
+        loads. genkit itself reads only the weights file.
+        """
 
     def metadata(self) -> dict[str, Any]:
         """Extra JSON for the weights file (class names, vocabulary, selected epoch, ...)."""

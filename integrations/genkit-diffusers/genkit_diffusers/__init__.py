@@ -1,4 +1,6 @@
-"""genkit-diffusers: ``genkit diffusion PROMPT --model M`` runs any diffusers text-to-image pipeline.
+"""genkit-diffusers: ``genkit diffusion PROMPT --model M`` runs any diffusers text-to-image pipeline,
+and ``genkit train diffusion --data DIR`` trains a class-conditioned diffusers UNet on a picture folder
+(``genkit diffusion --model fashion --class shirt`` samples the shipped ones).
 
 Entry module: it declares the generator and imports nothing heavy (no torch, no diffusers, not even
 huggingface_hub); the checks its options name are light too, so ``genkit diffusion --help`` starts
@@ -12,18 +14,33 @@ __version__ = "0.1.0"
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 DIFFUSION_OPTIONS = (
-    Option("prompt", "str", None, "What to draw.", argument=True),
+    Option("prompt", "str", "", "What to draw (text-to-image pipelines; genkit's models take --class).", argument=True),
     Option(
         "model",
         "str",
         None,
-        "A diffusers pipeline: ORG/NAME[@REVISION] from your Hugging Face cache, or a folder "
-        "save_pretrained wrote (genkit models diffusion lists those on disk).",
+        "A diffusers pipeline: ORG/NAME[@REVISION] from your Hugging Face cache or a folder "
+        "save_pretrained wrote (genkit models diffusion lists those on disk); or a class-conditioned model "
+        "genkit trained: a shipped name (fashion, emoji), a 'genkit train diffusion' run or its weights file.",
         validator="genkit_diffusers.checks:check_model",
     ),
+    Option(
+        "class",
+        "str",
+        None,
+        "Class-conditioned models: the class to draw, a name the model knows or its index "
+        "(default: a random class per picture).",
+    ),
     Option("negative", "str", None, "What to steer away from (the negative prompt)."),
-    Option("steps", "int", None, "Denoising steps (default: the pipeline's).", min=1, max=1000),
-    Option("guidance", "float", None, "Classifier-free guidance scale (default: the pipeline's).", min=0, max=100),
+    Option("steps", "int", None, "Denoising steps (default: the pipeline's; 16 for genkit's models).", min=1, max=1000),
+    Option(
+        "guidance",
+        "float",
+        None,
+        "Classifier-free guidance scale (default: the pipeline's; 1, none, for genkit's models).",
+        min=0,
+        max=100,
+    ),
     Option(
         "size",
         "str",
@@ -62,17 +79,55 @@ DIFFUSION_OPTIONS = (
 )
 
 
+TRAIN_OPTIONS = (
+    Option(
+        "objective",
+        "choice",
+        None,
+        "What the UNet learns: flow (rectified flow, the default: better at every step count measured) or ddpm (predict the noise).",
+        choices=("ddpm", "flow"),
+    ),
+    Option("size", "int", None, "Picture size (default: the data's, rounded down to 8-128 pixels).", min=8, max=128),
+    Option(
+        "width", "int", None, "Channels of the UNet's first level (default 32; doubled twice below).", min=8, max=256
+    ),
+    Option(
+        "weights",
+        "str",
+        None,
+        "Start from these diffusion weights (a shipped name, a file or a run folder): fine-tuning.",
+    ),
+    Option("classifier", "path", None, "Evaluation classifier weights (default: a shipped one that knows the data)."),
+    Option("eval-samples", "int", 10_000, "Pictures generated for the metrics.", min=100, max=100_000),
+    Option("eval-steps", "int", 16, "Sampling steps for the metrics' pictures.", min=1, max=1000),
+    Option("eval-guidance", "float", 1.0, "Classifier-free guidance for the metrics' pictures.", min=0, max=100),
+    Option(
+        "mixed-sizes",
+        "choice",
+        "crop",
+        "Pictures of several shapes: crop to the centre square (default) or refuse.",
+        choices=("crop", "refuse"),
+    ),
+)
+
+# The generator as this plugin declares it; its training task resolves --weights with it (genkit.lookup).
+SPEC = GeneratorSpec(
+    name="diffusion",
+    modality="image",
+    summary="Text-to-image with any diffusers pipeline you have on disk, or genkit's own class-conditioned UNets.",
+    implementation="genkit_diffusers.generator:DiffusionGenerator",
+    outputs=("png",),
+    options=DIFFUSION_OPTIONS,
+    max_n=10_000,
+    catalog="genkit_diffusers.checks:local_models",
+    trainable=True,
+    train_options=TRAIN_OPTIONS,
+    eval_options=("classifier", "eval-samples", "eval-steps", "eval-guidance", "mixed-sizes"),
+    shipped="weights",
+    package=__name__,
+)
+
+
 @hookimpl
 def genkit_register_generators(register):
-    register(
-        GeneratorSpec(
-            name="diffusion",
-            modality="image",
-            summary="Text-to-image (and image-to-image) with any diffusers pipeline you have on disk.",
-            implementation="genkit_diffusers.generator:DiffusionGenerator",
-            outputs=("png",),
-            options=DIFFUSION_OPTIONS,
-            max_n=10_000,
-            catalog="genkit_diffusers.checks:local_models",
-        )
-    )
+    register(SPEC)

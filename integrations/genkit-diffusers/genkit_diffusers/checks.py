@@ -82,8 +82,25 @@ def find_pipeline(given: str) -> hub.ModelSource:
     return source
 
 
+def own_weights(given: str | None) -> Path | None:
+    """The genkit diffusion weights ``--model`` names, or None when it names a diffusers pipeline."""
+    from genkit import lookup
+    from genkit_diffusers import SPEC
+
+    if not given:
+        return None
+    path = Path(given).expanduser()
+    if given.endswith(".safetensors") or (path.is_dir() and (path / f"{SPEC.name}.safetensors").is_file()):
+        return lookup.resolve(SPEC, given)[0]
+    if not lookup.is_path(given) and given in lookup.names(SPEC):
+        return lookup.resolve(SPEC, given)[0]
+    return None
+
+
 def check_model(given: str) -> None:
-    find_pipeline(given)
+    """``--model``: genkit's own diffusion weights, or a diffusers pipeline on disk."""
+    if own_weights(given) is None:
+        find_pipeline(given)
 
 
 def local_models() -> list[dict]:

@@ -1,4 +1,5 @@
-"""The diffusion generator: a diffusers pipeline loaded once, one image per item from the item's seed.
+"""The diffusion generator: a diffusers pipeline (or a class-conditioned UNet genkit trained, classes.py)
+loaded once, one image per item from the item's seed.
 
 Each item gets its own ``torch.Generator`` seeded with genkit's item seed and is denoised alone, so
 item k is the same image whatever ``--n``. The generator lives on the CPU: diffusers then draws the
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from genkit import GenkitError, Image, item_seed, precision_for, step_progress
-from genkit_diffusers import checks, loading
+from genkit_diffusers import checks, classes, loading
 
 # The options that decide what is loaded; the others (prompt, steps, ...) only shape each call.
 LOADING = ("model", "precision", "image", "scheduler", "offload", "attention_slicing", "vae_tiling")
@@ -19,7 +20,9 @@ LOADING = ("model", "precision", "image", "scheduler", "offload", "attention_sli
 class DiffusionGenerator:
     def __init__(self, device, weights=None):
         self.device = device
+        self.weights = weights  # --weights: genkit's own diffusion weights, as --model NAME would name them
         self.pipe: Any = None  # built by load_model, once for the same loading options
+        self.own: Any = None  # or a class-conditioned model genkit trained (classes.ClassModel)
         self.loaded_for: tuple[Any, ...] | None = None
         self.record: Any = None
 
@@ -28,6 +31,13 @@ class DiffusionGenerator:
         before any file is written); returns what was loaded for every file's provenance."""
         key = tuple(bool(options.get(k)) if k == "image" else options.get(k) for k in LOADING)
         if key == self.loaded_for:
+            return self.record
+        own = checks.own_weights(options.get("model")) or self.weights
+        if own is not None:
+            precision = precision_for(self.device, options.get("precision") or "auto")
+            self.own, self.pipe, self.loaded_for = classes.ClassModel(own, self.device, precision), None, key
+            self.own.check(options)
+            self.record = self.own.record
             return self.record
         if not options.get("model"):
             raise GenkitError(
@@ -53,10 +63,25 @@ class DiffusionGenerator:
         )
         return self.record
 
+    @classmethod
+    def training_task(cls, data, options, config):
+        from genkit_diffusers.task import DiffusionTask
+
+        return DiffusionTask(data, options, config)  # type: ignore[abstract]  # its own train_step, no loss()
+
     def generate(self, n: int, seed: int, options: dict, format: str):
         import torch
 
         self.load_model(options)  # already loaded by genkit's run; the Python API may change options
+        if self.own is not None:
+            yield from self.own.generate(n, seed, options)
+            return
+        if options.get("class") is not None:
+            raise GenkitError(
+                "--class: a text-to-image pipeline draws what the prompt says; --class is for genkit's models"
+            )
+        if not options.get("prompt"):
+            raise GenkitError("a text-to-image pipeline needs a PROMPT: genkit diffusion 'a red bicycle' --model M")
         arguments = self.call_arguments(options)  # every check of this run's values, before the first image
         for index in range(n):
             s = item_seed(seed, index)
