@@ -154,8 +154,9 @@ class DiffusionTask(TrainingTask):
         scheduler = unet.sampling_scheduler(self.config["objective"])
         DDPMPipeline(unet=model.ema, scheduler=scheduler).save_pretrained(folder, safe_serialization=True)
 
-    def generate(self, model, classes, seed: int, steps: int, guidance: float, device, batch: int = 500):
-        """Pictures (N, C, S, S) in [-1, 1] for ``classes`` (N,) with the default sampler (batched)."""
+    def generate(self, model, classes, seed: int, steps: int, guidance: float, device, batch: int = 64):
+        """Pictures (N, C, S, S) in [-1, 1] for ``classes`` (N,) with the default sampler, in batches of 64
+        (on the CPU a batch of 500 spent 1.6x the time, much of it allocating its activations)."""
         sheet = []
         g = torch.Generator().manual_seed(seed)
         shape = (self.config["channels"], self.config["size"], self.config["size"])
