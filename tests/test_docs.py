@@ -30,7 +30,12 @@ def test_no_absolute_paths_inside_shipped_weights_metadata():
     from genkit import weights
 
     banned = ["/" + "work/", "/" + "root/", "/" + "home/", "/" + "tmp/"]
-    shipped = [*REPO.glob("plugins/*/weights/*.safetensors"), *REPO.glob("genkit/imaging/weights/*.safetensors")]
+    shipped = [
+        *REPO.glob("plugins/*/weights/*.safetensors"),
+        *REPO.glob("genkit/imaging/weights/*.safetensors"),
+        *REPO.glob("integrations/*/*/weights/*.safetensors"),
+    ]
+    assert any(p.name.startswith("diffusion-") for p in shipped)
     assert any(p.name.startswith("classifier-") for p in shipped)
     for path in shipped:
         text = str(weights.read_header(path).get("__metadata__", {}))
