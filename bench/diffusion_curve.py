@@ -52,14 +52,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    from genkit import lookup
     from genkit_diffusers import SPEC, unet
+
+    from genkit import lookup
 
     path, _ = lookup.resolve(SPEC, args.weights)
     loaded = unet.WEIGHTS.load(path, "cpu")
     print(f"{path.name}: {loaded.config.objective}, sampler {unet.SAMPLERS[loaded.config.objective][0]}, "
           f"{args.samples} pictures per point, {args.threads} threads")  # fmt: skip
-    print("| steps | FD ratio | precision | recall | conditional accuracy | CPU s / picture (batch 64) | CPU s / picture (alone) |")
+    print(
+        "| steps | FD ratio | precision | recall | conditional accuracy | CPU s / picture (batch 64) | CPU s / picture (alone) |"
+    )
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for steps in (int(s) for s in args.steps.split(",")):
         m = evaluate(args, steps)
