@@ -61,7 +61,8 @@ def sampling(args, tmp: Path, precisions: tuple[str, ...]) -> None:
 
     task = task_for(tmp / "digits", {})
     model = task.build_model().ema.eval()
-    print(f"sampling 28x28 grey (random weights, {task.config['objective']}, {unet.SAMPLERS['ddpm'][0]})", flush=True)
+    objective = task.config["objective"]
+    print(f"sampling 28x28 grey (random weights, {objective}, {unet.SAMPLERS[objective][0]})", flush=True)
     for p in precisions:
         net = model.to(torch.bfloat16 if p == "bf16" else torch.float32)
         for steps in STEP_COUNTS:
@@ -73,7 +74,7 @@ def sampling(args, tmp: Path, precisions: tuple[str, ...]) -> None:
                 for _ in range(args.repeats):
                     start, cpu = time.perf_counter(), time.process_time()
                     with torch.no_grad():
-                        sampler.denoise(net, unet.sampling_scheduler("ddpm"), noise, labels, steps)
+                        sampler.denoise(net, unet.sampling_scheduler(objective), noise, labels, steps)
                     wall, used = time.perf_counter() - start, time.process_time() - cpu
                     best = min(best, wall)
                 rates.append(f"batch {count:4}: {count / best:8.1f} images/s, {used / count * 1000:7.2f} CPU ms/image")
