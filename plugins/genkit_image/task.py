@@ -25,6 +25,7 @@ from genkit.errors import GenkitError
 from genkit.imaging import ruler
 from genkit.imaging.classifier import Classifier
 from genkit.imaging.measure import picture_metrics
+from genkit.imaging.pictures import PictureDataset
 from genkit.imaging.ruler import describe
 from genkit.train import TrainingTask
 from genkit_image import TRAIN_OPTIONS, finetune
@@ -73,25 +74,6 @@ def load_split(data: Path, split: str, options: dict, config: dict | None) -> im
         size, channels = picture(config)
         return image_data.load(data, split, size=size, channels=channels, mixed=mixed)
     return image_data.load(data, split, size=size_rule(options.get("size"), SIZES), channels=None, mixed=mixed)
-
-
-class ImageDataset:
-    """Map-style dataset of (image (C, S, S) float in [-1, 1], label) pairs from uint8 arrays."""
-
-    def __init__(self, images: np.ndarray, labels: np.ndarray):
-        x = torch.from_numpy(np.ascontiguousarray(images))
-        self.images = x.unsqueeze(1) if x.dim() == 3 else x.permute(0, 3, 1, 2)  # uint8: 4x less memory than float
-        self.labels = torch.from_numpy(labels)
-
-    def __len__(self):
-        return len(self.images)
-
-    def __getitem__(self, i):
-        return self.images[i].float().div(127.5).sub(1.0), self.labels[i]
-
-    def __getitems__(self, indices):
-        x = self.images[indices].float().div_(127.5).sub_(1.0)
-        return list(zip(x, self.labels[indices]))
 
 
 def _check_classes(config: dict | None, found: list[str], data: Path):
@@ -171,7 +153,7 @@ class GANTask(TrainingTask):
         return model
 
     def train_data(self):
-        return ImageDataset(self.train_set.images, self.train_set.labels)
+        return PictureDataset(self.train_set.images, self.train_set.labels)
 
     def optimizers(self, model, lr):
         # DCGAN's Adam betas (0.5, 0.999); the article keeps Adam's defaults.
@@ -336,7 +318,7 @@ class ClassifierTask(TrainingTask):
         return Classifier(self.config["num_classes"], picture(self.config)[1], picture(self.config)[0])
 
     def train_data(self):
-        return ImageDataset(self.train_set.images, self.train_set.labels)
+        return PictureDataset(self.train_set.images, self.train_set.labels)
 
     def loss(self, model, batch):
         x, y = batch

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from genkit import weights as gk_weights
 from genkit.datasets import PICTURE_SIZES, ImageSet, load, size_rule
 from genkit.errors import GenkitError
+from genkit.imaging.pictures import PictureDataset
 from genkit.train import TrainingTask
 from genkit_diffusers import sampling, unet
 
@@ -89,7 +90,7 @@ class DiffusionTask(TrainingTask):
         return model
 
     def train_data(self):
-        return Pictures(self.train_set)
+        return PictureDataset(self.train_set.images, self.train_set.labels)
 
     def optimizers(self, model, lr):
         return [torch.optim.AdamW(model.unet.parameters(), lr=lr, weight_decay=0.0)]
@@ -203,25 +204,6 @@ class DiffusionTask(TrainingTask):
             f"the 128-d features of {which}, not Inception; the samples are drawn with "
             f"{unet.SAMPLERS[self.config['objective']][0]}. Sample it with `genkit diffusion --model RUN --class NAME`."
         )
-
-
-class Pictures:
-    """Map-style (picture (C, S, S) in [-1, 1], label) pairs from uint8 arrays (4x less memory than float)."""
-
-    def __init__(self, pictures: ImageSet):
-        x = torch.from_numpy(np.ascontiguousarray(pictures.images))
-        self.images = x.unsqueeze(1) if x.dim() == 3 else x.permute(0, 3, 1, 2)
-        self.labels = torch.from_numpy(pictures.labels)
-
-    def __len__(self):
-        return len(self.images)
-
-    def __getitem__(self, i):
-        return self.images[i].float().div(127.5).sub(1.0), self.labels[i]
-
-    def __getitems__(self, indices):
-        x = self.images[indices].float().div_(127.5).sub_(1.0)
-        return list(zip(x, self.labels[indices]))
 
 
 def load_pictures(data: Path, split: str, options: dict, config: dict | None) -> ImageSet:
