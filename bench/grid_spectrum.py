@@ -28,6 +28,7 @@ Run: python bench/grid_spectrum.py --generate "image --weights emoji" --n 346
      python bench/grid_spectrum.py --generate "diffusion --model NAME" --n 346
      python bench/grid_spectrum.py --folder DIR [--n 346]     # any folder of pictures (recursive)
      python bench/grid_spectrum.py --folder ../shared/data/images/emoji/train --n 346  # noise floor
+     python bench/grid_spectrum.py --generate "vae --weights emoji" --classes none   # unconditional
 Options: --real DIR (default ../shared/data/images/emoji/test), --periods 2,4, --seed, --keep DIR
 (keep the generated pictures), --json.
 """
@@ -183,6 +184,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     source.add_argument("--folder", type=Path, help="a folder of pictures (read at any depth)")
     parser.add_argument("--real", type=Path, default=DEFAULT_REAL, help="the real pictures (default: emoji test)")
     parser.add_argument("--n", type=int, default=None, help="pictures to generate, or to take from --folder")
+    parser.add_argument(
+        "--classes", help="comma-separated classes to generate, or 'none' (default: the --real folder's sub-folders)"
+    )
     parser.add_argument("--periods", default="2,4")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, help="write the generated pictures here (else a temporary folder)")
@@ -202,7 +206,9 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory(prefix="grid-spectrum-") as scratch:
         if args.generate:
             out = args.keep or Path(scratch)
-            files = generate(args.generate, class_names(args.real), args.n or len(real_files), args.seed, out)
+            classes = class_names(args.real) if args.classes is None else [c for c in args.classes.split(",") if c]
+            classes = [] if classes == ["none"] else classes
+            files = generate(args.generate, classes, args.n or len(real_files), args.seed, out)
             what = f"genkit {args.generate}"
         else:
             files = choose(picture_files(args.folder) if args.folder.is_dir() else [], args.n, args.seed)
