@@ -276,7 +276,23 @@ def test_train_then_eval_report_the_model_and_both_baselines(tmp_path):
         assert np.isfinite(metrics[key]), key
     assert abs(metrics["mse_per_frame"] - trained["mse_per_frame"]) < 1e-3 * trained["mse_per_frame"]
     assert metrics["baseline_linear_mse_per_frame"] < metrics["baseline_copy_last_mse_per_frame"]
+    for key in ("mse_per_frame", "ssim", "baseline_copy_last_ssim", "baseline_linear_mse_per_frame"):
+        curve = metrics[f"{key}_by_step"]  # predicted frame 1 first; their mean is the headline figure
+        assert len(curve) == 10 and abs(np.mean(curve) - metrics[key]) < 1e-3 * abs(metrics[key]) + 1e-4, key
     run_genkit("video", "--weights", run / "video.safetensors", "--frames", "4", "-o", tmp_path / "x.gif", check=0)
+
+
+@needs_data("images/mnist/t10k-images-idx3-ubyte.gz")
+def test_the_shipped_model_is_measured_frame_by_frame_and_beats_both_baselines_at_every_frame():
+    proc = run_genkit("eval", "video", "--data", MNIST, "--eval-sequences", "32", "--json", "-q", check=0)
+    m = json.loads(proc.stdout)
+    model, ssim = m["mse_per_frame_by_step"], m["ssim_by_step"]
+    assert all(a < b for a, b in zip(model, model[1:])), model  # each predicted frame is further from the truth
+    assert all(a > b for a, b in zip(ssim, ssim[1:])), ssim
+    for k, error in enumerate(model):
+        assert error < m["baseline_linear_mse_per_frame_by_step"][k] < m["baseline_copy_last_mse_per_frame_by_step"][k]
+        assert ssim[k] > m["baseline_linear_ssim_by_step"][k] > m["baseline_copy_last_ssim_by_step"][k]
+    assert model[0] < 0.5 * model[-1]  # the first frame is far sharper than the tenth (measured: 32.8 and 95.9)
 
 
 @needs_data("images/mnist/train-images-idx3-ubyte.gz")
