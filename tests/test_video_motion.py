@@ -292,7 +292,7 @@ def test_the_shipped_model_is_measured_frame_by_frame_and_beats_both_baselines_a
     for k, error in enumerate(model):
         assert error < m["baseline_linear_mse_per_frame_by_step"][k] < m["baseline_copy_last_mse_per_frame_by_step"][k]
         assert ssim[k] > m["baseline_linear_ssim_by_step"][k] > m["baseline_copy_last_ssim_by_step"][k]
-    assert model[0] < 0.5 * model[-1]  # the first frame is far sharper than the tenth (measured: 32.8 and 95.9)
+    assert model[0] < 0.5 * model[-1]  # the first frame is far sharper than the tenth (all 10,000: 34.2 and 94.3)
 
 
 @needs_data("images/mnist/train-images-idx3-ubyte.gz")
