@@ -295,14 +295,16 @@ def _holdout(labels: np.ndarray, split: str) -> np.ndarray:
 
 
 def _folder_files(root: Path) -> tuple[list[Path], list[tuple[Path, int]]]:
+    """The class folders and (file, class) pairs; a folder of pictures with no sub-folders is one class."""
     class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    files = [
-        (f, k)
-        for k, d in enumerate(class_dirs)
-        for f in sorted(d.iterdir())
-        if f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")
-    ]
+    if not class_dirs and any(_is_picture(f) for f in root.iterdir()):
+        class_dirs = [root]
+    files = [(f, k) for k, d in enumerate(class_dirs) for f in sorted(d.iterdir()) if _is_picture(f)]
     return class_dirs, files
+
+
+def _is_picture(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
 
 
 KEEP_SIDE = 512  # while a folder is read, larger squares are reduced to this (bounded memory)
@@ -410,7 +412,7 @@ def _load_folder(folder: Path, split: str, size=SIZE, channels=1, mixed="refuse"
         root = folder / split
     class_dirs, files = _folder_files(root)
     if not files:
-        raise GenkitError(f"{root}: no images found (expected one sub-folder per class holding .png/.jpg files)")
+        raise GenkitError(f"{root}: no images found (expected .png/.jpg files, or one sub-folder of them per class)")
     images = _read_pictures(files, size, channels, mixed)
     labels = np.array([k for _, k in files], dtype=np.int64)
     names = [d.name for d in class_dirs]

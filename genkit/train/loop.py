@@ -423,8 +423,15 @@ class Trainer:
         self.paths.write_model_folder(lambda folder: task.write_model(self.core, folder))
         report.plot_history(self.history, self.paths.plot)
         params = sum(p.numel() for p in self.core.parameters())
+        shipped = sum(v.numel() for v in exported.values() if v.is_floating_point())
         report.write_card(
-            self.paths.card, self.spec, self.paths.weights, params=params, device=self.device, notes=task.card_notes()
+            self.paths.card,
+            self.spec,
+            self.paths.weights,
+            params=params,
+            shipped=shipped,
+            device=self.device,
+            notes=task.card_notes(),
         )
 
 

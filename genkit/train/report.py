@@ -61,16 +61,18 @@ def plot_history(history: list[dict], path: Path, width: int = 640, height: int 
     files.write_atomic(path, buf.getvalue(), overwrite=True)
 
 
-def write_card(path: Path, spec, weights_path: Path, *, params: int, device, notes: str) -> None:
+def write_card(path: Path, spec, weights_path: Path, *, params: int, shipped: int, device, notes: str) -> None:
     """The run's MODEL_CARD.md, from what its weights file records (command, data, training, metrics):
-    the card cannot say other than the weights it describes."""
+    the card cannot say other than the weights it describes. ``params`` counts what was trained,
+    ``shipped`` the numbers in the weights file (a GAN's critic or an EMA copy is trained, not shipped)."""
     meta = weights.metadata(weights_path)
     summary, metrics = meta["training"], meta["metrics"]
     lines = [
         f"# {spec.name}: {spec.summary}",
         "",
         f"- weights: `{weights_path.name}` (sha256 `{weights.sha256(weights_path)[:16]}`)",
-        f"- parameters: {params:,}",
+        f"- parameters: {params:,}"
+        + (f" while training, {shipped:,} in the weights file" if shipped != params else ""),
         f"- data: `{meta['data']}`",
         f"- command: `{meta['command']}`",
         (

@@ -155,15 +155,16 @@ class DiffusionTask(TrainingTask):
         scheduler = unet.sampling_scheduler(self.config["objective"])
         DDPMPipeline(unet=model.ema, scheduler=scheduler).save_pretrained(folder, safe_serialization=True)
 
-    def generate(self, model, classes, seed: int, steps: int, guidance: float, device, batch: int = 64):
-        """Pictures (N, C, S, S) in [-1, 1] for ``classes`` (N,) with the default sampler, in batches of 64
-        (on the CPU a batch of 500 spent 1.6x the time, much of it allocating its activations)."""
+    def generate(self, model, n: int, classes, seed: int, steps: int, guidance: float, device, batch: int = 64):
+        """``n`` pictures (N, C, S, S) in [-1, 1] with the default sampler, for ``classes`` (N,) or None (an
+        unconditional model), in batches of 64 (on the CPU a batch of 500 spent 1.6x the time, much of it
+        allocating its activations)."""
         sheet = []
         g = torch.Generator().manual_seed(seed)
         shape = (self.config["channels"], self.config["size"], self.config["size"])
-        for first in range(0, len(classes), batch):
-            labels = torch.as_tensor(classes[first : first + batch], device=device) if classes is not None else None
-            count = len(labels) if labels is not None else min(batch, len(classes) - first)
+        for first in range(0, n, batch):
+            count = min(batch, n - first)
+            labels = None if classes is None else torch.as_tensor(classes[first : first + count], device=device)
             noise = torch.randn(count, *shape, generator=g).to(device)
             scheduler = unet.sampling_scheduler(self.config["objective"])
             sheet.append(sampling.denoise(model.ema, scheduler, noise, labels, steps, guidance).cpu())
@@ -171,11 +172,11 @@ class DiffusionTask(TrainingTask):
 
     def sample(self, model, seed):
         C = self.config["num_classes"]
-        classes = np.repeat(np.arange(SHEET) % C, SHEET) if C else np.zeros(SHEET * SHEET, dtype=np.int64)
+        classes = np.repeat(np.arange(SHEET) % C, SHEET) if C else None
         device = next(model.parameters()).device
         model.eval()
         with torch.no_grad():
-            pictures = self.generate(model, classes if C else None, seed, 16, 1.0, device)
+            pictures = self.generate(model, SHEET * SHEET, classes, seed, 16, 1.0, device)
         model.train()
         pixels = ((pictures + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
         S, ch = pixels.shape[1], pixels.shape[3]
@@ -192,7 +193,7 @@ class DiffusionTask(TrainingTask):
         classes = np.arange(n) % C if C else None
         steps = int(self.options.get("eval_steps") or 16)
         guidance = float(self.options.get("eval_guidance") or 1.0)
-        pictures = self.generate(model, classes if C else np.zeros(n, dtype=np.int64), 0, steps, guidance, device)
+        pictures = self.generate(model, n, classes, 0, steps, guidance, device)
         metrics = measure.picture_metrics(pictures, classes, test, self.train_set, judge, self.config["class_names"])
         return {**metrics, "sampling_steps": steps, "guidance": guidance}
 

@@ -175,3 +175,29 @@ def test_a_hostile_config_is_refused_before_building(trained, tmp_path):
     error = one_line_error(genkit("diffusion", "--model", bad, "-o", tmp_path / "x.png", env=trained["env"],
                                   check=False))  # fmt: skip
     assert "block_out_channels" in error
+
+
+@pytest.mark.slow
+def test_a_folder_without_class_folders_trains_an_unconditional_model(tmp_path):
+    """Loose pictures are one class: the UNet has no class embedding, the loop's sample sheet, eval and
+    `genkit diffusion` draw without labels, and asking for a class or for guidance is refused."""
+    env = dict(ENV, GENKIT_CACHE_DIR=str(tmp_path / "cache"), GENKIT_HOME=str(tmp_path / "home"))
+    data = tmp_path / "discs"
+    data.mkdir()
+    for k in range(30):
+        Image.fromarray(picture("disc", k)).save(data / f"{k:02d}.png")
+    run = tmp_path / "run"
+    proc = genkit(
+        "train", "diffusion", "--data", data, "--out", run, "--max-steps", 3, *TINY,
+        "--eval-samples", 100, "--eval-steps", 1, "--checkpoint-every", 0, env=env,
+    )  # fmt: skip
+    summary = json.loads(proc.stdout)
+    assert summary["metrics"]["samples"] == 3  # the seeded 1-in-10 hold-out of 30 pictures
+    config = json.loads((run / "model" / "unet" / "config.json").read_text())
+    assert config["num_class_embeds"] is None
+    out = tmp_path / "drawn.png"
+    genkit("diffusion", "--model", run, "--n", 2, "--steps", 2, "-o", out, env=env)
+    pictures = sorted(tmp_path.glob("drawn-*.png"))
+    assert len(pictures) == 2 and Image.open(pictures[0]).size == (SIZE, SIZE)
+    assert "one class" in one_line_error(genkit("diffusion", "--model", run, "--class", "discs", env=env, check=False))
+    assert "no classes" in one_line_error(genkit("diffusion", "--model", run, "--guidance", "2", env=env, check=False))
