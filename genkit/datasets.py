@@ -304,7 +304,8 @@ def _folder_files(root: Path) -> tuple[list[Path], list[tuple[Path, int]]]:
 
 
 def _is_picture(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
+    # By name only: a fifo or device named like a picture must reach the reader, which refuses it, not be skipped.
+    return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".") and not path.is_dir()
 
 
 KEEP_SIDE = 512  # while a folder is read, larger squares are reduced to this (bounded memory)
