@@ -178,8 +178,20 @@ def test_primer_midi_sets_meter_and_key(tmp_path):
     midi, notes = melody_notes(out)
     assert [n.pitch for n in notes[:6]] == [67, 69, 71, 72, 74, 72]
     assert meter_and_pickup(midi) == ("3/4", 0)  # the primer starts on its first beat: no pickup
-    assert midi.get_end_time() == pytest.approx(6 * 1.5)
+    assert midi.get_end_time() == pytest.approx((1 + 6) * 1.5)  # the primer's bar, then 6 generated ones
     assert midi.key_signature_changes[0].key_number == 7
+
+
+@pytest.mark.parametrize("bars", [1, 3])
+def test_bars_count_what_follows_a_long_primer(tmp_path, bars):
+    """As melody_rnn does: a primer of ten bars is continued by --bars more, not refused."""
+    pitches = [60, 62, 64, 65, 67, 65, 64, 62] * 10  # eighth notes: ten bars of 4/4
+    primer = write_melody(tmp_path / "long.mid", pitches, key=0)
+    out = tmp_path / "more.mid"
+    run_genkit("music", "--primer-midi", primer, "--bars", bars, "--seed", 5, "-o", out, check=0)
+    midi, notes = melody_notes(out)
+    assert [n.pitch for n in notes[:80]] == pitches
+    assert midi.get_end_time() == pytest.approx((10 + bars) * 2.0)  # 4/4 bars of 2 s at 120 BPM
 
 
 def test_wav_and_piano_roll(tmp_path):
@@ -307,7 +319,6 @@ def test_bad_key_primer_and_primer_midi(tmp_path):
     cases.append((["--primer-midi", write_melody(tmp_path / "chords.mid", [60, 62], chords=True)], "polyphonic"))
     (tmp_path / "corrupt.mid").write_bytes(b"MThd\x00\x00\x00\x06garbage")
     cases.append((["--primer-midi", tmp_path / "corrupt.mid"], "not a readable MIDI"))
-    cases.append((["--primer-midi", write_melody(tmp_path / "long.mid", [60] * 80)], "--bars"))
     out = tmp_path / "out"
     for args, fragment in cases:
         assert_user_error(run_genkit("music", *args, "-o", out / "x.mid"), fragment)
@@ -367,6 +378,28 @@ def test_train_and_eval_tiny_model(tmp_path):
         "markov_bar_repetition_kl",
     ):
         assert np.isfinite(metrics[key]), key
+    # How tunes end: the share on the tonic and in a cadence, of the data, the LSTM's and the chain's.
+    for who in ("test", "lstm", "markov"):
+        assert 0 <= metrics[f"{who}_end_cadence"] <= metrics[f"{who}_end_on_tonic"] <= 1, who
+        assert metrics[f"{who}_end_final_steps"] > 0, who
+
+
+def test_an_ending_is_read_from_the_last_note():
+    from genkit_music import data, metrics
+
+    def events(*notes):  # (normalised pitch, sixteenths) -> events, each note held to the next
+        out = []
+        for pitch, length in notes:
+            out += [data.FIRST_PITCH_TOKEN + pitch - data.LOW] + [data.NO_EVENT] * (length - 1)
+        return out
+
+    held_tonic = events((64, 4), (62, 4), (60, 8))
+    assert metrics.ending(held_tonic, "4/4") == {"on_tonic": 1.0, "final_steps": 8.0, "cadence": 1.0}
+    assert metrics.ending(events((64, 4), (60, 1)), "4/4")["cadence"] == 0.0  # on the tonic, but cut
+    assert metrics.ending(events((60, 4), (62, 12)), "4/4")["on_tonic"] == 0.0
+    assert metrics.ending(events((67, 4), (72, 4)), "6/8")["cadence"] == 0.0  # a 6/8 beat is 6 sixteenths
+    shares = metrics.endings([(held_tonic, "4/4"), (events((62, 4)), "3/4")])
+    assert shares == {"on_tonic": 0.5, "cadence": 0.5, "final_steps": 6.0}
 
 
 # ---------------------------------------------------------------- the data
@@ -403,3 +436,38 @@ def test_encoding_round_trip_and_double_stops():
         ]
         again = data.encode_midi(back, name)  # the pickup measure reads back as the padded bar
         assert list(again.events) == list(tune.events)
+
+
+def test_the_endings_bench_reads_back_what_genkit_music_wrote(tmp_path):
+    """bench/music_endings.py: every written tune is read back and measured, per meter asked for."""
+    from conftest import REPO
+
+    command = [sys.executable, str(REPO / "bench" / "music_endings.py"), "--n", "3", "--bars", "2"]
+    command += ["--meters", "4/4,3/4", "--close-tries", "0,4", "--data", str(tmp_path / "none"), "--json"]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    table = json.loads(proc.stdout)
+    assert list(table) == ["nottingham --bars 2 --close-tries 0", "nottingham --bars 2 --close-tries 4"]
+    for row in table.values():
+        assert row["tunes"] == 6 and 0 <= row["cadence"] <= row["on_tonic"] <= 1 and row["final_steps"] > 0
+
+
+def test_a_last_bar_that_does_not_close_is_redrawn_and_nothing_before_it_changes(tmp_path):
+    """--close-tries: the last bar is drawn again from the model until it ends in a cadence; the bars
+    before it are the first draw's, note for note, and tune i is the same whatever --n is."""
+    from genkit_music import data, metrics
+
+    def tunes(folder, *args):
+        run_genkit("music", "--bars", 4, "--seed", 3, "-o", folder, *args, check=0)
+        paths = sorted(folder.glob("*.mid"))
+        return [
+            data.encode_midi(pretty_midi.PrettyMIDI(str(p)), p.name, strict_range=False).events.tolist() for p in paths
+        ]
+
+    first = tunes(tmp_path / "first", "--n", 12, "--close-tries", 0)
+    closed = tunes(tmp_path / "closed", "--n", 12)
+    assert tunes(tmp_path / "three", "--n", 3) == closed[:3]
+    for a, b in zip(first, closed):
+        assert len(a) == len(b) and a[:-16] == b[:-16]  # a 4/4 bar is 16 sixteenths
+    cadences = [sum(metrics.ending(ev, "4/4")["cadence"] for ev in group) for group in (first, closed)]
+    assert cadences[1] > cadences[0] and cadences[1] >= 8, cadences

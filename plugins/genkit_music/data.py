@@ -181,6 +181,15 @@ def lookbacks(tune: Tune, bars=(1, 2)) -> np.ndarray:
     return np.stack(columns, axis=1)[:, order]
 
 
+def bars_left(tune: Tune) -> np.ndarray:
+    """(T,): per step, the whole bars after the step's own bar before the tune ends (0 in the last bar).
+
+    Counted on the bar grid, so a meter change moves nothing; the model reads it capped (model.py)."""
+    starts = (tune.positions == 0).astype(np.int64)
+    after = np.cumsum(starts[::-1])[::-1]  # bar lines at or after each step
+    return after - starts
+
+
 def encode_midi(midi, name: str = "", key: Key | None = None, strict_range: bool = True) -> Tune:
     """Turn a pretty_midi melody into a Tune in the normalised key; raise ValueError if it cannot be.
 
@@ -344,6 +353,14 @@ def _bar_grid(ts_events: list[tuple[int, int]], end: int) -> tuple[list[int], li
         t += 1
 
 
+def kept(events, meter: str, bars: int):
+    """What decode keeps of sampled events: from the first note (leading rests of at most a bar are cut),
+    a pickup and then ``bars`` whole bars."""
+    bar = bar_steps(meter)
+    skip = min(leading_silence(events), bar)
+    return events[skip : skip + bars * bar + (bar - skip) % bar]
+
+
 def decode(events, key: Key, tempo: float, program: int, meter: str, bars: int):
     """Events (normalised key) -> pretty_midi.PrettyMIDI in ``key`` that starts on its first note:
     ``bars`` whole bars, after a pickup when the events open with one.
@@ -359,9 +376,7 @@ def decode(events, key: Key, tempo: float, program: int, meter: str, bars: int):
 
     midi = pretty_midi.PrettyMIDI(initial_tempo=float(tempo))
     step_seconds = 60.0 / tempo / STEPS_PER_QUARTER
-    events = list(events)
-    skip = min(leading_silence(events), bar_steps(meter))
-    events = events[skip : skip + bars * bar_steps(meter) + (bar_steps(meter) - skip) % bar_steps(meter)]
+    events = kept(list(events), meter, bars)
     total = len(events)
     pickup = total % bar_steps(meter)
     num, den = (int(x) for x in meter.split("/"))

@@ -1,7 +1,7 @@
 """`genkit music`: sample the melody LSTM, batched, one seed per tune.
 
-Everything the user can get wrong (key, meter, primer, primer MIDI, bars shorter than the primer)
-is checked before the first tune is yielded, so a refused run writes nothing. Tune i's random
+Everything the user can get wrong (key, meter, primer, primer MIDI) is checked before the first
+tune is yielded, so a refused run writes nothing. Tune i's random
 numbers (its key when none is asked for, and one uniform number per step) come from
 ``item_seed(run_seed, i)``, so tune i is the same whatever ``--n`` is.
 """
@@ -17,7 +17,7 @@ from genkit.device import item_seed
 from genkit.errors import GenkitError
 from genkit.models import ModelFormat, bounded
 from genkit.progress import step_progress
-from genkit_music import data
+from genkit_music import CLOSE_TRIES, data, metrics
 from genkit_music.model import MelodyLSTM
 from genkit_music.roll import piano_roll, tune_steps
 
@@ -35,6 +35,7 @@ class MelodyConfig:
     meters: list = field(default_factory=list)
     dropout: float = bounded(0.0, 1.0, default=0.0)
     lookbacks: list = field(default_factory=lambda: [1, 2])  # bars looked back; absent in the first weights
+    countdown: int = bounded(0, 256, default=0)  # the bars-left input's cap; 0 (absent) = no such input
 
 
 def check_config(cfg: MelodyConfig) -> None:
@@ -148,6 +149,11 @@ class MusicGenerator:
                 if s not in onsets or n.pitch > onsets[s][0]:
                     onsets[s] = (n.pitch, e)
         length = max(e for _, e in onsets.values())
+        # A file genkit wrote marks its end on the final bar line: a closing rest is part of the primer.
+        marks = [
+            round(midi.time_to_tick(t.time) * data.STEPS_PER_QUARTER / res) for t in midi.text_events if t.text == "end"
+        ]
+        length = max([length, *marks])
         steps: list = [None] * length
         starts = sorted(onsets)
         for i, s in enumerate(starts):
@@ -188,30 +194,41 @@ class MusicGenerator:
         if key is None and primer_steps:
             pitches = [p for p in primer_steps if p not in (None, -1)]
             key = data.estimate_key(pitches)
-        total = bars * data.bar_steps(meter)
         primer = self._primer_events(primer_steps, key or data.Key(0)) if primer_steps else []
-        if len(primer) > total:
-            need = -(-len(primer) // data.bar_steps(meter))
-            raise GenkitError(f"the primer lasts {need} bars of {meter}; ask for at least --bars {need}")
+        bars += primer_bars(primer, meter)  # --bars counts the bars after the primer, as melody_rnn does
 
         for first in range(0, n, BATCH):
             items = range(first, min(n, first + BATCH))
             gens = [torch.Generator().manual_seed(item_seed(seed, i)) for i in items]
             keys = [key or self.keys[int(torch.multinomial(self.key_weights, 1, generator=g))] for g in gens]
             # One bar more than asked: a tune that opens with a pickup (rests, then notes) drops the
-            # rests and keeps --bars whole bars after the pickup (data.decode).
-            steps = total + data.bar_steps(meter)
+            # rests and keeps ``bars`` whole bars after the pickup (data.decode).
+            steps = (bars + 1) * data.bar_steps(meter)
             uniforms = torch.stack([torch.rand(steps, generator=g) for g in gens])
             meters = [data.METERS.index(meter)] * len(gens)
+            tries = int(options.get("close_tries", CLOSE_TRIES))
+            closing = None
+            if tries:  # drawn after the steps' numbers, so tune i's first draw is the same with any --close-tries
+                redraws = torch.stack([torch.rand(tries, data.bar_steps(meter), generator=g) for g in gens])
+                closing = (metrics.closes([meter] * len(gens), [bars] * len(gens)), redraws)
             # The whole batch is made at once: a bar over its steps, else the first item waits unseen.
             with step_progress(steps, f"tunes {first + 1}-{first + len(gens)}, sixteenths") as advance:
                 events = self.model.generate(
-                    meters, steps, uniforms, primer=primer, temperature=temperature, on_step=advance
+                    meters,
+                    steps,
+                    uniforms,
+                    primer=primer,
+                    temperature=temperature,
+                    on_step=advance,
+                    bars=bars,
+                    closing=closing,
                 )
             events = events.cpu().numpy()
             for row, i in enumerate(items):
                 midi = data.decode(events[row], keys[row], tempo, program, meter, bars)
                 info = {"key": keys[row].name, "time_signature": meter, "bars": bars, "tempo": tempo}
+                if primer:
+                    info["primer_bars"] = bars - int(options.get("bars", 8))
                 yield Midi(
                     midi=midi,
                     index=i,
@@ -220,6 +237,15 @@ class MusicGenerator:
                     render_audio=_audio_renderer(midi, program, tune_steps(midi, tempo) * 15.0 / tempo),
                     render_piano_roll=_roll_renderer(midi, meter, tempo),
                 )
+
+
+def primer_bars(primer: list[int], meter: str) -> int:
+    """The whole bars data.decode keeps of a primer's events: a bar it ends inside counts whole, and a
+    first bar that is a pickup (it opens with rests) is the pickup, not a bar."""
+    if not primer:
+        return 0
+    bar = data.bar_steps(meter)
+    return -(-len(primer) // bar) - (1 if data.leading_silence(primer) > 0 else 0)
 
 
 def _audio_renderer(midi, program, seconds):

@@ -113,6 +113,49 @@ def features(events, meter: str) -> dict:
     }
 
 
+# ---------------------------------------------------------------- how a tune ends
+
+
+def beat_steps(meter: str) -> int:
+    """Sixteenths per beat: a dotted quarter in 6/8, 9/8 and 12/8, else the meter's unit."""
+    num, den = (int(x) for x in meter.split("/"))
+    return 16 // den * (3 if den == 8 and num % 3 == 0 else 1)
+
+
+def ending(events, meter: str) -> dict:
+    """How one tune (events in the normalised key, tonic C) ends: its last note's pitch class is the
+    tonic (``on_tonic``), that note's length in sixteenths (``final_steps``, to its note-off or the end),
+    and ``cadence``: on the tonic and lasting at least a beat, a close rather than a cut."""
+    notes = data.notes_of(events)
+    if not notes:
+        return {"on_tonic": 0.0, "final_steps": 0.0, "cadence": 0.0}
+    _, length, pitch = notes[-1]
+    tonic = pitch % 12 == 0
+    return {
+        "on_tonic": float(tonic),
+        "final_steps": float(length),
+        "cadence": float(tonic and length >= beat_steps(meter)),
+    }
+
+
+def endings(tunes: list[tuple[np.ndarray, str]]) -> dict[str, float]:
+    """The share of (events, meter) tunes ending on the tonic, in a cadence, and the final note's mean length."""
+    rows = [ending(ev, meter) for ev, meter in tunes]
+    return {k: float(np.mean([r[k] for r in rows])) for k in ("on_tonic", "cadence", "final_steps")}
+
+
+def closes(meters: list[str], bars: list[int]):
+    """For MelodyLSTM.generate's ``closing``: a function of the generated (B, steps) events that says, per
+    tune, whether what data.decode keeps of it (``bars[i]`` bars in ``meters[i]``) ends in a cadence."""
+
+    def accept(events) -> np.ndarray:
+        rows = np.asarray(events.cpu())
+        kept = [data.kept(list(row), m, b) for row, m, b in zip(rows, meters, bars)]
+        return np.array([ending(ev, m)["cadence"] > 0 for ev, m in zip(kept, meters)])
+
+    return accept
+
+
 FEATURES = ("pitch_class", "interval", "note_length", "pitch_range", "in_scale", "bar_repetition")
 
 

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from genkit.train import TrainingTask
-from genkit_music import data, metrics
+from genkit_music import CLOSE_TRIES, data, metrics
 from genkit_music.model import DEFAULT_CONFIG, MelodyLSTM
 
 IGNORE = -100
@@ -24,21 +24,26 @@ EVAL_TUNES = 100
 EVAL_MAX_BARS = 64
 
 
+def columns_of(tune: data.Tune, lookbacks) -> tuple[np.ndarray, ...]:
+    """A tune's model inputs and target per step: prev, backs (lookbacks), meter, position, bars left, target."""
+    prev = np.concatenate([[data.START], tune.events[:-1]])
+    return (prev, data.lookbacks(tune, lookbacks), tune.meters, tune.positions, data.bars_left(tune), tune.events)
+
+
 def tensors_of(tunes: list[data.Tune], window: int, lookbacks) -> list[torch.Tensor]:
-    """Cut tunes into windows of ``window`` steps: prev, backs (lookbacks), meter, position, target.
+    """Cut tunes into windows of ``window`` steps: the columns of ``columns_of``, the target last.
 
     The last window of a tune is padded; padded targets are IGNORE. A window that starts inside a
     tune gets the real previous event as its first input, not START.
     """
-    cols = [[] for _ in range(5)]
+    cols = [[] for _ in range(6)]
     for tune in tunes:
-        prev = np.concatenate([[data.START], tune.events[:-1]])
-        parts = (prev, data.lookbacks(tune, lookbacks), tune.meters, tune.positions, tune.events)
+        parts = columns_of(tune, lookbacks)
         for s in range(0, len(tune.events), window):
             for k, arr in enumerate(parts):
                 chunk = arr[s : s + window]
                 pad = [(0, window - len(chunk))] + [(0, 0)] * (chunk.ndim - 1)
-                cols[k].append(np.pad(chunk, pad, constant_values=IGNORE if k == 4 else 0))
+                cols[k].append(np.pad(chunk, pad, constant_values=IGNORE if k == 5 else 0))
     return [torch.from_numpy(np.stack(c)).long() for c in cols]
 
 
@@ -47,15 +52,11 @@ def step_nll(model, tunes, device, window: int = 1024) -> list[np.ndarray]:
     out = []
     model.eval()
     for tune in tunes:
-        prev = np.concatenate([[data.START], tune.events[:-1]])
-        cols = [
-            torch.from_numpy(np.asarray(a)).long()[None].to(device)
-            for a in (prev, data.lookbacks(tune, model.lookbacks), tune.meters, tune.positions, tune.events)
-        ]
+        cols = [torch.from_numpy(np.asarray(a)).long()[None].to(device) for a in columns_of(tune, model.lookbacks)]
         state, nll = None, []
         for s in range(0, len(tune.events), window):
-            logits, state = model(*(c[:, s : s + window] for c in cols[:4]), state)
-            nll.append(F.cross_entropy(logits[0].float(), cols[4][0, s : s + window], reduction="none"))
+            logits, state = model(*(c[:, s : s + window] for c in cols[:5]), state=state)
+            nll.append(F.cross_entropy(logits[0].float(), cols[5][0, s : s + window], reduction="none"))
         out.append(torch.cat(nll).cpu().numpy())
     return out
 
@@ -106,8 +107,8 @@ class MusicTask(TrainingTask):
         return torch.utils.data.TensorDataset(*tensors_of(self.splits["train"], self.config["window"], lookbacks))
 
     def loss(self, model, batch):
-        prev, backs, meter, pos, target = batch
-        logits, _ = model(prev, backs, meter, pos)  # (B, T, V)
+        prev, backs, meter, pos, left, target = batch
+        logits, _ = model(prev, backs, meter, pos, left)  # (B, T, V)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), target.reshape(-1), ignore_index=IGNORE)
         return loss, {}
 
@@ -196,14 +197,32 @@ class MusicTask(TrainingTask):
             ]
         )
         g = torch.Generator().manual_seed(0)
-        longest = max(b * data.bar_steps(m) for m, b in shapes)
+        # One bar more than the tune's length, for a pickup; data.kept cuts what `genkit music` would.
+        longest = max((b + 1) * data.bar_steps(m) for m, b in shapes)
         uniforms = torch.rand(EVAL_TUNES, longest, generator=g)
-        events = model.generate([data.METERS.index(m) for m, _ in shapes], longest, uniforms).cpu().numpy()
-        lstm_tunes = [(events[i, : b * data.bar_steps(m)], m) for i, (m, b) in enumerate(shapes)]
+        lengths = torch.tensor([b for _, b in shapes], device=device)
+        meters = [data.METERS.index(m) for m, _ in shapes]
+        # As `genkit music` makes them (a last bar that does not close is redrawn, up to CLOSE_TRIES times),
+        # and the first draws alone, to show what the model does by itself.
+        redraws = torch.rand(EVAL_TUNES, CLOSE_TRIES, max(data.bar_steps(m) for m, _ in shapes), generator=g)
+        closing = (metrics.closes([m for m, _ in shapes], [b for _, b in shapes]), redraws)
+        firsts = model.generate(meters, longest, uniforms, bars=lengths).cpu().numpy()
+        events = model.generate(meters, longest, uniforms, bars=lengths, closing=closing).cpu().numpy()
+        lstm_tunes = [(data.kept(list(events[i]), m, b), m) for i, (m, b) in enumerate(shapes)]
+        first_tunes = [(data.kept(list(firsts[i]), m, b), m) for i, (m, b) in enumerate(shapes)]
         rng = np.random.default_rng(0)
         markov_tunes = [(chain.sample(b * data.bar_steps(m), rng), m) for m, b in shapes]
         out.update(metrics.statistics(real, metrics.feature_table(lstm_tunes), "lstm"))
         out.update(metrics.statistics(real, metrics.feature_table(markov_tunes), "markov"))
+        whole_tests = [(t.events, data.METERS[int(t.meters[0])]) for t in test]
+        named = (
+            ("test", whole_tests),
+            ("lstm", lstm_tunes),
+            ("lstm_first_draw", first_tunes),
+            ("markov", markov_tunes),
+        )
+        for name, tunes in named:
+            out.update({f"{name}_end_{k}": v for k, v in metrics.endings(tunes).items()})
         for f in ("pitch_range", "in_scale", "bar_repetition"):
             out[f"test_{f}_mean"] = float(real[f].mean())
         if self.fallbacks:
@@ -245,6 +264,17 @@ class MusicTask(TrainingTask):
                 lines.append(
                     f"| {f} | {m[f'test_{f}_mean']:.3f} | {m[f'lstm_{f}_mean']:.3f} | {m[f'markov_{f}_mean']:.3f} |"
                 )
+            lines += [
+                "",
+                "## How tunes end (the last note; a cadence is on the tonic and lasts a beat or more)",
+                "",
+                f"| | test | LSTM (last bar redrawn up to {CLOSE_TRIES} times) | LSTM, first draw | Markov |",
+                "| --- | ---: | ---: | ---: | ---: |",
+            ]
+            for k in ("on_tonic", "cadence", "final_steps"):
+                row = [m.get(f"{name}_end_{k}") for name in ("test", "lstm", "lstm_first_draw", "markov")]
+                if None not in row:
+                    lines.append(f"| {k} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
         return "\n".join(lines)
 
 
