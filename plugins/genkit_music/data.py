@@ -16,6 +16,7 @@ the training time on a CPU budget), and makes ``--key`` a plain transposition at
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from dataclasses import dataclass, field
@@ -482,13 +483,17 @@ def read_tune_bytes(path: Path, what: str, max_steps: int = MAX_TUNE_STEPS) -> t
     return raw, midi_extent(raw, what, max_steps)
 
 
+TUNE_SUFFIXES = (".mid", ".midi", ".abc")
+
+
 def midi_files(folder: Path) -> list[Path]:
+    """The folder's tune files: MIDI, and ABC (abc.py; a file may hold many tunes)."""
     folder = Path(folder)
     if folder.is_file():
-        raise GenkitError(f"--data {folder} is a file; give a folder of .mid files")
+        raise GenkitError(f"--data {folder} is a file; give a folder of .mid or .abc files")
     files = []
     for p in folder.iterdir():
-        if p.suffix.lower() in (".mid", ".midi") and p.is_file():
+        if p.suffix.lower() in TUNE_SUFFIXES and p.is_file():
             files.append(p)
             if len(files) > MAX_DATA_FILES:
                 raise GenkitError(f"--data {folder} holds more than {MAX_DATA_FILES:,} MIDI files")
@@ -507,7 +512,10 @@ def read_folder(folder: Path) -> tuple[dict[Path, bytes], list[str]]:
     out, skipped, steps, notes = {}, [], 0, 0
     for path in files:
         try:
-            out[path], extent = read_tune_bytes(path, path.name)
+            if path.suffix.lower() == ".abc":
+                out[path], extent = read_abc_bytes(path)
+            else:
+                out[path], extent = read_tune_bytes(path, path.name)
         except GenkitError as exc:  # like a tune that cannot be encoded: left out, and said why
             skipped.append(str(exc))
             continue
@@ -518,6 +526,36 @@ def read_folder(folder: Path) -> tuple[dict[Path, bytes], list[str]]:
                 f"than {MAX_DATA_NOTES:,} notes in all, more than genkit reads"
             )
     return out, skipped
+
+
+def read_abc_bytes(path: Path) -> tuple[bytes, Extent]:
+    """An ABC file's bytes (at most MAX_TUNE_BYTES) and its extent, counted by reading every tune."""
+    from genkit.reading import read_regular
+    from genkit_music import abc
+
+    raw = read_regular(path, MAX_TUNE_BYTES, path.name)
+    try:
+        tunes, _ = _read_abc(raw)
+    except abc.AbcError as exc:
+        raise GenkitError(f"{path.name}: {exc}") from None
+    return raw, Extent(0, sum(t.length for t in tunes), sum(len(t.notes) for t in tunes))
+
+
+@functools.lru_cache(maxsize=32)
+def _read_abc(raw: bytes):
+    """abc.read_abc once per file's bytes: a folder is measured, then read split by split."""
+    from genkit_music import abc
+
+    return abc.read_abc(raw.decode("latin-1"))
+
+
+def abc_tunes(path: Path, raw: bytes) -> list[tuple[str, object]]:
+    """(split name, pretty_midi melody) per tune of an ABC file; tune ``X: n`` of ``name.abc`` is split as
+    ``name{n}.mid`` is (the data README's rule for the Nottingham ABC files), and a tune that does
+    not read is (name, the reason)."""
+    tunes, problems = _read_abc(raw)
+    out: list[tuple[str, object]] = [(f"{path.stem}{t.number}.mid", t) for t in tunes]
+    return out + [(path.name, problem) for problem in problems]
 
 
 def read_midi(path_or_bytes):
@@ -533,15 +571,31 @@ def read_midi(path_or_bytes):
 
 
 def load_split(folder: Path, split: str, raws: dict[Path, bytes] | None = None) -> tuple[list[Tune], list[str]]:
-    """Encoded tunes of one split, and a note per file that was skipped (and why)."""
+    """Encoded tunes of one split, and a note per file (or ABC tune) that was skipped (and why)."""
+    from genkit_music import abc
+
     tunes, skipped = [], []
     for path, raw in (read_folder(folder)[0] if raws is None else raws).items():
-        if split_of(path.name) != split:
-            continue
-        try:
-            tunes.append(encode_midi(read_midi(raw), path.name))
-        except ValueError as exc:
-            skipped.append(f"{path.name}: {exc}")
+        if path.suffix.lower() != ".abc":
+            items: list[tuple[str, object]] = [(path.name, raw)]
+        else:
+            items = abc_tunes(path, raw)
+        for name, item in items:
+            if isinstance(item, str):
+                if split == "train":
+                    skipped.append(f"{name}: {item}")
+                continue
+            if split_of(name) != split:
+                continue
+            try:
+                if isinstance(item, abc.AbcTune):
+                    melody = abc.to_midi(item)
+                    melody.instruments = melody.instruments[:1]
+                    tunes.append(encode_midi(melody, name, key=parse_key(item.key)))
+                else:
+                    tunes.append(encode_midi(read_midi(item), name))
+            except (ValueError, GenkitError) as exc:
+                skipped.append(f"{name}: {exc}")
     return tunes, skipped
 
 
@@ -554,7 +608,7 @@ def load_splits(folder: Path) -> dict[str, list[Tune]]:
     raws, reasons = read_folder(folder)
     files = [*raws, *reasons]
     if not files:
-        raise GenkitError(f"--data {folder} holds no .mid or .midi files")
+        raise GenkitError(f"--data {folder} holds no .mid, .midi or .abc files")
     out = {}
     for split in ("train", "valid", "test"):
         out[split], skipped = load_split(folder, split, raws)

@@ -1,0 +1,145 @@
+"""ABC tunes with chord symbols (genkit_music.abc): what is played, and `genkit train music` on ABC files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("torch")
+pretty_midi = pytest.importorskip("pretty_midi")
+
+from conftest import DATA, assert_user_error, needs_data, run_genkit
+
+from genkit_music import abc, data
+
+pytestmark = pytest.mark.fast
+
+
+def one(text: str) -> abc.AbcTune:
+    tunes, problems = abc.read_abc(text)
+    assert not problems, problems
+    (tune,) = tunes
+    return tune
+
+
+def pitches(tune: abc.AbcTune) -> list[int]:
+    return [p for _, _, p in tune.notes]
+
+
+def test_lengths_broken_rhythm_triplets_ties_and_the_key_signature():
+    tune = one("X:1\nT:t\nM:4/4\nL:1/8\nK:D\nf2 c>B (3ABc d2-|d4 z4|\n")
+    # K:D sharpens F and C; f2 is a quarter, c>B dotted eighth + sixteenth, the triplet 3 in the time of 2
+    assert pitches(tune) == [78, 73, 71, 69, 71, 73, 74]
+    starts = [s for s, _, _ in tune.notes]
+    assert starts[:4] == [0, 4, 7, 8] and tune.notes[-1][:2] == (12, 24)  # d2- | d4: one tied note
+    assert tune.length == 32 and tune.key == "D" and tune.meters == [(0, "4/4")]
+
+
+def test_an_accidental_holds_to_the_bar_line_and_no_further():
+    tune = one("X:1\nM:4/4\nL:1/4\nK:C\n^c c C c|c4|\n")
+    assert pitches(tune) == [73, 73, 60, 73, 72]  # ^c holds for c in its octave and bar only
+
+
+def test_repeats_and_endings_are_unrolled_as_played():
+    tune = one('X:1\nM:2/4\nL:1/4\nK:C\n|:"C"C D|[1 "G"E F:|[2 "C"G A||\n')
+    assert pitches(tune) == [60, 62, 64, 65, 60, 62, 67, 69]
+    names = [c.symbol for _, _, c in tune.chords]
+    assert names == ["C", "G", "C", "C"]  # the second time through starts in C again
+    spans = [(s, e) for s, e, _ in tune.chords]
+    assert spans == [(0, 8), (8, 16), (16, 24), (24, 32)]
+    assert tune.chord_at(10).pitch_classes == (7, 11, 2)
+
+
+def test_parts_play_in_the_order_the_header_gives():
+    text = "X:1\nM:2/4\nL:1/4\nY:ABA\nK:C\nP:A\nC D||\nP:B\nE F||\n"
+    assert pitches(one(text)) == [60, 62, 64, 65, 60, 62]
+    assert pitches(one(text.replace("Y:ABA\n", ""))) == [60, 62, 64, 65]  # no order: as written
+
+
+def test_a_pickup_sits_at_the_end_of_a_whole_first_bar():
+    tune = one("X:1\nM:3/4\nL:1/4\nK:G\nd|g3|\n")
+    assert tune.notes[0][:2] == (8, 12) and tune.length == 24
+
+
+def test_chord_symbols_read_as_pitch_classes():
+    assert abc.parse_chord("Em").pitch_classes == (4, 7, 11)
+    assert abc.parse_chord("D7/f+").pitch_classes == (2, 6, 9, 0)
+    assert abc.parse_chord("Gd").pitch_classes == (7, 10, 1)
+    assert abc.parse_chord("(A7)").root == 9
+    assert abc.parse_chord("From here") is None
+
+
+def test_a_malformed_tune_is_refused_with_its_line_and_the_others_read():
+    tunes, problems = abc.read_abc("X:1\nK:C\nCDE|\n\nX:2\nK:C\nC [DE F|\n\nX:3\nK:C\nGAB|\n")
+    assert [t.number for t in tunes] == [1, 3]
+    assert len(problems) == 1 and problems[0].startswith("X:2: line 3")
+
+
+def test_repeats_cannot_unroll_without_end():
+    # every :| replays what is before it: 40 nested doublings would be 2^40 bars
+    text = "X:1\nK:C\nL:1/4\nC D E F" + " :|" * 40 + "\n"
+    _, problems = abc.read_abc(text)
+    assert problems and "more" in problems[0]
+
+
+def test_the_midi_has_the_melody_and_the_chords_on_their_own_instruments():
+    midi = abc.to_midi(one('X:1\nM:4/4\nL:1/4\nK:G\n"G"G B "D7"A F|\n'))
+    melody, chords = midi.instruments
+    assert [n.pitch for n in melody.notes] == [67, 71, 69, 66]
+    assert sorted(n.pitch for n in chords.notes if n.start == 0) == [67, 71, 74]  # G B D over G
+    assert [ks.key_number for ks in midi.key_signature_changes] == [7]
+
+
+def test_train_music_reads_a_folder_of_abc_files(tmp_path):
+    folder = tmp_path / "abc"
+    folder.mkdir()
+    body = '|:"G"GABc dBGB|"D"A2F2 D2FA|"G"GABc dBGB|"D7"A2F2 "G"G4:|\n'
+    text = "".join(f"X:{n}\nT:tune {n}\nM:4/4\nL:1/8\nK:G\n{body}\n" for n in range(1, 31))
+    (folder / "set.abc").write_text(text + "X:99\nK:C\nC [D|\n")
+    run = tmp_path / "run"
+    proc = run_genkit(
+        *("train", "music", "--data", folder, "--out", run, "--hidden", 16, "--layers", 1),
+        *("--epochs", 1, "--batch-size", 4, "--no-eval", "--quiet"),
+        check=0,
+    )
+    assert json.loads(proc.stdout)["steps"] >= 1 and (run / "music.safetensors").exists()
+    splits = data.load_splits(folder)
+    assert sum(len(v) for v in splits.values()) >= 30  # every good tune, in some split
+    assert len(splits["train"][0].events) == 8 * 16  # the repeat is played: 8 bars of 4/4
+
+
+def test_a_folder_of_unreadable_abc_is_a_user_error(tmp_path):
+    (tmp_path / "bad.abc").write_text("X:1\nK:C\nC [D|\n")
+    assert_user_error(run_genkit("train", "music", "--data", tmp_path, "--out", tmp_path / "run"), "no usable melody")
+
+
+@needs_data("music/nottingham-abc", "music/nottingham")
+def test_the_nottingham_abc_files_play_as_their_midi_files_do():
+    """The yardstick: the onsets of the MIDI files Jukedeck made from the same ABC files."""
+    same = total = 0
+    for path in sorted((DATA / "music" / "nottingham-abc").glob("*.abc"))[:4]:
+        tunes, _ = abc.read_abc(path.read_text(encoding="latin-1"))
+        for tune in tunes:
+            midi = pretty_midi.PrettyMIDI(str(DATA / "music" / "nottingham" / f"{path.stem}{tune.number}.mid"))
+            onsets = sorted(
+                {round(midi.time_to_tick(n.start) * 4 / midi.resolution) for n in midi.instruments[0].notes}
+            )
+            ours = sorted({s for s, _, _ in tune.notes})
+            same += [s - onsets[0] for s in onsets] == [s - ours[0] for s in ours]
+            total += 1
+    assert total > 150 and same / total > 0.6, (same, total)
+
+
+def test_the_chord_bench_measures_a_folder(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    (tmp_path / "a.abc").write_text('X:1\nM:4/4\nL:1/4\nK:G\n"G"G B "D7"A F|"G"G4|\n')
+    command = [sys.executable, str(REPO / "bench" / "abc_chords.py"), "--data", tmp_path, "--midi", tmp_path / "no"]
+    proc = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    # strong beats: G on 1 (a G-chord tone), A on 3 (a D7 tone), G on the next 1
+    assert "chord tones: 1.000" in proc.stdout and "I->V7" in proc.stdout and "V7->I" in proc.stdout
