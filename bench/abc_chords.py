@@ -36,18 +36,14 @@ def degree(chord, tonic: int) -> str:
     return name + ("7" if 10 in [(p - chord.root) % 12 for p in chord.pitch_classes[3:]] else "")
 
 
-def strong(step: int, meter: str) -> bool:
-    num, den = map(int, meter.split("/"))
-    bar = num * 16 // den
-    return step % bar == 0 or (num in (2, 4, 6, 12) and step % bar == bar // 2)
-
-
 def meter_at(tune, step: int) -> str:
     return [m for s, m in tune.meters if s <= step][-1]
 
 
 def chord_tone_shares(tunes, rng: random.Random) -> tuple[float, float, int]:
     """(share of strong-beat notes that are chord tones, the same with each tune's chords shuffled, notes)."""
+    from genkit_music import metrics
+
     hits = chance = total = 0
     for tune in tunes:
         if not tune.chords:
@@ -57,7 +53,7 @@ def chord_tone_shares(tunes, rng: random.Random) -> tuple[float, float, int]:
         spans = [(s, e, c) for (s, e, _), c in zip(tune.chords, shuffled)]
         for onset, _, pitch in tune.notes:
             chord = tune.chord_at(onset)
-            if chord is None or not strong(onset, meter_at(tune, onset)):
+            if chord is None or not metrics.strong_beat(onset, meter_at(tune, onset)):
                 continue
             other = next((c for s, e, c in spans if s <= onset < e), chord)
             total += 1
@@ -123,7 +119,9 @@ def main() -> None:
     with_chords = [t for t in tunes if t.chords]
     share, chance, notes = chord_tone_shares(with_chords, random.Random(0))
     print(f"tunes with chords: {len(with_chords)}")
-    print(f"strong-beat melody notes that are chord tones: {share:.3f} (chords shuffled in time: {chance:.3f}; {notes} notes)")
+    print(
+        f"strong-beat melody notes that are chord tones: {share:.3f} (chords shuffled in time: {chance:.3f}; {notes} notes)"
+    )
     vocabulary, changes, entropy = transitions(with_chords)
     spans = sum(vocabulary.values())
     print(f"chords (relative to the key): {len(vocabulary)} kinds, {spans} spans; most common:")

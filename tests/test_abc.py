@@ -103,10 +103,68 @@ def test_train_music_reads_a_folder_of_abc_files(tmp_path):
         *("--epochs", 1, "--batch-size", 4, "--no-eval", "--quiet"),
         check=0,
     )
-    assert json.loads(proc.stdout)["steps"] >= 1 and (run / "music.safetensors").exists()
+    weights = run / "music.safetensors"
+    assert json.loads(proc.stdout)["steps"] >= 1 and weights.exists()
     splits = data.load_splits(folder)
     assert sum(len(v) for v in splits.values()) >= 30  # every good tune, in some split
     assert len(splits["train"][0].events) == 8 * 16  # the repeat is played: 8 bars of 4/4
+    # the chord symbols trained a chord input, and the weights carry the chords of the bar lines
+    from genkit import weights as gk_weights
+
+    _, meta = gk_weights.load_tensors(weights, "cpu")
+    assert meta["config"]["chords"] > 0
+    learnt = {(r, tuple(p)) for r, p in meta["chord_chain"]["chords"]}
+    assert learnt == {(0, (0, 4, 7)), (7, (7, 11, 2)), (7, (7, 11, 2, 5))}  # G, D, D7 in G, as I, V, V7 of C
+
+    out = tmp_path / "over.mid"
+    run_genkit("music", "--weights", weights, "--backing", "G D Em C", "--key", "G", "--bars", 6, "-o", out, check=0)
+    midi = pretty_midi.PrettyMIDI(str(out))
+    melody, chords = midi.instruments
+    assert (melody.name, chords.name) == ("melody", "chords")
+    bar = 2.0  # 4/4 at 120 BPM
+    first = min(n.start for n in chords.notes)
+    by_bar = {}
+    for n in chords.notes:
+        by_bar.setdefault(round((n.start - first) / bar), set()).add(n.pitch % 12)
+    g, d, em, c = {7, 11, 2}, {2, 6, 9}, {4, 7, 11}, {0, 4, 7}
+    assert [by_bar[k] for k in range(6)] == [g, d, em, c, g, d]  # one per bar, repeated to the end
+    assert max(n.end for n in chords.notes) <= midi.get_end_time() + 1e-6
+
+    drawn = tmp_path / "drawn.mid"
+    run_genkit("music", "--weights", weights, "--chords", "--bars", 4, "-o", drawn, check=0)
+    chords = pretty_midi.PrettyMIDI(str(drawn)).instruments[1]
+    assert {n.pitch % 12 for n in chords.notes} <= g | d | {0}  # only chords the tunes had (D7 adds C)
+
+
+def test_chords_need_chord_weights_and_real_chord_symbols(tmp_path):
+    out = tmp_path / "t.mid"
+    assert_user_error(run_genkit("music", "--chords", "-o", out), "no chord input", "nottingham-chords")
+    assert not out.exists()
+
+
+def test_a_backing_chord_that_is_not_a_chord_is_refused(tmp_path):
+    from genkit_music import chords
+
+    with pytest.raises(Exception, match="chord 2 .'H7'. is not a chord"):
+        chords.parse_backing("G H7 C", data.Key(7))
+    assert chords.parse_backing("G D7", data.Key(7)) == [(0, (0, 4, 7)), (7, (7, 11, 2, 5))]
+
+
+def test_a_chord_chain_from_hostile_metadata_is_refused():
+    from genkit_music import chords
+
+    good = {"chords": [[0, [0, 4, 7]]], "first": [1], "next": [[0]], "last": [1]}
+    chords.Chain(good, "w")
+    for bad in (
+        {**good, "chords": [[12, [0, 4, 7]]]},
+        {**good, "next": [[float("nan")]]},
+        {**good, "first": [0]},
+        {**good, "next": [[1, 2]]},
+        {**good, "chords": "C"},
+        [],
+    ):
+        with pytest.raises(Exception, match="chord_chain"):
+            chords.Chain(bad, "w")
 
 
 def test_a_folder_of_unreadable_abc_is_a_user_error(tmp_path):

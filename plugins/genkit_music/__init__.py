@@ -76,6 +76,19 @@ MUSIC_OPTIONS = (
         validator="genkit_music.data:parse_primer",
     ),
     Option("primer-midi", "path", None, "A monophonic MIDI file whose melody the tune continues."),
+    Option(
+        "chords",
+        "bool",
+        False,
+        "Also write a chord accompaniment (a second MIDI track, heard in the WAV), drawn from the chords "
+        "the model learnt; needs chord weights (--weights nottingham-chords).",
+    ),
+    Option(
+        "backing",
+        "str",
+        None,
+        'Chords to play the melody over, one per bar, repeated to the end: "G D Em C" (implies --chords).',
+    ),
 )
 
 

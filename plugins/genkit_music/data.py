@@ -156,10 +156,38 @@ class Tune:
     meters: np.ndarray
     positions: np.ndarray
     key: Key = field(default_factory=lambda: Key(0))
+    chords: np.ndarray | None = None  # (T, CHORD_FEATURES) float32: the chord sounding per step, or None
+
+    def chord_columns(self) -> np.ndarray:
+        """(T, CHORD_FEATURES): the chords, all zero ("no chord") where the tune has none."""
+        if self.chords is None:
+            return np.zeros((len(self.events), CHORD_FEATURES), dtype=np.float32)
+        return self.chords
 
     @property
     def bars(self) -> int:
         return int((self.positions == 0).sum())
+
+
+# A chord as the model reads it, in the normalised key: its 12 pitch classes sounding, then its root
+# one-hot; all zero is "no chord". Any chord a user writes fits, not only those the data holds.
+CHORD_FEATURES = 24
+
+
+def chord_vector(pitch_classes, root: int, key: Key) -> np.ndarray:
+    """A chord of the tune's key (pitch classes 0-11, C = 0) as the model's features in the normalised key."""
+    v = np.zeros(CHORD_FEATURES, dtype=np.float32)
+    for pc in pitch_classes:
+        v[from_key(60 + pc, key) % 12] = 1.0
+    v[12 + from_key(60 + root, key) % 12] = 1.0
+    return v
+
+
+def chord_symbols_of(vector) -> tuple[int, tuple[int, ...]]:
+    """(root, pitch classes with the root first) of a feature vector, in the normalised key."""
+    root = int(np.argmax(vector[12:]))
+    rest = [pc for pc in range(12) if vector[pc] > 0.5 and pc != root]
+    return root, (root, *sorted(rest, key=lambda pc: (pc - root) % 12))
 
 
 def lookbacks(tune: Tune, bars=(1, 2)) -> np.ndarray:
@@ -558,6 +586,22 @@ def abc_tunes(path: Path, raw: bytes) -> list[tuple[str, object]]:
     return out + [(path.name, problem) for problem in problems]
 
 
+def encode_abc(tune, name: str) -> Tune:
+    """An abc.AbcTune as a Tune with its chords (the chord sounding at each step, in the normalised key)."""
+    from genkit_music import abc
+
+    melody = abc.to_midi(tune)
+    melody.instruments = melody.instruments[:1]
+    key = parse_key(tune.key)
+    out = encode_midi(melody, name, key=key)
+    if tune.chords:
+        chords = np.zeros((len(out.events), CHORD_FEATURES), dtype=np.float32)
+        for first, end, chord in tune.chords:
+            chords[first:end] = chord_vector(chord.pitch_classes, chord.root, key)
+        out.chords = chords
+    return out
+
+
 def read_midi(path_or_bytes):
     """pretty_midi.PrettyMIDI from a path or bytes; ValueError for a file that is not valid MIDI."""
     import pretty_midi
@@ -589,9 +633,7 @@ def load_split(folder: Path, split: str, raws: dict[Path, bytes] | None = None) 
                 continue
             try:
                 if isinstance(item, abc.AbcTune):
-                    melody = abc.to_midi(item)
-                    melody.instruments = melody.instruments[:1]
-                    tunes.append(encode_midi(melody, name, key=parse_key(item.key)))
+                    tunes.append(encode_abc(item, name))
                 else:
                     tunes.append(encode_midi(read_midi(item), name))
             except (ValueError, GenkitError) as exc:

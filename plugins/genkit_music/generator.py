@@ -9,7 +9,9 @@ numbers (its key when none is asked for, and one uniform number per step) come f
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
+import numpy as np
 import torch
 
 from genkit.artifacts import Midi
@@ -17,7 +19,7 @@ from genkit.device import item_seed
 from genkit.errors import GenkitError
 from genkit.models import ModelFormat, bounded
 from genkit.progress import step_progress
-from genkit_music import CLOSE_TRIES, data, metrics
+from genkit_music import CLOSE_TRIES, chords, data, metrics
 from genkit_music.model import MelodyLSTM
 from genkit_music.roll import piano_roll, tune_steps
 
@@ -36,6 +38,7 @@ class MelodyConfig:
     dropout: float = bounded(0.0, 1.0, default=0.0)
     lookbacks: list = field(default_factory=lambda: [1, 2])  # bars looked back; absent in the first weights
     countdown: int = bounded(0, 256, default=0)  # the bars-left input's cap; 0 (absent) = no such input
+    chords: int = bounded(0, 1024, default=0)  # the chord input's width; 0 (absent) = no chord input
 
 
 def check_config(cfg: MelodyConfig) -> None:
@@ -77,6 +80,9 @@ class MusicGenerator:
         except (ValueError, KeyError, TypeError) as exc:
             raise GenkitError(f"{weights}: its key_counts metadata names an unknown key ({exc})") from None
         self.key_weights = torch.tensor([float(v) for v in counts.values()])
+        self.weights_name = str(weights)
+        table = self.loaded.metadata.get("chord_chain")
+        self.chain = chords.Chain(table, str(weights)) if self.model.chord_width and table else None
 
     @classmethod
     def training_task(cls, data_dir, options, config):
@@ -196,6 +202,7 @@ class MusicGenerator:
             key = data.estimate_key(pitches)
         primer = self._primer_events(primer_steps, key or data.Key(0)) if primer_steps else []
         bars += primer_bars(primer, meter)  # --bars counts the bars after the primer, as melody_rnn does
+        with_chords = self._check_chords(options)
 
         for first in range(0, n, BATCH):
             items = range(first, min(n, first + BATCH))
@@ -211,6 +218,13 @@ class MusicGenerator:
             if tries:  # drawn after the steps' numbers, so tune i's first draw is the same with any --close-tries
                 redraws = torch.stack([torch.rand(tries, data.bar_steps(meter), generator=g) for g in gens])
                 closing = (metrics.closes([meter] * len(gens), [bars] * len(gens)), redraws)
+            progressions = [self._progression(options, k, bars, g) for k, g in zip(keys, gens)] if with_chords else []
+            under = None
+            if progressions:
+                under = tuple(
+                    torch.from_numpy(np.stack([chords.step_features(p, meter, steps, pickup) for p in progressions]))
+                    for pickup in (True, False)
+                )
             # The whole batch is made at once: a bar over its steps, else the first item waits unseen.
             with step_progress(steps, f"tunes {first + 1}-{first + len(gens)}, sixteenths") as advance:
                 events = self.model.generate(
@@ -222,11 +236,16 @@ class MusicGenerator:
                     on_step=advance,
                     bars=bars,
                     closing=closing,
+                    chords=under,
                 )
             events = events.cpu().numpy()
             for row, i in enumerate(items):
                 midi = data.decode(events[row], keys[row], tempo, program, meter, bars)
                 info = {"key": keys[row].name, "time_signature": meter, "bars": bars, "tempo": tempo}
+                if progressions:
+                    pickup = len(data.kept(list(events[row]), meter, bars)) % data.bar_steps(meter)
+                    chords.add_track(midi, progressions[row], keys[row], meter, bars, pickup, tempo)
+                    info["chords"] = " ".join(chords.name(c, keys[row]) for c in progressions[row][:bars])
                 if primer:
                     info["primer_bars"] = bars - int(options.get("bars", 8))
                 yield Midi(
@@ -237,6 +256,24 @@ class MusicGenerator:
                     render_audio=_audio_renderer(midi, program, tune_steps(midi, tempo) * 15.0 / tempo),
                     render_piano_roll=_roll_renderer(midi, meter, tempo),
                 )
+
+    def _check_chords(self, options) -> bool:
+        """Whether to play over chords; a request these weights cannot serve is a user error."""
+        wanted = bool(options.get("chords") or options.get("backing"))
+        if wanted and not self.model.chord_width:
+            raise GenkitError(
+                f"--chords/--backing: {Path(self.weights_name).name} has no chord input; use --weights nottingham-chords"
+            )
+        if wanted and self.chain is None and not options.get("backing"):
+            raise GenkitError(f"--chords: {Path(self.weights_name).name} carries no chord chain; give --backing")
+        return wanted
+
+    def _progression(self, options, key: data.Key, bars: int, generator: torch.Generator):
+        """One chord per bar for one tune: the user's --backing, or drawn from the chain with the tune's seed."""
+        if options.get("backing"):
+            return chords.parse_backing(options["backing"], key)
+        assert self.chain is not None
+        return self.chain.sample(bars + 1, generator)
 
 
 def primer_bars(primer: list[int], meter: str) -> int:

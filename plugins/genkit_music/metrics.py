@@ -208,3 +208,41 @@ def statistics(real: dict, generated: dict, prefix: str) -> dict:
     for f in ("pitch_range", "in_scale", "bar_repetition"):
         out[f"{prefix}_{f}_mean"] = float(generated[f].mean())
     return out
+
+
+# ---------------------------------------------------------------- melody over chords
+
+
+def strong_beat(position: int, meter: str) -> bool:
+    """The downbeat, and the middle of the bar in duple meters (2/4, 4/4, 2/2, 6/8, 6/4, 12/8)."""
+    num, den = map(int, meter.split("/"))
+    bar = num * 16 // den
+    return position % bar == 0 or (num in (2, 4, 6, 12) and position % bar == bar // 2)
+
+
+def chord_tone_share(tunes) -> float:
+    """Of the notes starting on strong beats over a chord, the share that are tones of it.
+
+    ``tunes``: (events, meter, chords) with chords (T, CHORD_FEATURES) in the same normalised key."""
+    hits = total = 0
+    for events, meter, chords in tunes:
+        for t, ev in enumerate(events[: len(chords)]):
+            if ev < data.FIRST_PITCH_TOKEN or not chords[t].any() or not strong_beat(t, meter):
+                continue
+            total += 1
+            hits += bool(chords[t][(data.LOW + int(ev) - data.FIRST_PITCH_TOKEN) % 12] > 0.5)
+    return hits / total if total else float("nan")
+
+
+def change_distribution(progressions) -> Counter:
+    """Counts of chord changes (a, b), a != b, between consecutive bars; chords as hashable (root, pcs)."""
+    out: Counter = Counter()
+    for seq in progressions:
+        out.update((a, b) for a, b in zip(seq, seq[1:]) if a != b)
+    return out
+
+
+def total_variation(p: Counter, q: Counter) -> float:
+    """Half the L1 distance between two count tables as distributions (0 same, 1 disjoint)."""
+    P, Q = sum(p.values()) or 1, sum(q.values()) or 1
+    return 0.5 * sum(abs(p[k] / P - q[k] / Q) for k in set(p) | set(q))

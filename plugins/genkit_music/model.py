@@ -37,8 +37,12 @@ class MelodyLSTM(nn.Module):
         self.countdown_cap = int(config.get("countdown", 0))
         if self.countdown_cap:
             self.countdown = nn.Embedding(self.countdown_cap + 1, COUNTDOWN_WIDTH)
+        # The chord sounding at step t (data.CHORD_FEATURES: pitch classes and root; zero: none).
+        self.chord_width = int(config.get("chords", 0))
+        if self.chord_width:
+            self.chord = nn.Linear(data.CHORD_FEATURES, self.chord_width)
         self.lstm = nn.LSTM(
-            (1 + len(self.lookbacks)) * E + 8 + 16 + (COUNTDOWN_WIDTH if self.countdown_cap else 0),
+            (1 + len(self.lookbacks)) * E + 8 + 16 + (COUNTDOWN_WIDTH if self.countdown_cap else 0) + self.chord_width,
             H,
             num_layers=config["layers"],
             batch_first=True,
@@ -47,21 +51,26 @@ class MelodyLSTM(nn.Module):
         self.drop = nn.Dropout(config["dropout"])
         self.head = nn.Linear(H, data.VOCAB)
 
-    def forward(self, prev, backs, meter, position, left=None, state=None):
+    def forward(self, prev, backs, meter, position, left=None, chords=None, state=None):
         """prev, meter, position, left (B, T) and backs (B, T, K) int64 -> logits (B, T, V), LSTM state.
 
         backs[..., j] is the event ``self.lookbacks[j]`` bars before each step (K lookbacks); left is
-        the number of whole bars after each step's bar (data.bars_left), read only by a countdown model.
+        the number of whole bars after each step's bar (data.bars_left), read only by a countdown model;
+        chords (B, T, data.CHORD_FEATURES) float, read only by a chord model.
         """
-        h, state = self.lstm(self._inputs(prev, backs, meter, position, left), state)  # (B, T, H)
+        h, state = self.lstm(self._inputs(prev, backs, meter, position, left, chords), state)  # (B, T, H)
         return self.head(self.drop(h)), state
 
-    def _inputs(self, prev, backs, meter, position, left=None):
+    def _inputs(self, prev, backs, meter, position, left=None, chords=None):
         looked = [getattr(self, f"back{k}")(backs[..., j]) for j, k in enumerate(self.lookbacks)]
         parts = [self.event(prev), *looked, self.meter(meter), self.position(position)]
         if self.countdown_cap:
             parts.append(self.countdown(left.clamp(0, self.countdown_cap)))
-        return torch.cat(parts, dim=-1)  # (B, T, (1+K)E + 24 [+ COUNTDOWN_WIDTH])
+        if self.chord_width:
+            if chords is None:
+                chords = torch.zeros(*prev.shape, data.CHORD_FEATURES, device=prev.device)
+            parts.append(self.chord(chords.to(self.chord.weight.dtype)))
+        return torch.cat(parts, dim=-1)  # (B, T, (1+K)E + 24 [+ COUNTDOWN_WIDTH] [+ chord width])
 
     def _step(self, x, state):
         """One time step of self.lstm from its own weights: x (B, In) -> h (B, H), new state.
@@ -94,6 +103,7 @@ class MelodyLSTM(nn.Module):
         on_step=None,
         bars: int | torch.Tensor | None = None,
         closing=None,
+        chords=None,
     ):
         """Sample B melodies of ``steps`` steps at once: (B,) meter indices -> (B, steps) events.
 
@@ -108,10 +118,21 @@ class MelodyLSTM(nn.Module):
         events to a (B,) bool tensor, true where a tune ends as wanted; close_uniforms is (B, R, max bar),
         so an item whose last bar is refused draws it again from the model, up to R times (its last draw
         stands). Constrained sampling, not an edit: every kept bar is one the model drew.
+        chords: (B, steps, data.CHORD_FEATURES), the chord under each step, for a chord model; or a pair
+        of them, for tunes that open with a pickup and for those that do not (step 0 decides).
         """
         dev = self.head.weight.device
         meters = torch.as_tensor(meters, dtype=torch.long, device=dev)
         B = meters.shape[0]
+        choices = None  # (with a pickup, without): chosen per row once step 0 says which it is
+        if self.chord_width:
+            chords = torch.zeros(B, steps, data.CHORD_FEATURES) if chords is None else chords
+            if isinstance(chords, tuple):
+                choices = [torch.as_tensor(c, dtype=torch.float32, device=dev) for c in chords]
+                chords = choices[0]
+            chords = torch.as_tensor(chords, dtype=torch.float32, device=dev)
+        else:
+            chords = None
         bar = torch.tensor([data.bar_steps(data.METERS[int(m)]) for m in meters], device=dev)  # (B,)
         uniforms = torch.as_tensor(uniforms, dtype=torch.float32, device=dev)
         events = torch.full((B, steps), data.NO_EVENT, dtype=torch.long, device=dev)
@@ -121,6 +142,8 @@ class MelodyLSTM(nn.Module):
         state = ([torch.zeros(B, H, device=dev)] * L, [torch.zeros(B, H, device=dev)] * L)
         snapshot = None
         for t in range(steps):
+            if t == 1 and choices is not None:
+                chords = torch.where((events[:, 0] < data.FIRST_PITCH_TOKEN)[:, None, None], *choices)
             if closing is not None and t == 0:
                 snapshot = _Snapshot.empty(state, prev, sounding)
             elif snapshot is not None:
@@ -131,7 +154,7 @@ class MelodyLSTM(nn.Module):
             at = torch.full((B,), t, dtype=torch.long, device=dev)
             forced = int(primer[t]) if t < len(primer) else None
             ev, state = self._draw(
-                events, at, bar, meters, prev, sounding, state, left, uniforms[:, t], temperature, forced
+                events, at, bar, meters, prev, sounding, state, left, uniforms[:, t], temperature, forced, chords
             )
             events[:, t] = ev
             sounding = (ev >= data.FIRST_PITCH_TOKEN) | (sounding & (ev == data.NO_EVENT))
@@ -139,18 +162,21 @@ class MelodyLSTM(nn.Module):
             if on_step is not None:
                 on_step()
         if snapshot is not None:
-            self._redraw_last_bars(events, bar, meters, last, snapshot, closing, temperature)
+            self._redraw_last_bars(events, bar, meters, last, snapshot, closing, temperature, chords)
         return events
 
-    def _draw(self, events, at, bar, meters, prev, sounding, state, left, uniform, temperature, forced=None):
+    def _draw(
+        self, events, at, bar, meters, prev, sounding, state, left, uniform, temperature, forced=None, chords=None
+    ):
         """One step for every row at its own step ``at`` (B,): the event drawn (or forced) and the new state."""
         rows = torch.arange(events.shape[0], device=events.device)
+        chord = None if chords is None else chords[rows, at.clamp(max=chords.shape[1] - 1)]
         start = torch.full_like(prev, data.START)
         backs = torch.stack(
             [torch.where(at - k * bar >= 0, events[rows, (at - k * bar).clamp(min=0)], start) for k in self.lookbacks],
             dim=-1,
         )  # (B, K)
-        h, state = self._step(self._inputs(prev, backs, meters, at % bar, left), state)
+        h, state = self._step(self._inputs(prev, backs, meters, at % bar, left, chord), state)
         if forced is not None:
             return torch.full_like(prev, forced), state
         # Dividing the gap to each row's best logit keeps a tiny temperature (1e-45 is a float32
@@ -168,7 +194,7 @@ class MelodyLSTM(nn.Module):
         pickup = (events[:, 0] < data.FIRST_PITCH_TOKEN).long()
         return (torch.as_tensor(bars, device=events.device) + pickup - 1) * bar
 
-    def _redraw_last_bars(self, events, bar, meters, last, snapshot, closing, temperature):
+    def _redraw_last_bars(self, events, bar, meters, last, snapshot, closing, temperature, chords=None):
         """Redraw, from the state the model had at its start, the last bar of every tune ``accept`` refuses.
 
         Each attempt runs only the refused rows, so a try costs one bar of the tunes still open."""
@@ -182,17 +208,19 @@ class MelodyLSTM(nn.Module):
                 return
             events[rows] = self._redraw_bar(
                 events[rows], bar[rows], meters[rows], last[rows], snapshot.restore(rows),
-                close_uniforms[rows, attempt], temperature,
+                close_uniforms[rows, attempt], temperature, None if chords is None else chords[rows],
             )  # fmt: skip
 
-    def _redraw_bar(self, events, bar, meters, last, saved, uniforms, temperature):
+    def _redraw_bar(self, events, bar, meters, last, saved, uniforms, temperature, chords=None):
         """These rows' events with the bar at ``last`` drawn again from ``saved`` (state, prev, sounding)."""
         state, prev, sounding = saved
         left = torch.zeros_like(last)  # the last bar: no whole bar follows it
         rows = torch.arange(len(last), device=events.device)
         for r in range(int(bar.max())):
             at = (last + r).clamp(max=events.shape[1] - 1)
-            ev, state = self._draw(events, at, bar, meters, prev, sounding, state, left, uniforms[:, r], temperature)
+            ev, state = self._draw(
+                events, at, bar, meters, prev, sounding, state, left, uniforms[:, r], temperature, None, chords
+            )
             ev = torch.where(r < bar, ev, events[rows, at])  # a row with a shorter bar keeps what follows it
             events[rows, at] = ev
             sounding = (ev >= data.FIRST_PITCH_TOKEN) | (sounding & (ev == data.NO_EVENT))
@@ -246,3 +274,4 @@ DEFAULT_CONFIG = {
     "lookbacks": [1, 2, 4, 8],
     "countdown": 16,
 }
+CHORD_WIDTH = 16  # a model trained on data with chord symbols reads them (config "chords")

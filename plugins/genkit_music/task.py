@@ -16,18 +16,23 @@ import torch
 import torch.nn.functional as F
 
 from genkit.train import TrainingTask
-from genkit_music import CLOSE_TRIES, data, metrics
-from genkit_music.model import DEFAULT_CONFIG, MelodyLSTM
+from genkit_music import CLOSE_TRIES, chords, data, metrics
+from genkit_music.model import CHORD_WIDTH, DEFAULT_CONFIG, MelodyLSTM
 
 IGNORE = -100
 EVAL_TUNES = 100
 EVAL_MAX_BARS = 64
 
 
+CHORDLESS_EVERY = 5  # one training window in five is shown without its chords, so a chord model also plays alone
+
+
 def columns_of(tune: data.Tune, lookbacks) -> tuple[np.ndarray, ...]:
-    """A tune's model inputs and target per step: prev, backs (lookbacks), meter, position, bars left, target."""
+    """A tune's model inputs and target per step: prev, backs (lookbacks), meter, position, bars left,
+    chords (float), target."""
     prev = np.concatenate([[data.START], tune.events[:-1]])
-    return (prev, data.lookbacks(tune, lookbacks), tune.meters, tune.positions, data.bars_left(tune), tune.events)
+    extra = (data.bars_left(tune), tune.chord_columns())
+    return (prev, data.lookbacks(tune, lookbacks), tune.meters, tune.positions, *extra, tune.events)
 
 
 def tensors_of(tunes: list[data.Tune], window: int, lookbacks) -> list[torch.Tensor]:
@@ -36,27 +41,35 @@ def tensors_of(tunes: list[data.Tune], window: int, lookbacks) -> list[torch.Ten
     The last window of a tune is padded; padded targets are IGNORE. A window that starts inside a
     tune gets the real previous event as its first input, not START.
     """
-    cols = [[] for _ in range(6)]
+    cols: list[list[np.ndarray]] = [[] for _ in range(7)]
     for tune in tunes:
         parts = columns_of(tune, lookbacks)
         for s in range(0, len(tune.events), window):
             for k, arr in enumerate(parts):
                 chunk = arr[s : s + window]
+                if k == 5 and len(cols[5]) % CHORDLESS_EVERY == CHORDLESS_EVERY - 1:
+                    chunk = np.zeros_like(chunk)
                 pad = [(0, window - len(chunk))] + [(0, 0)] * (chunk.ndim - 1)
-                cols[k].append(np.pad(chunk, pad, constant_values=IGNORE if k == 5 else 0))
-    return [torch.from_numpy(np.stack(c)).long() for c in cols]
+                cols[k].append(np.pad(chunk, pad, constant_values=IGNORE if k == 6 else 0))
+    out = [torch.from_numpy(np.stack(c)) for c in cols]
+    return [c.float() if k == 5 else c.long() for k, c in enumerate(out)]
 
 
-def step_nll(model, tunes, device, window: int = 1024) -> list[np.ndarray]:
-    """Per-step NLL (nats) of each tune under the LSTM, carrying the state across windows."""
+def step_nll(model, tunes, device, window: int = 1024, chords: bool = True) -> list[np.ndarray]:
+    """Per-step NLL (nats) of each tune under the LSTM, carrying the state across windows (without
+    the tunes' chords when ``chords`` is false)."""
     out = []
     model.eval()
     for tune in tunes:
-        cols = [torch.from_numpy(np.asarray(a)).long()[None].to(device) for a in columns_of(tune, model.lookbacks)]
+        columns = list(columns_of(tune, model.lookbacks))
+        if not chords:
+            columns[5] = np.zeros_like(columns[5])
+        cols = [torch.from_numpy(np.asarray(a))[None].to(device) for a in columns]
+        cols = [c.float() if k == 5 else c.long() for k, c in enumerate(cols)]
         state, nll = None, []
         for s in range(0, len(tune.events), window):
-            logits, state = model(*(c[:, s : s + window] for c in cols[:5]), state=state)
-            nll.append(F.cross_entropy(logits[0].float(), cols[5][0, s : s + window], reduction="none"))
+            logits, state = model(*(c[:, s : s + window] for c in cols[:6]), state=state)
+            nll.append(F.cross_entropy(logits[0].float(), cols[6][0, s : s + window], reduction="none"))
         out.append(torch.cat(nll).cpu().numpy())
     return out
 
@@ -79,6 +92,8 @@ class MusicTask(TrainingTask):
             self.config = dict(config)
         else:
             self.config = dict(DEFAULT_CONFIG, meters=list(data.METERS), low=data.LOW, high=data.HIGH)
+            if any(t.chords is not None for t in self.splits["train"]):  # the data has chord symbols: read them
+                self.config["chords"] = CHORD_WIDTH
             for name in ("hidden", "layers"):
                 if options.get(name) is not None:
                     self.config[name] = int(options[name])
@@ -107,8 +122,8 @@ class MusicTask(TrainingTask):
         return torch.utils.data.TensorDataset(*tensors_of(self.splits["train"], self.config["window"], lookbacks))
 
     def loss(self, model, batch):
-        prev, backs, meter, pos, left, target = batch
-        logits, _ = model(prev, backs, meter, pos, left)  # (B, T, V)
+        prev, backs, meter, pos, left, chords, target = batch
+        logits, _ = model(prev, backs, meter, pos, left, chords)  # (B, T, V)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), target.reshape(-1), ignore_index=IGNORE)
         return loss, {}
 
@@ -154,11 +169,14 @@ class MusicTask(TrainingTask):
 
     def metadata(self) -> dict:
         keys = [t.key.name for t in self.splits["train"]]
-        return {
+        out = {
             "key_counts": {k: keys.count(k) for k in sorted(set(keys))},
             "selected_epoch": self.best[1] if self.best else None,
             "valid_history": [round(v, 5) for v in self.valid_history],
         }
+        if self.config.get("chords"):
+            out["chord_chain"] = chords.learn_chain(self.splits["train"])
+        return out
 
     # ------------------------------------------------------------ evaluation
 
@@ -225,10 +243,51 @@ class MusicTask(TrainingTask):
             out.update({f"{name}_end_{k}": v for k, v in metrics.endings(tunes).items()})
         for f in ("pitch_range", "in_scale", "bar_repetition"):
             out[f"test_{f}_mean"] = float(real[f].mean())
+        if model.chord_width and any(t.chords is not None for t in test):
+            out.update(self.chord_metrics(model, test, device, out["test_nll_per_step"]))
         if self.fallbacks:
             out["measured_on_train_instead_of"] = ",".join(self.fallbacks)
         self.last_metrics = out
         return out
+
+    def chord_metrics(self, model, test, device, with_chords: float) -> dict:
+        """What the chords buy a chord model: test NLL without them, chord tones on strong beats in 100
+        melodies drawn over the test tunes' chords (and without them), and the chain's chord changes."""
+        chorded = [t for t in test if t.chords is not None]
+        without, _ = nll_summary(step_nll(model, chorded, device, chords=False), chorded)
+        given, _ = nll_summary(step_nll(model, chorded, device), chorded)
+        picks = [chorded[i % len(chorded)] for i in range(EVAL_TUNES)]
+        meter_of = [data.METERS[int(t.meters[0])] for t in picks]
+        bars = [min(t.bars, EVAL_MAX_BARS) for t in picks]
+        longest = max((b + 1) * data.bar_steps(m) for m, b in zip(meter_of, bars))
+        under = np.zeros((EVAL_TUNES, longest, data.CHORD_FEATURES), dtype=np.float32)
+        for i, t in enumerate(picks):
+            under[i, : min(longest, len(t.chords))] = t.chords[:longest]
+        g = torch.Generator().manual_seed(1)
+        uniforms = torch.rand(EVAL_TUNES, longest, generator=g)
+        meters, lengths = [data.METERS.index(m) for m in meter_of], torch.tensor(bars, device=device)
+        over = model.generate(meters, longest, uniforms, bars=lengths, chords=torch.from_numpy(under)).cpu().numpy()
+        alone = model.generate(meters, longest, uniforms, bars=lengths).cpu().numpy()
+        real = [(t.events, data.METERS[int(t.meters[0])], t.chords) for t in chorded]
+        progressions = [chords.bar_chords(t) for t in chorded]
+        chain = chords.Chain(chords.learn_chain(self.splits["train"]), "the training tunes")
+        drawn = [chain.sample(len(p), g) for p in progressions if p]
+        data_changes, drawn_changes = metrics.change_distribution(progressions), metrics.change_distribution(drawn)
+        return {
+            "chords_test_nll_per_step": given,
+            "chords_test_nll_per_step_without_chords": without,
+            "chords_nll_reduction": 1 - given / without,
+            "test_chord_tone_share": metrics.chord_tone_share(real),
+            "lstm_chord_tone_share": metrics.chord_tone_share(
+                [(e, m, under[i]) for i, (e, m) in enumerate(zip(over, meter_of))]
+            ),
+            "lstm_without_chords_chord_tone_share": metrics.chord_tone_share(
+                [(e, m, under[i]) for i, (e, m) in enumerate(zip(alone, meter_of))]
+            ),
+            "chain_change_tv_distance": metrics.total_variation(data_changes, drawn_changes),
+            "test_chord_change_share": sum(data_changes.values()) / max(sum(len(p) - 1 for p in progressions), 1),
+            "chain_chord_change_share": sum(drawn_changes.values()) / max(sum(len(p) - 1 for p in drawn), 1),
+        }
 
     def card_notes(self) -> str:
         m = getattr(self, "last_metrics", None)
