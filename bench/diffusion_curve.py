@@ -7,7 +7,7 @@ batches of 64 (as eval samples) and one picture at a time (as `genkit diffusion`
 It prints a markdown table for the model card.
 
 Run: python bench/diffusion_curve.py --data ../shared/data/images/fashion-mnist --weights fashion
-     [--samples 1000] [--steps 1,2,4,8,16,50] [--threads 2]
+     [--samples 1000] [--steps 1,2,4,8,16,50] [--threads 2] [--guidance 1]
 """
 
 from __future__ import annotations
@@ -24,13 +24,14 @@ import torch
 def evaluate(args, steps: int) -> dict:
     command = [sys.executable, "-m", "genkit", "eval", "diffusion", "--data", args.data, "--weights", args.weights]
     command += ["--eval-steps", str(steps), "--eval-samples", str(args.samples), "--json", "--quiet"]
+    command += ["--eval-guidance", str(args.guidance)]
     proc = subprocess.run(command, capture_output=True, text=True, check=False)
     if proc.returncode:
         sys.exit(proc.stderr.strip())
     return json.loads(proc.stdout)
 
 
-def cpu_per_picture(model, steps: int, count: int, objective: str) -> float:
+def cpu_per_picture(model, steps: int, count: int, objective: str, guidance: float = 1.0) -> float:
     """CPU seconds per picture for ``count`` pictures denoised together in ``steps`` steps."""
     from genkit_diffusers import sampling, unet
 
@@ -39,7 +40,7 @@ def cpu_per_picture(model, steps: int, count: int, objective: str) -> float:
     labels = torch.arange(count) % (config.num_class_embeds - 1) if config.num_class_embeds else None
     start = time.process_time()
     with torch.no_grad():
-        sampling.denoise(model, unet.sampling_scheduler(objective), noise, labels, steps)
+        sampling.denoise(model, unet.sampling_scheduler(objective), noise, labels, steps, guidance)
     return (time.process_time() - start) / count
 
 
@@ -50,6 +51,9 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--steps", default="1,2,4,8,16,50")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--guidance", type=float, default=1.0, help="classifier-free guidance (above 1: two passes a step)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     from genkit_diffusers import SPEC, unet
@@ -59,15 +63,16 @@ def main() -> None:
     path, _ = lookup.resolve(SPEC, args.weights)
     loaded = unet.WEIGHTS.load(path, "cpu")
     print(f"{path.name}: {loaded.config.objective}, sampler {unet.SAMPLERS[loaded.config.objective][0]}, "
-          f"{args.samples} pictures per point, {args.threads} threads")  # fmt: skip
+          f"{args.samples} pictures per point, guidance {args.guidance}, {args.threads} threads")  # fmt: skip
     print(
         "| steps | FD ratio | precision | recall | conditional accuracy | CPU s / picture (batch 64) | CPU s / picture (alone) |"
     )
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for steps in (int(s) for s in args.steps.split(",")):
         m = evaluate(args, steps)
-        batched = cpu_per_picture(loaded.module, steps, 64, loaded.config.objective)
-        alone = min(cpu_per_picture(loaded.module, steps, 1, loaded.config.objective) for _ in range(3))
+        objective = loaded.config.objective
+        batched = cpu_per_picture(loaded.module, steps, 64, objective, args.guidance)
+        alone = min(cpu_per_picture(loaded.module, steps, 1, objective, args.guidance) for _ in range(3))
         accuracy = m.get("conditional_accuracy", float("nan"))
         print(
             f"| {steps} | {m['fd_ratio']:.2f} | {m['precision_k3']:.3f} | {m['recall_k3']:.3f} | {accuracy:.3f} "

@@ -201,3 +201,36 @@ def test_the_chord_bench_measures_a_folder(tmp_path):
     assert proc.returncode == 0, proc.stderr
     # strong beats: G on 1 (a G-chord tone), A on 3 (a D7 tone), G on the next 1
     assert "chord tones: 1.000" in proc.stdout and "I->V7" in proc.stdout and "V7->I" in proc.stdout
+
+
+def test_midi_files_with_a_chord_track_train_a_chord_model_and_prime_it(tmp_path):
+    folder = tmp_path / "midi"
+    folder.mkdir()
+    for i in range(24):
+        midi = pretty_midi.PrettyMIDI(initial_tempo=120)
+        melody, chords = pretty_midi.Instrument(0, name="melody"), pretty_midi.Instrument(0, name="Chords")
+        for bar, (tones, tune) in enumerate([((55, 59, 62), (67, 71)), ((50, 54, 57), (69, 66))] * 2):
+            chords.notes += [pretty_midi.Note(60, p, bar * 2.0, bar * 2.0 + 2.0) for p in tones]
+            melody.notes += [
+                pretty_midi.Note(90, p + i % 3, bar * 2.0 + k, bar * 2.0 + k + 1) for k, p in enumerate(tune)
+            ]
+        midi.instruments += [melody, chords]
+        midi.key_signature_changes.append(pretty_midi.KeySignature(7, 0))
+        midi.write(str(folder / f"t{i}.mid"))
+    tune = data.encode_midi_with_chords(pretty_midi.PrettyMIDI(str(folder / "t0.mid")), "t0.mid")
+    assert [data.chord_symbols_of(tune.chords[t])[0] for t in (0, 16, 32)] == [0, 7, 0]  # G, D, G in G: I, V, I
+    ons = [int(e) - data.FIRST_PITCH_TOKEN + data.LOW for e in tune.events if e >= data.FIRST_PITCH_TOKEN]
+    assert ons[:2] == [72, 76] and len(ons) == 8  # the melody alone (G B in G is C E, normalised), no chord notes
+    run = tmp_path / "run"
+    run_genkit(
+        *("train", "music", "--data", folder, "--out", run, "--hidden", 16, "--layers", 1),
+        *("--epochs", 1, "--batch-size", 4, "--no-eval", "--quiet"),
+        check=0,
+    )
+    weights = run / "music.safetensors"
+    out = tmp_path / "first.mid"
+    run_genkit("music", "--weights", weights, "--chords", "--bars", 2, "-o", out, check=0)
+    # a file written with its chord track primes the next tune: the melody is read, the chords left
+    again = tmp_path / "again.mid"
+    run_genkit("music", "--weights", weights, "--primer-midi", out, "--bars", 1, "-o", again, check=0)
+    assert len(pretty_midi.PrettyMIDI(str(again)).instruments) == 1

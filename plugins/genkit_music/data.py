@@ -586,6 +586,37 @@ def abc_tunes(path: Path, raw: bytes) -> list[tuple[str, object]]:
     return out + [(path.name, problem) for problem in problems]
 
 
+def chord_track(midi):
+    """The instrument holding a MIDI file's chords (named "chords", as genkit writes them), or None."""
+    named = [i for i in midi.instruments if not i.is_drum and "chord" in (i.name or "").lower()]
+    melodic = [i for i in midi.instruments if not i.is_drum and i not in named]
+    return named[0] if named and melodic else None
+
+
+def encode_midi_with_chords(midi, name: str = "") -> Tune:
+    """encode_midi of the melody; a chord track, when there is one, becomes the Tune's chords (the notes
+    sounding at each step; the lowest is the root)."""
+    track = chord_track(midi)
+    if track is None:
+        return encode_midi(midi, name)
+    midi.instruments = [i for i in midi.instruments if i is not track]
+    tune = encode_midi(midi, name)
+    _, pad = pickup_of(midi)
+    per_step = midi.resolution / STEPS_PER_QUARTER
+    sounding: list[list[int]] = [[] for _ in tune.events]
+    for n in track.notes:
+        start = round(midi.time_to_tick(n.start) / per_step) + pad
+        end = min(round(midi.time_to_tick(n.end) / per_step) + pad, len(sounding))
+        for t in range(max(start, 0), end):
+            sounding[t].append(n.pitch)
+    chords = np.zeros((len(tune.events), CHORD_FEATURES), dtype=np.float32)
+    for t, pitches in enumerate(sounding):
+        if pitches:
+            chords[t] = chord_vector({p % 12 for p in pitches}, min(pitches) % 12, tune.key)
+    tune.chords = chords if chords.any() else None
+    return tune
+
+
 def encode_abc(tune, name: str) -> Tune:
     """An abc.AbcTune as a Tune with its chords (the chord sounding at each step, in the normalised key)."""
     from genkit_music import abc
@@ -635,7 +666,7 @@ def load_split(folder: Path, split: str, raws: dict[Path, bytes] | None = None) 
                 if isinstance(item, abc.AbcTune):
                     tunes.append(encode_abc(item, name))
                 else:
-                    tunes.append(encode_midi(read_midi(item), name))
+                    tunes.append(encode_midi_with_chords(read_midi(item), name))
             except (ValueError, GenkitError) as exc:
                 skipped.append(f"{name}: {exc}")
     return tunes, skipped

@@ -113,6 +113,8 @@ class MusicGenerator:
             midi = data.read_midi(read_primer_bytes(path))
         except ValueError as exc:
             raise GenkitError(f"--primer-midi {path}: {exc}") from None
+        track = data.chord_track(midi)  # a file with a chord track (genkit music --chords): its melody primes
+        midi.instruments = [i for i in midi.instruments if i is not track]
         all_notes = [n for inst in midi.instruments for n in inst.notes]
         melodic = [n for inst in midi.instruments if not inst.is_drum for n in inst.notes]
         if not all_notes:
