@@ -5,8 +5,9 @@ yardstick): header fields X: T: M: L: K: P:, notes with accidentals, octave mark
 rests, broken rhythm (``>``, ``<``), triplets ``(3``, ties, ``[ceg]`` double-stops (the highest
 pitch is the melody's), grace notes and decorations (skipped), chord symbols in quotes (``"G"``,
 ``"Em"``, ``"D7/f+"``, ``"Gd"`` diminished), and the repeat signs ``|: :| ::`` with first and
-second endings (``[1``, ``[2``, ``|1``, ``:|2``), which are unrolled as they are played. Parts are
-played in the order written. Anything else is refused with the line it is on, as hostile input.
+second endings (``[1``, ``[2``, ``|1``, ``:|2``), which are unrolled as they are played. Parts play
+in the order the header's ``P:`` (or Nottingham's ``Y:``) gives, else as written. Anything else is
+refused with the line it is on, as hostile input.
 
 The result per tune is an ``AbcTune``: melody notes and chord spans on one time line (sixteenth
 steps from the first bar line of the tune, a pickup included), the meter changes and the key.
@@ -127,7 +128,7 @@ class _Reader:
         self.number, self.title, self.unit = 0, "", None
         self.meter = "4/4"
         self.key, self.signature = "C", {}
-        self.order = ""  # the part order (Y:), letters
+        self.order = ""  # the part order from the header (P: or Y:), as letters
 
     def tune(self) -> AbcTune:
         body: list[tuple[int, str]] = []
@@ -171,8 +172,8 @@ class _Reader:
 def _bars(reader: _Reader, body: list[tuple[int, str]]) -> list[list]:
     """The body's bars in the order they are played: each bar a list of (line, match) tokens.
 
-    Parts (``P:``) are played in the order of the ``Y:`` header when there is one (Nottingham's
-    files name the part order there), else as written; each part's repeats are unrolled by ``_unroll``.
+    Parts (``P:`` in the body) are played in the header's order (``P:ABACA``, or ``Y:`` as Nottingham's
+    files name it) when there is one, else as written; each part's repeats are unrolled by ``_unroll``.
     """
     parts: dict[str, list] = {"": []}
     label = ""
