@@ -471,3 +471,22 @@ def test_a_last_bar_that_does_not_close_is_redrawn_and_nothing_before_it_changes
         assert len(a) == len(b) and a[:-16] == b[:-16]  # a 4/4 bar is 16 sixteenths
     cadences = [sum(metrics.ending(ev, "4/4")["cadence"] for ev in group) for group in (first, closed)]
     assert cadences[1] > cadences[0] and cadences[1] >= 8, cadences
+
+
+@needs_data("music/nottingham-abc", "music/nottingham")
+def test_the_nottingham_abc_files_play_as_their_midi_files_do():
+    """genkit_music.abc's yardstick: the onsets of the MIDI files Jukedeck made from the same ABC files."""
+    from genkit_music import abc
+
+    same = total = 0
+    for path in sorted((DATA / "music" / "nottingham-abc").glob("*.abc"))[:4]:
+        tunes, _ = abc.read_abc(path.read_text(encoding="latin-1"))
+        for tune in tunes:
+            midi = pretty_midi.PrettyMIDI(str(DATA / "music" / "nottingham" / f"{path.stem}{tune.number}.mid"))
+            onsets = sorted(
+                {round(midi.time_to_tick(n.start) * 4 / midi.resolution) for n in midi.instruments[0].notes}
+            )
+            ours = sorted({s for s, _, _ in tune.notes})
+            same += [s - onsets[0] for s in onsets] == [s - ours[0] for s in ours]
+            total += 1
+    assert total > 150 and same / total > 0.6, (same, total)

@@ -115,6 +115,15 @@ def step_features(progression, meter: str, steps: int, pickup: bool) -> np.ndarr
     return out
 
 
+def under(progressions, meter: str, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, steps, CHORD_FEATURES) twice, for the tunes' progressions: laid out for a tune that opens with
+    a pickup and for one that does not (the model picks per tune once its first step is drawn)."""
+    return tuple(  # type: ignore[return-value]
+        torch.from_numpy(np.stack([step_features(p, meter, steps, pickup) for p in progressions]))
+        for pickup in (True, False)
+    )
+
+
 def add_track(midi, progression, key: data.Key, meter: str, bars: int, pickup_steps: int, tempo: float) -> None:
     """Append the progression as block chords (an instrument named "chords") under the written melody:
     chord k under bar k after the pickup, in ``key``, around middle C."""

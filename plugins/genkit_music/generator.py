@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from genkit.artifacts import Midi
@@ -191,9 +190,8 @@ class MusicGenerator:
 
     # ------------------------------------------------------------ generating
 
-    def generate(self, n, seed, options, format):
-        bars, tempo = int(options.get("bars", 8)), float(options.get("tempo", 120.0))
-        temperature, program = float(options.get("temperature", 1.0)), int(options.get("program", 0))
+    def _setting(self, options) -> tuple[int, str, data.Key | None, list[int]]:
+        """(bars to keep, counting the primer's; meter; key or None to draw one per tune; primer events)."""
         primer_steps, primer_key, primer_meter = self._primer(options)
         meter = options.get("time_signature") or primer_meter or "4/4"
         if meter not in data.METERS:
@@ -203,7 +201,13 @@ class MusicGenerator:
             pitches = [p for p in primer_steps if p not in (None, -1)]
             key = data.estimate_key(pitches)
         primer = self._primer_events(primer_steps, key or data.Key(0)) if primer_steps else []
-        bars += primer_bars(primer, meter)  # --bars counts the bars after the primer, as melody_rnn does
+        bars = int(options.get("bars", 8)) + primer_bars(primer, meter)  # --bars counts after the primer
+        return bars, meter, key, primer
+
+    def generate(self, n, seed, options, format):
+        tempo, temperature = float(options.get("tempo", 120.0)), float(options.get("temperature", 1.0))
+        program = int(options.get("program", 0))
+        bars, meter, key, primer = self._setting(options)
         with_chords = self._check_chords(options)
 
         for first in range(0, n, BATCH):
@@ -221,12 +225,6 @@ class MusicGenerator:
                 redraws = torch.stack([torch.rand(tries, data.bar_steps(meter), generator=g) for g in gens])
                 closing = (metrics.closes([meter] * len(gens), [bars] * len(gens)), redraws)
             progressions = [self._progression(options, k, bars, g) for k, g in zip(keys, gens)] if with_chords else []
-            under = None
-            if progressions:
-                under = tuple(
-                    torch.from_numpy(np.stack([chords.step_features(p, meter, steps, pickup) for p in progressions]))
-                    for pickup in (True, False)
-                )
             # The whole batch is made at once: a bar over its steps, else the first item waits unseen.
             with step_progress(steps, f"tunes {first + 1}-{first + len(gens)}, sixteenths") as advance:
                 events = self.model.generate(
@@ -238,7 +236,7 @@ class MusicGenerator:
                     on_step=advance,
                     bars=bars,
                     closing=closing,
-                    chords=under,
+                    chords=chords.under(progressions, meter, steps) if progressions else None,
                 )
             events = events.cpu().numpy()
             for row, i in enumerate(items):

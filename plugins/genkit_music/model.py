@@ -124,22 +124,10 @@ class MelodyLSTM(nn.Module):
         dev = self.head.weight.device
         meters = torch.as_tensor(meters, dtype=torch.long, device=dev)
         B = meters.shape[0]
-        choices = None  # (with a pickup, without): chosen per row once step 0 says which it is
-        if self.chord_width:
-            chords = torch.zeros(B, steps, data.CHORD_FEATURES) if chords is None else chords
-            if isinstance(chords, tuple):
-                choices = [torch.as_tensor(c, dtype=torch.float32, device=dev) for c in chords]
-                chords = choices[0]
-            chords = torch.as_tensor(chords, dtype=torch.float32, device=dev)
-        else:
-            chords = None
+        chords, choices = self._chord_inputs(chords, B, steps, dev)
         bar = torch.tensor([data.bar_steps(data.METERS[int(m)]) for m in meters], device=dev)  # (B,)
         uniforms = torch.as_tensor(uniforms, dtype=torch.float32, device=dev)
-        events = torch.full((B, steps), data.NO_EVENT, dtype=torch.long, device=dev)
-        prev = torch.full((B,), data.START, dtype=torch.long, device=dev)
-        sounding = torch.zeros(B, dtype=torch.bool, device=dev)
-        H, L = self.lstm.hidden_size, self.lstm.num_layers
-        state = ([torch.zeros(B, H, device=dev)] * L, [torch.zeros(B, H, device=dev)] * L)
+        events, prev, sounding, state = self._start(B, steps, dev)
         snapshot = None
         for t in range(steps):
             if t == 1 and choices is not None:
@@ -164,6 +152,24 @@ class MelodyLSTM(nn.Module):
         if snapshot is not None:
             self._redraw_last_bars(events, bar, meters, last, snapshot, closing, temperature, chords)
         return events
+
+    def _start(self, B: int, steps: int, dev):
+        """Before step 0: no events yet, START as the previous event, nothing sounding, a zero LSTM state."""
+        events = torch.full((B, steps), data.NO_EVENT, dtype=torch.long, device=dev)
+        prev = torch.full((B,), data.START, dtype=torch.long, device=dev)
+        sounding = torch.zeros(B, dtype=torch.bool, device=dev)
+        H, L = self.lstm.hidden_size, self.lstm.num_layers
+        return events, prev, sounding, ([torch.zeros(B, H, device=dev)] * L, [torch.zeros(B, H, device=dev)] * L)
+
+    def _chord_inputs(self, chords, B: int, steps: int, dev):
+        """(the chords to read, None or the pair to choose from after step 0) for a chord model; (None, None) else."""
+        if not self.chord_width:
+            return None, None
+        if isinstance(chords, tuple):  # (with a pickup, without): chosen per row once step 0 says which
+            choices = [torch.as_tensor(c, dtype=torch.float32, device=dev) for c in chords]
+            return choices[0], choices
+        chords = torch.zeros(B, steps, data.CHORD_FEATURES) if chords is None else chords
+        return torch.as_tensor(chords, dtype=torch.float32, device=dev), None
 
     def _draw(
         self, events, at, bar, meters, prev, sounding, state, left, uniform, temperature, forced=None, chords=None

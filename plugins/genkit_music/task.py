@@ -74,6 +74,24 @@ def step_nll(model, tunes, device, window: int = 1024, chords: bool = True) -> l
     return out
 
 
+def generated_tunes(model, shapes: list[tuple[str, int]], device) -> tuple[list, list]:
+    """(tunes as `genkit music` makes them, the same tunes' first draws): (events kept, meter) for each
+    (meter, bars) in ``shapes``. As genkit music does, a last bar that does not close is redrawn up to
+    CLOSE_TRIES times; the first draws show what the model does by itself."""
+    g = torch.Generator().manual_seed(0)
+    # One bar more than the tune's length, for a pickup; data.kept cuts what `genkit music` would.
+    longest = max((b + 1) * data.bar_steps(m) for m, b in shapes)
+    uniforms = torch.rand(len(shapes), longest, generator=g)
+    lengths = torch.tensor([b for _, b in shapes], device=device)
+    meters = [data.METERS.index(m) for m, _ in shapes]
+    redraws = torch.rand(len(shapes), CLOSE_TRIES, max(data.bar_steps(m) for m, _ in shapes), generator=g)
+    closing = (metrics.closes([m for m, _ in shapes], [b for _, b in shapes]), redraws)
+    firsts = model.generate(meters, longest, uniforms, bars=lengths).cpu().numpy()
+    events = model.generate(meters, longest, uniforms, bars=lengths, closing=closing).cpu().numpy()
+    kept = [(data.kept(list(events[i]), m, b), m) for i, (m, b) in enumerate(shapes)]
+    return kept, [(data.kept(list(firsts[i]), m, b), m) for i, (m, b) in enumerate(shapes)]
+
+
 def nll_summary(nlls: list[np.ndarray], tunes: list[data.Tune]) -> tuple[float, float]:
     """(mean NLL per step, mean NLL over the steps whose event is a note-on), in nats."""
     allnll = np.concatenate(nlls)
@@ -214,20 +232,7 @@ class MusicTask(TrainingTask):
                 for t in test
             ]
         )
-        g = torch.Generator().manual_seed(0)
-        # One bar more than the tune's length, for a pickup; data.kept cuts what `genkit music` would.
-        longest = max((b + 1) * data.bar_steps(m) for m, b in shapes)
-        uniforms = torch.rand(EVAL_TUNES, longest, generator=g)
-        lengths = torch.tensor([b for _, b in shapes], device=device)
-        meters = [data.METERS.index(m) for m, _ in shapes]
-        # As `genkit music` makes them (a last bar that does not close is redrawn, up to CLOSE_TRIES times),
-        # and the first draws alone, to show what the model does by itself.
-        redraws = torch.rand(EVAL_TUNES, CLOSE_TRIES, max(data.bar_steps(m) for m, _ in shapes), generator=g)
-        closing = (metrics.closes([m for m, _ in shapes], [b for _, b in shapes]), redraws)
-        firsts = model.generate(meters, longest, uniforms, bars=lengths).cpu().numpy()
-        events = model.generate(meters, longest, uniforms, bars=lengths, closing=closing).cpu().numpy()
-        lstm_tunes = [(data.kept(list(events[i]), m, b), m) for i, (m, b) in enumerate(shapes)]
-        first_tunes = [(data.kept(list(firsts[i]), m, b), m) for i, (m, b) in enumerate(shapes)]
+        lstm_tunes, first_tunes = generated_tunes(model, shapes, device)
         rng = np.random.default_rng(0)
         markov_tunes = [(chain.sample(b * data.bar_steps(m), rng), m) for m, b in shapes]
         out.update(metrics.statistics(real, metrics.feature_table(lstm_tunes), "lstm"))
@@ -244,13 +249,13 @@ class MusicTask(TrainingTask):
         for f in ("pitch_range", "in_scale", "bar_repetition"):
             out[f"test_{f}_mean"] = float(real[f].mean())
         if model.chord_width and any(t.chords is not None for t in test):
-            out.update(self.chord_metrics(model, test, device, out["test_nll_per_step"]))
+            out.update(self.chord_metrics(model, test, device))
         if self.fallbacks:
             out["measured_on_train_instead_of"] = ",".join(self.fallbacks)
         self.last_metrics = out
         return out
 
-    def chord_metrics(self, model, test, device, with_chords: float) -> dict:
+    def chord_metrics(self, model, test, device) -> dict:
         """What the chords buy a chord model: test NLL without them, chord tones on strong beats in 100
         melodies drawn over the test tunes' chords (and without them), and the chain's chord changes."""
         chorded = [t for t in test if t.chords is not None]
