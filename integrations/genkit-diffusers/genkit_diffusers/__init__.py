@@ -21,7 +21,7 @@ DIFFUSION_OPTIONS = (
         None,
         "A diffusers pipeline: ORG/NAME[@REVISION] from your Hugging Face cache or a folder "
         "save_pretrained wrote (genkit models diffusion lists those on disk); or a class-conditioned model "
-        "genkit trained: a shipped name (fashion), a 'genkit train diffusion' run or its weights file.",
+        "genkit trained: a shipped name (fashion, emoji), a 'genkit train diffusion' run or its weights file.",
         validator="genkit_diffusers.checks:check_model",
     ),
     Option(
